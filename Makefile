@@ -1,0 +1,193 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Makefile - builds, tests and installs xeno. See README.md.
+#
+#   make [all]        build everything into build/
+#   make test         install deps, unit tests (plain and ASan+UBSan),
+#                     pcap scenarios, a short fuzz run, network tests
+#   make check        cppcheck, clang-tidy, and a short fuzz run
+#   make bench        benchmarks (bench/)
+#   make demo         what is built so far, for real
+#   make install      prefix=/usr/local DESTDIR=
+#   V=1 for full commands, WERROR=0 to let warnings pass, SAN=1 for an
+#   ASan+UBSan build (into build-san/).
+
+prefix		?= /usr/local
+bindir		?= $(prefix)/bin
+sbindir		?= $(prefix)/sbin
+sysconfdir	?= $(prefix)/etc
+mandir		?= $(prefix)/share/man
+DESTDIR		?=
+
+CC		?= cc
+PKGS		:= libpcap libnl-3.0 libnl-route-3.0 json-c
+PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Optional until the NAT back ends need them
+NAT_PKGS	:= libnftables libiptc
+NAT_LIBS	:= $(shell pkg-config --libs $(NAT_PKGS) 2>/dev/null)
+
+WERROR		?= 1
+WARN		:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+		   -Wformat=2 -Wpointer-arith -Wvla -Wundef -Wcast-qual \
+		   -Wno-missing-field-initializers
+ifeq ($(WERROR),1)
+WARN		+= -Werror
+endif
+
+ifeq ($(SAN),1)
+BUILD		?= build-san
+OPT		:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+		   -fno-sanitize-recover=all
+SANLD		:= -fsanitize=address,undefined
+else
+BUILD		?= build
+OPT		:= -O2 -g -D_FORTIFY_SOURCE=2
+SANLD		:=
+endif
+
+CFLAGS		?=
+CPPFLAGS	+= -D_GNU_SOURCE -Ivswitch -Ihypervisor -Itools -Iconsole-udp -Inat \
+		   -DXENO_SYSCONFDIR='"$(sysconfdir)"'
+ALL_CFLAGS	:= -std=gnu11 $(OPT) $(WARN) -fstack-protector-strong -pthread \
+		   -MMD -MP $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS		+= -pthread $(SANLD)
+
+ifeq ($(V),1)
+Q		:=
+say		:= @true
+else
+Q		:= @
+say		:= @printf '  %-6s %s\n'
+endif
+
+# Sources: every .c of a directory belongs to it; a *_main.c or a named
+# main file makes a program.
+VS_MAINS	:= vswitch/vs_pcap_run.c
+VS_SRCS		:= $(filter-out $(VS_MAINS),$(wildcard vswitch/*.c))
+XEND_MAIN	:= hypervisor/xend.c
+XEND_SRCS	:= $(filter-out $(XEND_MAIN),$(wildcard hypervisor/*.c))
+TOOL_MAINS	:= $(wildcard tools/xc_*.c)
+TOOL_SRCS	:= $(filter-out $(TOOL_MAINS),$(wildcard tools/*.c))
+UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
+UNIT_HELPERS	:= $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
+BENCH_SRCS	:= $(wildcard bench/*.c)
+
+obj		= $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIBVS		:= $(BUILD)/libvswitch.a
+LIBXEND		:= $(BUILD)/libxend.a
+LIBTOOLS	:= $(BUILD)/libxctools.a
+LIBS_ALL	:= $(LIBXEND) $(LIBTOOLS) $(LIBVS)
+
+PROGS		:= $(if $(wildcard $(VS_MAINS)),$(BUILD)/vs_pcap_run) \
+		   $(if $(wildcard $(XEND_MAIN)),$(BUILD)/xend) \
+		   $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_MAINS))
+UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+
+.PHONY: all test unit unit-san scenarios fuzz net check bench demo deps \
+	install uninstall clean
+.DEFAULT_GOAL := all
+
+all: $(PROGS) $(UNIT_BINS) $(BENCH_BINS)
+
+$(BUILD)/%.o: %.c
+	$(say) CC $<
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBVS): $(call obj,$(VS_SRCS))
+$(LIBXEND): $(call obj,$(XEND_SRCS))
+$(LIBTOOLS): $(call obj,$(TOOL_SRCS))
+$(BUILD)/%.a:
+	$(say) AR $@
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+LINK = $(say) LD $@; mkdir -p $(dir $@); \
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS_ALL) $(PKG_LIBS) $(NAT_LIBS)
+
+$(BUILD)/vs_pcap_run: $(call obj,vswitch/vs_pcap_run.c) $(LIBS_ALL)
+	$(Q)$(LINK)
+$(BUILD)/xend: $(call obj,$(XEND_MAIN)) $(LIBS_ALL)
+	$(Q)$(LINK)
+$(BUILD)/xc_%: $(BUILD)/tools/xc_%.o $(LIBS_ALL)
+	$(Q)$(LINK)
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o \
+		$(call obj,$(UNIT_HELPERS)) $(LIBS_ALL)
+	$(Q)$(LINK) -lcmocka
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBS_ALL)
+	$(Q)$(LINK)
+
+# Dependencies are installed by the targets that need them.
+deps:
+	@scripts/install-deps
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do \
+		printf '  %-6s %s\n' TEST $$t; \
+		CMOCKA_MESSAGE_OUTPUT=stdout $$t >$$t.log 2>&1 || \
+			{ cat $$t.log; echo "FAIL: $$t"; exit 1; }; \
+		tail -n 3 $$t.log | grep -E 'PASSED|FAILED' || true; \
+	done
+
+unit-san:
+	$(Q)$(MAKE) --no-print-directory SAN=1 unit
+
+scenarios: $(BUILD)/vs_pcap_run
+	@[ ! -d tests/scenarios ] || \
+		BUILD=$(BUILD) /usr/bin/python3 -m pytest -q tests/scenarios
+
+fuzz:
+	$(Q)$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk run
+
+net: all
+	@[ ! -d tests/net ] || \
+		BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -x tests/net
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory unit-san
+	$(Q)$(MAKE) --no-print-directory scenarios
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
+	$(Q)$(MAKE) --no-print-directory net
+
+check: deps
+	scripts/check
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
+
+bench: deps $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do echo "== $$b"; $$b; done
+
+demo: deps all
+	scripts/demo
+
+install: all
+	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(bindir) \
+		$(DESTDIR)$(sysconfdir)/xc $(DESTDIR)$(mandir)/man1 \
+		$(DESTDIR)$(mandir)/man8
+	[ ! -f $(BUILD)/xend ] || install -m 755 $(BUILD)/xend $(DESTDIR)$(sbindir)/xend
+	for p in $(filter $(BUILD)/xc_%,$(PROGS)) $(BUILD)/vs_pcap_run; do \
+		[ ! -f $$p ] || install -m 755 $$p $(DESTDIR)$(bindir)/; done
+	for s in scripts/xen_*; do [ ! -f $$s ] || \
+		install -m 755 $$s $(DESTDIR)$(bindir)/; done
+	[ ! -f etc/xc/defaults ] || \
+		install -m 644 etc/xc/defaults $(DESTDIR)$(sysconfdir)/xc/defaults
+	for m in docs/*.1; do [ ! -f $$m ] || \
+		install -m 644 $$m $(DESTDIR)$(mandir)/man1/; done
+	for m in docs/*.8; do [ ! -f $$m ] || \
+		install -m 644 $$m $(DESTDIR)$(mandir)/man8/; done
+
+uninstall:
+	rm -f $(DESTDIR)$(sbindir)/xend $(DESTDIR)$(bindir)/vs_pcap_run \
+		$(patsubst $(BUILD)/%,$(DESTDIR)$(bindir)/%,$(filter $(BUILD)/xc_%,$(PROGS))) \
+		$(patsubst scripts/%,$(DESTDIR)$(bindir)/%,$(wildcard scripts/xen_*)) \
+		$(DESTDIR)$(sysconfdir)/xc/defaults \
+		$(patsubst docs/%,$(DESTDIR)$(mandir)/man1/%,$(wildcard docs/*.1)) \
+		$(patsubst docs/%,$(DESTDIR)$(mandir)/man8/%,$(wildcard docs/*.8))
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

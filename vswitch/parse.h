@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* parse.h - bounds-checked parsing of the frames the switch looks at:
+ * Ethernet, ARP, IPv4, IPv6 (with extension headers) and ICMPv6 ND.
+ *
+ * vs_parse() reads every byte through the checked helpers of parse.c and
+ * never reads past @len. It fills a struct vs_pkt with what the policy and
+ * the forwarding need, in network byte order.
+ */
+#ifndef XENO_PARSE_H
+#define XENO_PARSE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define ETH_P_IPV4_	0x0800
+#define ETH_P_ARP_	0x0806
+#define ETH_P_IPV6_	0x86dd
+
+enum vs_l3 {
+	VS_L3_OTHER,	/* ethertype the switch does not look into */
+	VS_L3_ARP,
+	VS_L3_IP4,
+	VS_L3_IP6,
+};
+
+enum vs_parse_result {
+	VS_PARSE_OK,
+	VS_PARSE_RUNT,		/* shorter than an Ethernet header */
+	VS_PARSE_MALFORMED,	/* L3/L4 header truncated or inconsistent */
+};
+
+/* ICMPv6 types the policy looks at */
+enum {
+	ICMP6_MLD_QUERY_ = 130,
+	ICMP6_MLD_REPORT_ = 131,
+	ICMP6_MLD_DONE_ = 132,
+	ICMP6_ROUTER_SOLICIT_ = 133,
+	ICMP6_ROUTER_ADVERT_ = 134,
+	ICMP6_NEIGH_SOLICIT_ = 135,
+	ICMP6_NEIGH_ADVERT_ = 136,
+	ICMP6_REDIRECT_ = 137,
+	ICMP6_MLD2_REPORT_ = 143,
+};
+
+struct vs_pkt {
+	const uint8_t *dst_mac, *src_mac;
+	uint16_t ethertype;	/* outermost, host order */
+	enum vs_l3 l3;
+	union {
+		struct {
+			uint16_t op;		/* host order */
+			const uint8_t *sha;	/* sender hardware address */
+			struct in_addr spa, tpa;
+		} arp;
+		struct {
+			struct in_addr src, dst;
+			uint8_t proto;
+			bool first_frag;	/* offset 0: L4 header present */
+			uint16_t sport, dport;	/* UDP/TCP, host order */
+		} ip4;
+		struct {
+			const struct in6_addr *src, *dst;
+			uint8_t proto;		/* upper layer after ext headers */
+			bool l4;		/* upper layer header is present */
+			uint8_t icmp_type;
+			const struct in6_addr *nd_target; /* NS, NA, Redirect */
+			const uint8_t *nd_lladdr;	/* SLLA (NS) / TLLA (NA) */
+		} ip6;
+	};
+};
+
+/* vs_parse() - parse @len bytes at @frame into @p. */
+enum vs_parse_result vs_parse(const uint8_t *frame, uint32_t len,
+			      struct vs_pkt *p);
+
+#endif /* XENO_PARSE_H */

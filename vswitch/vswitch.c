@@ -1,0 +1,722 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vswitch.c - ports, batches and delivery of the VFR; see vswitch.h
+ *
+ * A batch goes through three passes:
+ *   1. decide: per frame, policy and lookup (policy.c), transmit credit,
+ *      and the frame's place in each destination port's output list;
+ *   2. transmit: one tx call per destination port with its whole list;
+ *   3. account: per frame, delivered or dropped with exactly one reason.
+ * Output lists hold at most VS_BATCH frames per port, and a batch has at
+ * most VS_BATCH frames, so a list can never overflow.
+ */
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vswitch_internal.h"
+
+const char *const vs_drop_names[VS_DROP__MAX] = {
+	[VS_DROP_SPOOF_MAC]		= "spoof_mac",
+	[VS_DROP_BAD_ETHERTYPE]		= "bad_ethertype",
+	[VS_DROP_MALFORMED]		= "malformed",
+	[VS_DROP_SPOOF_ARP]		= "spoof_arp",
+	[VS_DROP_SPOOF_IP]		= "spoof_ip",
+	[VS_DROP_RA_GUARD]		= "ra_guard",
+	[VS_DROP_SPOOF_ND]		= "spoof_nd",
+	[VS_DROP_ISOLATED_FROM_WIRE]	= "isolated_from_wire",
+	[VS_DROP_ISOLATED_TO_WIRE]	= "isolated_to_wire",
+	[VS_DROP_NO_ROUTE]		= "no_route",
+	[VS_DROP_RX_RATELIMIT]		= "rx_ratelimit",
+	[VS_DROP_TX_ERROR]		= "tx_error",
+};
+static_assert(sizeof(vs_drop_names) / sizeof(vs_drop_names[0]) ==
+	      VS_DROP__MAX, "vs_drop_names out of step with enum vs_drop");
+
+struct vs_switch *vs_switch_new(void)
+{
+	struct vs_switch *sw = calloc(1, sizeof(*sw));
+	struct in_addr ll = { htonl(0xa9fe0000) };	/* 169.254.0.0 */
+
+	if (!sw)
+		return NULL;
+	sw->dom0 = sw->wire = -1;
+	vs_isolated_add(sw, AF_INET, &ll, 16);
+	return sw;
+}
+
+void vs_switch_free(struct vs_switch *sw)
+{
+	unsigned i;
+
+	if (!sw)
+		return;
+	for (i = 0; i < VS_PORTS_MAX; i++)
+		free(sw->ports[i].pool);
+	free(sw);
+}
+
+static struct vs_port *port_get(struct vs_switch *sw, unsigned port)
+{
+	if (port >= VS_PORTS_MAX || !sw->ports[port].used)
+		return NULL;
+	return &sw->ports[port];
+}
+
+static const struct vs_port *port_cget(const struct vs_switch *sw,
+				       unsigned port)
+{
+	if (port >= VS_PORTS_MAX || !sw->ports[port].used)
+		return NULL;
+	return &sw->ports[port];
+}
+
+/* The list of used ports, kept ascending for flooding. */
+static void active_rebuild(struct vs_switch *sw)
+{
+	unsigned i;
+
+	sw->nactive = 0;
+	for (i = 0; i < VS_PORTS_MAX; i++)
+		if (sw->ports[i].used)
+			sw->active[sw->nactive++] = (uint16_t)i;
+}
+
+/* fe80::/64 with the modified EUI-64 interface id of @mac (RFC 4291). */
+static void eui64_ll(const uint8_t *mac, struct in6_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->s6_addr[0] = 0xfe;
+	a->s6_addr[1] = 0x80;
+	a->s6_addr[8] = mac[0] ^ 0x02;
+	a->s6_addr[9] = mac[1];
+	a->s6_addr[10] = mac[2];
+	a->s6_addr[11] = 0xff;
+	a->s6_addr[12] = 0xfe;
+	a->s6_addr[13] = mac[3];
+	a->s6_addr[14] = mac[4];
+	a->s6_addr[15] = mac[5];
+}
+
+static bool mac_in_use(const struct vs_switch *sw, const uint8_t *mac,
+		       int except)
+{
+	int p = vs_lookup_mac(sw, mac);
+
+	return p >= 0 && p != except;
+}
+
+static bool mac_valid(const uint8_t *mac)
+{
+	static const uint8_t zero[6];
+
+	return !(mac[0] & 1) && memcmp(mac, zero, 6);
+}
+
+static int port_check(const struct vs_switch *sw,
+		      const struct vs_port_config *cfg)
+{
+	if (!cfg->ops || !cfg->ops->tx)
+		return -EINVAL;
+	switch (cfg->kind) {
+	case VS_PORT_DOM0:
+		return sw->dom0 >= 0 ? -EEXIST : 0;
+	case VS_PORT_WIRE:
+		return sw->wire >= 0 ? -EEXIST : 0;
+	case VS_PORT_VIF:
+		if (!mac_valid(cfg->mac))
+			return -EINVAL;
+		if (vs_port_find(sw, cfg->domid, cfg->vifidx) >= 0)
+			return -EEXIST;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int vs_port_add(struct vs_switch *sw, const struct vs_port_config *cfg)
+{
+	struct vs_port *p;
+	int ret = port_check(sw, cfg);
+	unsigned i;
+
+	if (ret)
+		return ret;
+	if (cfg->kind != VS_PORT_WIRE && mac_in_use(sw, cfg->mac, -1))
+		return -EEXIST;
+	for (i = 0; i < VS_PORTS_MAX && sw->ports[i].used; i++)
+		;
+	if (i == VS_PORTS_MAX)
+		return -ENOSPC;
+
+	p = &sw->ports[i];
+	memset(p, 0, sizeof(*p));
+	p->frame_max = cfg->frame_max ? cfg->frame_max : VS_FRAME_MAX_DEFAULT;
+	if (cfg->ops->rx) {
+		p->pool = malloc((size_t)VS_BATCH * p->frame_max);
+		if (!p->pool)
+			return -ENOMEM;
+	}
+	p->used = true;
+	p->kind = cfg->kind;
+	memcpy(p->mac, cfg->mac, 6);
+	eui64_ll(p->mac, &p->ll6);
+	snprintf(p->name, sizeof(p->name), "%s", cfg->name ? cfg->name : "");
+	p->domid = cfg->domid;
+	p->vifidx = cfg->vifidx;
+	p->ops = cfg->ops;
+	p->ctx = cfg->ctx;
+	credit_init(&p->tx_credit);
+	credit_init(&p->rx_credit);
+
+	if (p->kind == VS_PORT_DOM0)
+		sw->dom0 = (int)i;
+	else if (p->kind == VS_PORT_WIRE)
+		sw->wire = (int)i;
+	active_rebuild(sw);
+	vs_tables_rebuild(sw);
+	return (int)i;
+}
+
+int vs_port_del(struct vs_switch *sw, unsigned port)
+{
+	struct vs_port *p = port_get(sw, port);
+
+	if (!p)
+		return -ENOENT;
+	if (p->nheld && p->ops->release)
+		p->ops->release(p->ctx, p->nheld);
+	if ((int)port == sw->dom0)
+		sw->dom0 = -1;
+	if ((int)port == sw->wire)
+		sw->wire = -1;
+	free(p->pool);
+	memset(p, 0, sizeof(*p));
+	active_rebuild(sw);
+	vs_tables_rebuild(sw);
+	return 0;
+}
+
+int vs_port_find(const struct vs_switch *sw, uint32_t domid, uint32_t vifidx)
+{
+	unsigned i;
+
+	for (i = 0; i < sw->nactive; i++) {
+		const struct vs_port *p = &sw->ports[sw->active[i]];
+
+		if (p->kind == VS_PORT_WIRE)
+			continue;
+		if (p->domid == domid && (p->kind == VS_PORT_DOM0 ||
+					  p->vifidx == vifidx))
+			return sw->active[i];
+	}
+	return -ENOENT;
+}
+
+int vs_port_by_kind(const struct vs_switch *sw, enum vs_port_kind kind)
+{
+	int p = kind == VS_PORT_DOM0 ? sw->dom0 :
+		kind == VS_PORT_WIRE ? sw->wire : -1;
+
+	return p >= 0 ? p : -ENOENT;
+}
+
+int vs_port_set_mac(struct vs_switch *sw, unsigned port, const uint8_t mac[6])
+{
+	struct vs_port *p = port_get(sw, port);
+
+	if (!p)
+		return -ENOENT;
+	if (!mac_valid(mac))
+		return -EINVAL;
+	if (p->kind != VS_PORT_WIRE && mac_in_use(sw, mac, (int)port))
+		return -EEXIST;
+	memcpy(p->mac, mac, 6);
+	eui64_ll(p->mac, &p->ll6);
+	vs_tables_rebuild(sw);
+	return 0;
+}
+
+int vs_port_info(const struct vs_switch *sw, unsigned port,
+		 struct vs_port_info *out)
+{
+	const struct vs_port *p = port_cget(sw, port);
+
+	if (!p)
+		return -ENOENT;
+	out->kind = p->kind;
+	memcpy(out->mac, p->mac, 6);
+	out->name = p->name;
+	out->domid = p->domid;
+	out->vifidx = p->vifidx;
+	return 0;
+}
+
+/* Addresses --------------------------------------------------------------*/
+
+static bool addr4_valid(struct in_addr a)
+{
+	uint32_t h = ntohl(a.s_addr);
+
+	return h && h != 0xffffffff && (h >> 28) != 0xe;
+}
+
+int vs_addr4_add(struct vs_switch *sw, unsigned port, struct in_addr a)
+{
+	struct vs_port *p = port_get(sw, port);
+	int owner;
+
+	if (!p)
+		return -ENOENT;
+	if (!addr4_valid(a) || p->kind == VS_PORT_WIRE)
+		return -EINVAL;
+	owner = vs_lookup_ip4(sw, a);
+	if (owner == (int)port)
+		return 0;
+	if (owner >= 0)
+		return -EEXIST;
+	if (p->n4 == VS_ADDRS_MAX)
+		return -ENOSPC;
+	p->a4[p->n4++] = a;
+	vs_tables_rebuild(sw);
+	return 0;
+}
+
+int vs_addr4_del(struct vs_switch *sw, unsigned port, struct in_addr a)
+{
+	struct vs_port *p = port_get(sw, port);
+	unsigned i;
+
+	if (!p)
+		return -ENOENT;
+	for (i = 0; i < p->n4; i++) {
+		if (p->a4[i].s_addr != a.s_addr)
+			continue;
+		p->a4[i] = p->a4[--p->n4];
+		vs_tables_rebuild(sw);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int vs_addr6_add(struct vs_switch *sw, unsigned port, const struct in6_addr *a)
+{
+	struct vs_port *p = port_get(sw, port);
+	int owner;
+
+	if (!p)
+		return -ENOENT;
+	if (IN6_IS_ADDR_UNSPECIFIED(a) || IN6_IS_ADDR_MULTICAST(a) ||
+	    p->kind == VS_PORT_WIRE)
+		return -EINVAL;
+	owner = vs_lookup_ip6(sw, a);
+	if (owner == (int)port)
+		return 0;
+	if (owner >= 0)
+		return -EEXIST;
+	if (p->n6 == VS_ADDRS_MAX)
+		return -ENOSPC;
+	p->a6[p->n6++] = *a;
+	vs_tables_rebuild(sw);
+	return 0;
+}
+
+int vs_addr6_del(struct vs_switch *sw, unsigned port, const struct in6_addr *a)
+{
+	struct vs_port *p = port_get(sw, port);
+	unsigned i;
+
+	if (!p)
+		return -ENOENT;
+	for (i = 0; i < p->n6; i++) {
+		if (!IN6_ARE_ADDR_EQUAL(&p->a6[i], a))
+			continue;
+		p->a6[i] = p->a6[--p->n6];
+		vs_tables_rebuild(sw);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int vs_addr4_list(const struct vs_switch *sw, unsigned port,
+		  struct in_addr *out, unsigned max)
+{
+	const struct vs_port *p = port_cget(sw, port);
+
+	if (!p)
+		return -ENOENT;
+	memcpy(out, p->a4, sizeof(*out) * (max < p->n4 ? max : p->n4));
+	return (int)p->n4;
+}
+
+int vs_addr6_list(const struct vs_switch *sw, unsigned port,
+		  struct in6_addr *out, unsigned max)
+{
+	const struct vs_port *p = port_cget(sw, port);
+
+	if (!p)
+		return -ENOENT;
+	memcpy(out, p->a6, sizeof(*out) * (max < p->n6 ? max : p->n6));
+	return (int)p->n6;
+}
+
+void vs_isolated_clear(struct vs_switch *sw)
+{
+	sw->nisolated = 0;
+}
+
+int vs_isolated_add(struct vs_switch *sw, int family, const void *addr,
+		    unsigned plen)
+{
+	struct vs_prefix *pf;
+	unsigned i;
+
+	if ((family != AF_INET || plen > 32) &&
+	    (family != AF_INET6 || plen > 128))
+		return -EINVAL;
+	if (sw->nisolated == VS_ISOLATED_MAX)
+		return -ENOSPC;
+
+	pf = &sw->isolated[sw->nisolated];
+	memset(pf, 0, sizeof(*pf));
+	pf->family = family;
+	pf->plen = plen;
+	if (family == AF_INET) {
+		memcpy(&pf->v4, addr, sizeof(pf->v4));
+		pf->v4.s_addr &= plen ? htonl(~0U << (32 - plen)) : 0;
+	} else {
+		memcpy(&pf->v6, addr, sizeof(pf->v6));
+		for (i = 0; i < 16; i++) {
+			unsigned keep = plen > i * 8 ? plen - i * 8 : 0;
+
+			if (keep < 8)
+				pf->v6.s6_addr[i] &= (uint8_t)(0xff00 >> keep);
+		}
+	}
+	sw->nisolated++;
+	return 0;
+}
+
+/* Limits and stats -------------------------------------------------------*/
+
+int vs_port_set_tx_limit(struct vs_switch *sw, unsigned port, uint64_t bytes,
+			 uint64_t usecs, uint64_t packets, uint64_t now)
+{
+	struct vs_port *p = port_get(sw, port);
+
+	if (!p)
+		return -ENOENT;
+	return credit_set(&p->tx_credit, bytes, usecs, packets, now);
+}
+
+int vs_port_set_rx_limit(struct vs_switch *sw, unsigned port, uint64_t bytes,
+			 uint64_t usecs, uint64_t packets, uint64_t now)
+{
+	struct vs_port *p = port_get(sw, port);
+
+	if (!p)
+		return -ENOENT;
+	return credit_set(&p->rx_credit, bytes, usecs, packets, now);
+}
+
+int vs_port_limits(const struct vs_switch *sw, unsigned port,
+		   struct credit_info *tx, struct credit_info *rx)
+{
+	const struct vs_port *p = port_cget(sw, port);
+
+	if (!p)
+		return -ENOENT;
+	if (tx)
+		credit_get(&p->tx_credit, tx);
+	if (rx)
+		credit_get(&p->rx_credit, rx);
+	return 0;
+}
+
+int vs_port_stats(const struct vs_switch *sw, unsigned port,
+		  struct vs_port_stats *out)
+{
+	const struct vs_port *p = port_cget(sw, port);
+
+	if (!p)
+		return -ENOENT;
+	*out = p->stats;
+	out->throttled = p->tx_credit.throttle_events;
+	return 0;
+}
+
+void vs_switch_stats(const struct vs_switch *sw, struct vs_stats *out)
+{
+	*out = sw->stats;
+}
+
+bool vs_port_throttled(const struct vs_switch *sw, unsigned port,
+		       uint64_t *wakeup)
+{
+	const struct vs_port *p = port_cget(sw, port);
+
+	if (!p || !p->tx_credit.waiting)
+		return false;
+	if (wakeup)
+		*wakeup = credit_wakeup(&p->tx_credit);
+	return true;
+}
+
+/* The fast path ----------------------------------------------------------*/
+
+/* Queue frame @i of the batch for port @to, unless its rx limit says no. */
+static void emit(struct vs_switch *sw, struct vs_port *to,
+		 const struct vs_frame *f, unsigned i, uint64_t now)
+{
+	if (!credit_unlimited(&to->rx_credit) &&
+	    !credit_admit(&to->rx_credit, f->len, now, false)) {
+		to->stats.drops[VS_DROP_RX_RATELIMIT]++;
+		sw->b_limited[i]++;
+		return;
+	}
+	if (!to->nout)
+		sw->touched[sw->ntouched++] = port_no(sw, to);
+	sw->b_queued[i]++;
+	to->out[to->nout] = f;
+	to->out_idx[to->nout++] = (uint8_t)i;
+}
+
+static void flood(struct vs_switch *sw, const struct vs_port *in,
+		  const struct vs_dest *d, const struct vs_frame *f,
+		  unsigned i, uint64_t now)
+{
+	unsigned k;
+
+	for (k = 0; k < sw->nactive; k++) {
+		struct vs_port *to = &sw->ports[sw->active[k]];
+
+		if (to == in)
+			continue;
+		if (to->kind == VS_PORT_WIRE && !d->wire)
+			continue;
+		if (d->kind == DEST_WIRE_DOM0 && to->kind == VS_PORT_VIF)
+			continue;
+		emit(sw, to, f, i, now);
+	}
+}
+
+/* Is @r an ingress-check reason (decided before credit is charged)? */
+static bool ingress_reason(enum vs_drop r)
+{
+	return r <= VS_DROP_ISOLATED_FROM_WIRE;
+}
+
+static void count_drop(struct vs_switch *sw, struct vs_port *in,
+		       enum vs_drop r)
+{
+	sw->stats.drops[r]++;
+	in->stats.drops[r]++;
+}
+
+/* A flood that found nobody: the wire was the only way out and the frame
+ * is isolated, or there is nobody else at all. */
+static enum vs_drop flood_reason(const struct vs_switch *sw,
+				 const struct vs_port *in,
+				 const struct vs_dest *d)
+{
+	if (!d->wire && sw->wire >= 0 && sw->wire != port_no(sw, in))
+		return VS_DROP_ISOLATED_TO_WIRE;
+	return VS_DROP_NO_ROUTE;
+}
+
+/* Pass 1 for frame @i. Returns false when the frame must wait for credit
+ * (it and the rest of the batch are not consumed). */
+static bool decide(struct vs_switch *sw, struct vs_port *in,
+		   const struct vs_frame *f, unsigned i, uint64_t now)
+{
+	struct vs_dest d;
+
+	sw->b_queued[i] = sw->b_ok[i] = sw->b_err[i] = sw->b_limited[i] = 0;
+	vs_decide(sw, in, f->data, f->len, &d);
+	if (d.kind == DEST_DROP && ingress_reason(d.drop)) {
+		in->stats.in_packets++;
+		sw->stats.in_frames++;
+		count_drop(sw, in, d.drop);
+		return true;
+	}
+	if (!credit_unlimited(&in->tx_credit) &&
+	    !credit_admit(&in->tx_credit, f->len, now, true))
+		return false;
+
+	in->stats.in_packets++;
+	in->stats.tx_packets++;
+	in->stats.tx_bytes += f->len;
+	sw->stats.in_frames++;
+
+	switch (d.kind) {
+	case DEST_DROP:
+		count_drop(sw, in, d.drop);
+		break;
+	case DEST_ONE:
+		emit(sw, &sw->ports[d.port], f, i, now);
+		break;
+	case DEST_FLOOD:
+	case DEST_WIRE_DOM0:
+		flood(sw, in, &d, f, i, now);
+		if (!sw->b_queued[i] && !sw->b_limited[i])
+			count_drop(sw, in, flood_reason(sw, in, &d));
+		break;
+	}
+	return true;
+}
+
+/* Pass 2: one tx call per destination port. */
+static void transmit(struct vs_switch *sw)
+{
+	unsigned t, k, sent;
+
+	for (t = 0; t < sw->ntouched; t++) {
+		struct vs_port *to = &sw->ports[sw->touched[t]];
+
+		sent = to->ops->tx(to->ctx, to->out, to->nout);
+		if (sent > to->nout)
+			sent = to->nout;
+		for (k = 0; k < sent; k++) {
+			to->stats.rx_packets++;
+			to->stats.rx_bytes += to->out[k]->len;
+			sw->b_ok[to->out_idx[k]]++;
+		}
+		for (; k < to->nout; k++) {
+			to->stats.drops[VS_DROP_TX_ERROR]++;
+			sw->b_err[to->out_idx[k]]++;
+		}
+		to->nout = 0;
+	}
+	sw->ntouched = 0;
+}
+
+/* Pass 3: frames that had destinations end up delivered or dropped once.
+ * Routing and ingress drops were counted in pass 1. */
+static void account(struct vs_switch *sw, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		if (sw->b_ok[i])
+			sw->stats.delivered++;
+		else if (sw->b_err[i])
+			sw->stats.drops[VS_DROP_TX_ERROR]++;
+		else if (sw->b_limited[i])
+			sw->stats.drops[VS_DROP_RX_RATELIMIT]++;
+	}
+}
+
+int vs_input(struct vs_switch *sw, unsigned port, const struct vs_frame *frames,
+	     unsigned n, uint64_t now)
+{
+	struct vs_port *in = port_get(sw, port);
+	unsigned i;
+
+	if (!in)
+		return -ENOENT;
+	if (n > VS_BATCH)
+		return -EINVAL;
+
+	for (i = 0; i < n; i++)
+		if (!decide(sw, in, &frames[i], i, now))
+			break;
+	transmit(sw);
+	account(sw, i);
+	return (int)i;
+}
+
+/* Switch the held frames of @p; returns how many went. */
+static unsigned drain_held(struct vs_switch *sw, struct vs_port *p,
+			   unsigned port, uint64_t now)
+{
+	int n = vs_input(sw, port, p->held, p->nheld, now);
+
+	if (n <= 0)
+		return 0;
+	if (p->ops->release)
+		p->ops->release(p->ctx, (unsigned)n);
+	p->nheld -= (unsigned)n;
+	memmove(p->held, p->held + n, p->nheld * sizeof(p->held[0]));
+	return (unsigned)n;
+}
+
+int vs_port_poll(struct vs_switch *sw, unsigned port, uint64_t now,
+		 unsigned budget)
+{
+	struct vs_port *p = port_get(sw, port);
+	unsigned total = 0, k;
+	int n;
+
+	if (!p || !p->ops->rx)
+		return -ENOENT;
+	if (!budget)
+		budget = VS_BATCH;
+
+	while (total < budget) {
+		if (p->nheld) {
+			total += drain_held(sw, p, port, now);
+			if (p->nheld)
+				break;		/* still waiting for credit */
+			continue;
+		}
+		/* Nothing is held here, so every pool slot is free. */
+		for (k = 0; k < VS_BATCH; k++) {
+			p->held[k].data = p->pool + (size_t)k * p->frame_max;
+			p->held[k].cap = p->frame_max;
+			p->held[k].len = 0;
+			memset(&p->held[k].vnet, 0, sizeof(p->held[k].vnet));
+		}
+		n = p->ops->rx(p->ctx, p->held, VS_BATCH);
+		if (n < 0)
+			return total ? (int)total : n;
+		if (n == 0)
+			break;
+		p->nheld = (unsigned)n > VS_BATCH ? VS_BATCH : (unsigned)n;
+	}
+	return (int)total;
+}
+
+/* MAC helpers ------------------------------------------------------------*/
+
+void vs_mac_default(const char *name, uint32_t domid, uint32_t vifidx,
+		    uint8_t mac[6])
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	const char *c;
+	unsigned i;
+
+	for (c = name ? name : ""; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	for (i = 0; i < 4; i++)
+		h = (h ^ ((domid >> (8 * i)) & 0xff)) * 16777619u;
+	for (i = 0; i < 4; i++)
+		h = (h ^ ((vifidx >> (8 * i)) & 0xff)) * 16777619u;
+
+	mac[0] = 0xaa;
+	mac[1] = 0x00;
+	mac[2] = 0x00;
+	mac[3] = (uint8_t)(h >> 16);
+	mac[4] = (uint8_t)(h >> 8);
+	mac[5] = (uint8_t)h;
+}
+
+int vs_mac_parse(const char *s, uint8_t mac[6])
+{
+	unsigned v[6], i;
+	char tail;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &tail) != 6 || strlen(s) != 17)
+		return -EINVAL;
+	for (i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return 0;
+}
+
+void vs_mac_format(const uint8_t mac[6], char out[18])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+		 mac[2], mac[3], mac[4], mac[5]);
+}
