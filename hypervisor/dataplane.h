@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* dataplane.h - xend's data-plane thread: owns the vswitch and its ports
+ *
+ * One thread runs an epoll loop over the ports' file descriptors, a timer
+ * for credit refills, and an eventfd for control commands. The switch and
+ * every port back end belong to that thread; the control plane (the main
+ * thread) reaches them only through xend_dp_call(), which runs a function
+ * on the data-plane thread between batches and waits for its result. So
+ * the fast path takes no locks.
+ *
+ * Ports whose tx credit runs out are taken out of the epoll set until
+ * their refill time (back-pressure: the TAP queue fills, nothing is read
+ * or dropped by us).
+ */
+#ifndef XENO_DATAPLANE_H
+#define XENO_DATAPLANE_H
+
+#include <stdint.h>
+
+#include "vswitch.h"
+
+struct xend_dp;
+
+/* A function run on the data-plane thread by xend_dp_call(). @now is the
+ * data plane's clock (CLOCK_MONOTONIC, ns). Its return value is passed
+ * back to the caller. */
+typedef int (*xend_dp_fn)(struct vs_switch *sw, void *arg, uint64_t now);
+
+/* xend_dp_new() - create the switch and start the data-plane thread.
+ * Returns NULL with errno set on failure. */
+struct xend_dp *xend_dp_new(void);
+
+/* xend_dp_free() - stop the thread, detach and close every port, free
+ * the switch. Accepts NULL. Persistent TAP devices stay (domains survive a
+ * restart of xend). */
+void xend_dp_free(struct xend_dp *dp);
+
+/* xend_dp_call() - run @fn(sw, @arg, now) on the data-plane thread and
+ * return its result. Blocks the caller until done. Safe from any thread
+ * except the data-plane thread itself. */
+int xend_dp_call(struct xend_dp *dp, xend_dp_fn fn, void *arg);
+
+/* xend_dp_attach_tap() - attach an open TAP fd (IFF_TAP|IFF_NO_PI|
+ * IFF_VNET_HDR, see port_tap.h) as a port described by @cfg (kind, MAC,
+ * name, domid, vifidx; ops/ctx are filled in here). The data plane owns
+ * @fd from now on, also on failure. Returns the port number or -errno. */
+int xend_dp_attach_tap(struct xend_dp *dp, int fd,
+		       const struct vs_port_config *cfg);
+
+/* xend_dp_attach_wire() - attach network interface @ifname as the wire
+ * (AF_PACKET, TPACKET_V3 receive ring, promiscuous). Returns the port
+ * number or -errno (-ENODEV for an unknown interface). */
+int xend_dp_attach_wire(struct xend_dp *dp, const char *ifname);
+
+/* xend_dp_detach() - remove port @port from the switch and close its
+ * back end (a persistent TAP device is left to the caller to delete).
+ * Returns 0 or -ENOENT. */
+int xend_dp_detach(struct xend_dp *dp, unsigned port);
+
+/* xend_dp_now() - the data plane's clock, CLOCK_MONOTONIC in ns. */
+uint64_t xend_dp_now(void);
+
+#endif /* XENO_DATAPLANE_H */
