@@ -104,19 +104,24 @@ $(BUILD)/%.a:
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-LINK = $(say) LD $@; mkdir -p $(dir $@); \
+LINK = mkdir -p $(dir $@) && \
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS_ALL) $(PKG_LIBS) $(NAT_LIBS)
 
 $(BUILD)/vs_pcap_run: $(call obj,vswitch/vs_pcap_run.c) $(LIBS_ALL)
+	$(say) LD $@
 	$(Q)$(LINK)
 $(BUILD)/xend: $(call obj,$(XEND_MAIN)) $(LIBS_ALL)
+	$(say) LD $@
 	$(Q)$(LINK)
 $(BUILD)/xc_%: $(BUILD)/tools/xc_%.o $(LIBS_ALL)
+	$(say) LD $@
 	$(Q)$(LINK)
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o \
 		$(call obj,$(UNIT_HELPERS)) $(LIBS_ALL)
+	$(say) LD $@
 	$(Q)$(LINK) -lcmocka
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBS_ALL)
+	$(say) LD $@
 	$(Q)$(LINK)
 
 # Dependencies are installed by the targets that need them.
