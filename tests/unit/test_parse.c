@@ -1,0 +1,779 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* test_parse.c - unit tests of the bounds-checked frame parser (parse.c) */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fakeport.h"
+#include "parse.h"
+
+static const uint8_t MAC_A[6] = { 0xaa, 0, 0, 0, 0, 1 };
+static const uint8_t MAC_B[6] = { 0xaa, 0, 0, 0, 0, 2 };
+
+/* Parse @len bytes of @frame from a heap copy of exactly @len bytes, so
+ * that ASan catches any read past the end. Pointers in @p are rebased
+ * onto @frame. */
+static enum vs_parse_result parse_exact(const uint8_t *frame, uint32_t len,
+					struct vs_pkt *p)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+	enum vs_parse_result r;
+
+	assert_non_null(copy);
+	memcpy(copy, frame, len);
+	memset(p, 0, sizeof(*p));
+	r = vs_parse(copy, len, p);
+	free(copy);
+	/* the pointers into the copy are dead now; tests that look at
+	 * them use vs_parse() on the buffer directly */
+	return r;
+}
+
+static bool inside(const void *ptr, uint32_t n, const uint8_t *base,
+		   uint32_t len)
+{
+	const uint8_t *q = ptr;
+
+	return q >= base && q + n <= base + len;
+}
+
+/* Ethernet ---------------------------------------------------------------*/
+
+static void test_runt(void **state)
+{
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	uint32_t len;
+
+	(void)state;
+	fb_eth(buf, MAC_B, MAC_A, 0x0800, 0);
+	for (len = 0; len < 14; len++)
+		assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_RUNT);
+}
+
+static void test_eth_other(void **state)
+{
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	uint32_t len = fb_eth(buf, MAC_B, MAC_A, 0x88cc, 46);	/* LLDP */
+
+	(void)state;
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.l3, VS_L3_OTHER);
+	assert_int_equal(p.ethertype, 0x88cc);
+	assert_ptr_equal(p.dst_mac, buf);
+	assert_ptr_equal(p.src_mac, buf + 6);
+	/* bare header is enough for an unknown ethertype */
+	assert_int_equal(parse_exact(buf, 14, &p), VS_PARSE_OK);
+}
+
+static void test_vlan_is_other(void **state)
+{
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	uint32_t len = fb_udp4(buf, MAC_B, MAC_A, ip4("10.0.0.1"),
+			       ip4("10.0.0.2"), 1, 2, 10);
+
+	(void)state;
+	len = fb_vlan(buf, len, 5);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.ethertype, 0x8100);
+	assert_int_equal(p.l3, VS_L3_OTHER);
+	/* QinQ too */
+	buf[12] = 0x88;
+	buf[13] = 0xa8;
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.l3, VS_L3_OTHER);
+}
+
+/* ARP --------------------------------------------------------------------*/
+
+static void test_arp_fields(void **state)
+{
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	uint32_t len = fb_arp_req(buf, MAC_A, ip4("169.254.1.1"),
+				  ip4("169.254.1.2"));
+
+	(void)state;
+	assert_int_equal(len, 42);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.l3, VS_L3_ARP);
+	assert_int_equal(p.arp.op, 1);
+	assert_memory_equal(p.arp.sha, MAC_A, 6);
+	assert_int_equal(p.arp.spa.s_addr, ip4("169.254.1.1").s_addr);
+	assert_int_equal(p.arp.tpa.s_addr, ip4("169.254.1.2").s_addr);
+	assert_true(inside(p.arp.sha, 6, buf, len));
+
+	len = fb_arp_reply(buf, MAC_B, MAC_A, ip4("10.0.0.1"),
+			   ip4("10.0.0.2"));
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.arp.op, 2);
+
+	/* padded to the 60-byte Ethernet minimum */
+	memset(buf + len, 0, 60 - len);
+	assert_int_equal(parse_exact(buf, 60, &p), VS_PARSE_OK);
+}
+
+static void test_arp_sizes(void **state)
+{
+	static const struct { unsigned off; uint8_t val; } bad[] = {
+		{ 14 + 1, 6 },		/* hardware type 6 (IEEE 802) */
+		{ 14 + 2, 0x86 },	/* protocol type 0x86dd */
+		{ 14 + 4, 8 },		/* hardware size 8 */
+		{ 14 + 5, 16 },		/* protocol size 16 */
+		{ 14 + 5, 0 },
+		{ 14 + 4, 0 },
+	};
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint32_t len = fb_arp_req(buf, MAC_A, ip4("10.0.0.1"),
+					  ip4("10.0.0.2"));
+
+		buf[bad[i].off] = bad[i].val;
+		assert_int_equal(parse_exact(buf, len, &p),
+				 VS_PARSE_MALFORMED);
+	}
+}
+
+/* IPv4 -------------------------------------------------------------------*/
+
+static void test_ip4_udp(void **state)
+{
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	uint32_t len = fb_udp4(buf, MAC_B, MAC_A, ip4("10.0.0.1"),
+			       ip4("10.0.0.2"), 1234, 53, 20);
+
+	(void)state;
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.l3, VS_L3_IP4);
+	assert_int_equal(p.ip4.src.s_addr, ip4("10.0.0.1").s_addr);
+	assert_int_equal(p.ip4.dst.s_addr, ip4("10.0.0.2").s_addr);
+	assert_int_equal(p.ip4.proto, IPPROTO_UDP);
+	assert_true(p.ip4.first_frag);
+	assert_int_equal(p.ip4.sport, 1234);
+	assert_int_equal(p.ip4.dport, 53);
+}
+
+static void test_ip4_dhcp(void **state)
+{
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	uint32_t len = fb_dhcp(buf, MAC_A);
+
+	(void)state;
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.ip4.src.s_addr, 0);
+	assert_int_equal(p.ip4.dst.s_addr, 0xffffffff);
+	assert_int_equal(p.ip4.sport, 68);
+	assert_int_equal(p.ip4.dport, 67);
+}
+
+static void test_ip4_icmp_and_tcp(void **state)
+{
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	uint32_t len = fb_icmp4(buf, MAC_B, MAC_A, ip4("10.0.0.1"),
+				ip4("10.0.0.2"));
+
+	(void)state;
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.ip4.proto, IPPROTO_ICMP);
+	assert_int_equal(p.ip4.sport, 0);
+	assert_int_equal(p.ip4.dport, 0);
+
+	len = fb_ip4(buf, MAC_B, MAC_A, ip4("10.0.0.1"), ip4("10.0.0.2"),
+		     IPPROTO_TCP, 20);
+	buf[34] = 0x1f;			/* sport 8080 */
+	buf[35] = 0x90;
+	buf[37] = 22;
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.ip4.sport, 8080);
+	assert_int_equal(p.ip4.dport, 22);
+}
+
+static void test_ip4_options(void **state)
+{
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	uint32_t len;
+
+	(void)state;
+	/* IHL 6: one option word, then UDP */
+	len = fb_ip4(buf, MAC_B, MAC_A, ip4("10.0.0.1"), ip4("10.0.0.2"),
+		     IPPROTO_UDP, 4 + 8);
+	buf[14] = 0x46;
+	buf[34] = 1;			/* NOPs */
+	buf[35] = 1;
+	buf[36] = 1;
+	buf[37] = 0;
+	buf[38] = 0x30;			/* sport 0x3039 = 12345 */
+	buf[39] = 0x39;
+	buf[41] = 67;
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.ip4.sport, 12345);
+	assert_int_equal(p.ip4.dport, 67);
+
+	/* IHL 15 (60 bytes) with total length covering it */
+	len = fb_ip4(buf, MAC_B, MAC_A, ip4("10.0.0.1"), ip4("10.0.0.2"),
+		     IPPROTO_ICMP, 40);
+	buf[14] = 0x4f;
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
+}
+
+static void test_ip4_bad_ihl_len(void **state)
+{
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	uint32_t len;
+	unsigned ihl;
+
+	(void)state;
+	for (ihl = 0; ihl < 5; ihl++) {
+		len = fb_udp4(buf, MAC_B, MAC_A, ip4("10.0.0.1"),
+			      ip4("10.0.0.2"), 1, 2, 0);
+		buf[14] = (uint8_t)(0x40 | ihl);
+		assert_int_equal(parse_exact(buf, len, &p),
+				 VS_PARSE_MALFORMED);
+	}
+	/* IHL past the total length (28 bytes, IHL 8 = 32) */
+	len = fb_udp4(buf, MAC_B, MAC_A, ip4("10.0.0.1"), ip4("10.0.0.2"),
+		      1, 2, 0);
+	buf[14] = 0x48;
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+	/* IHL past the frame even with a lying total length */
+	buf[14] = 0x4f;
+	buf[16] = 0;
+	buf[17] = 60;
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+
+	/* total length below the header */
+	len = fb_udp4(buf, MAC_B, MAC_A, ip4("10.0.0.1"), ip4("10.0.0.2"),
+		      1, 2, 0);
+	buf[16] = 0;
+	buf[17] = 19;
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+	/* total length past the frame */
+	buf[17] = (uint8_t)(len - 14 + 1);
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+	buf[16] = 0xff;
+	buf[17] = 0xff;
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+	/* trailing padding is fine */
+	buf[16] = 0;
+	buf[17] = 20;
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
+
+	/* version 6 in an IPv4 ethertype */
+	len = fb_udp4(buf, MAC_B, MAC_A, ip4("10.0.0.1"), ip4("10.0.0.2"),
+		      1, 2, 0);
+	buf[14] = 0x65;
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+}
+
+static void test_ip4_fragments(void **state)
+{
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	uint32_t len = fb_udp4(buf, MAC_B, MAC_A, ip4("10.0.0.1"),
+			       ip4("10.0.0.2"), 1, 2, 100);
+
+	(void)state;
+	buf[20] = 0x20;			/* MF, offset 0: first fragment */
+	buf[21] = 0;
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_true(p.ip4.first_frag);
+	assert_int_equal(p.ip4.sport, 1);
+
+	buf[20] = 0x00;			/* offset 185 * 8 */
+	buf[21] = 185;
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_false(p.ip4.first_frag);
+	assert_int_equal(p.ip4.sport, 0);
+	assert_int_equal(p.ip4.dport, 0);
+
+	/* UDP with fewer than 4 bytes of L4: no ports, not malformed */
+	len = fb_ip4(buf, MAC_B, MAC_A, ip4("10.0.0.1"), ip4("10.0.0.2"),
+		     IPPROTO_UDP, 3);
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.ip4.sport, 0);
+}
+
+/* IPv6 -------------------------------------------------------------------*/
+
+static void test_ip6_basic(void **state)
+{
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	struct in6_addr s = ip6("2001:db8::1"), d = ip6("2001:db8::2");
+	uint32_t len = fb_udp6(buf, MAC_B, MAC_A, &s, &d);
+
+	(void)state;
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.l3, VS_L3_IP6);
+	assert_memory_equal(p.ip6.src, &s, 16);
+	assert_memory_equal(p.ip6.dst, &d, 16);
+	assert_true(inside(p.ip6.src, 16, buf, len));
+	assert_int_equal(p.ip6.proto, IPPROTO_UDP);
+	assert_null(p.ip6.nd_target);
+
+	/* padding after the payload is ignored */
+	memset(buf + len, 0xee, 30);
+	assert_int_equal(parse_exact(buf, len + 30, &p), VS_PARSE_OK);
+	/* payload length past the frame */
+	buf[18] = 0;
+	buf[19] = (uint8_t)(len - 54 + 1);
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+	/* version 4 in an IPv6 ethertype */
+	len = fb_udp6(buf, MAC_B, MAC_A, &s, &d);
+	buf[14] = 0x45;
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+}
+
+/* Wrap the ICMPv6 message of the frame in @buf (built by fb_icmp6) in the
+ * extension headers @nh[0..n): each 8 bytes, the fragment header with
+ * offset @frag_off. Returns the new length. */
+static uint32_t add_ext(uint8_t *buf, uint32_t len, const uint8_t *nh,
+			unsigned n, uint16_t frag_off)
+{
+	uint32_t plen = len - 54, i;
+	uint8_t next = buf[20];
+
+	memmove(buf + 54 + 8 * n, buf + 54, plen);
+	buf[20] = nh[0];
+	for (i = 0; i < n; i++) {
+		uint8_t *e = buf + 54 + 8 * i;
+
+		memset(e, 0, 8);
+		e[0] = i + 1 < n ? nh[i + 1] : next;
+		if (nh[i] == IPPROTO_FRAGMENT) {
+			e[2] = (uint8_t)(frag_off >> 8);
+			e[3] = (uint8_t)frag_off;
+		} else {
+			e[2] = 1;	/* PadN, 4 bytes */
+			e[3] = 4;
+		}
+	}
+	plen += 8 * n;
+	buf[18] = (uint8_t)(plen >> 8);
+	buf[19] = (uint8_t)plen;
+	return 54 + plen;
+}
+
+static void test_ip6_ext_headers(void **state)
+{
+	static const uint8_t chain[] = {
+		IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
+		IPPROTO_FRAGMENT, IPPROTO_DSTOPTS,
+	};
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	struct in6_addr s = ip6("fe80::1"), t = ip6("2001:db8::7");
+	uint32_t len;
+
+	(void)state;
+	len = fb_ns(buf, MAC_A, &s, &t, MAC_A);
+	len = add_ext(buf, len, chain, 5, 0);
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.ip6.proto, IPPROTO_ICMPV6);
+	assert_true(p.ip6.l4);
+	assert_int_equal(p.ip6.icmp_type, ICMP6_NEIGH_SOLICIT_);
+	assert_memory_equal(p.ip6.nd_target, &t, 16);
+	assert_memory_equal(p.ip6.nd_lladdr, MAC_A, 6);
+
+	/* a non-first fragment: upper layer not there */
+	len = fb_ra(buf, MAC_A, &s);
+	len = add_ext(buf, len, (const uint8_t[]){ IPPROTO_FRAGMENT }, 1,
+		      0x0010);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.ip6.proto, IPPROTO_ICMPV6);
+	assert_false(p.ip6.l4);
+	assert_int_equal(p.ip6.icmp_type, 0);
+
+	/* first fragment (offset 0, M set): the RA is seen */
+	len = fb_ra(buf, MAC_A, &s);
+	len = add_ext(buf, len, (const uint8_t[]){ IPPROTO_FRAGMENT }, 1, 1);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_true(p.ip6.l4);
+	assert_int_equal(p.ip6.icmp_type, ICMP6_ROUTER_ADVERT_);
+}
+
+static void test_ip6_ext_limits(void **state)
+{
+	uint8_t chain[9], buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	struct in6_addr s = ip6("fe80::1");
+	uint32_t len;
+
+	(void)state;
+	memset(chain, IPPROTO_DSTOPTS, sizeof(chain));
+	/* 7 headers are walked, 8 are too many */
+	len = fb_ra(buf, MAC_A, &s);
+	len = add_ext(buf, len, chain, 7, 0);
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
+	len = fb_ra(buf, MAC_A, &s);
+	len = add_ext(buf, len, chain, 9, 0);
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+
+	/* an extension header claiming more than the payload */
+	len = fb_ra(buf, MAC_A, &s);
+	len = add_ext(buf, len, chain, 1, 0);
+	buf[55] = 200;			/* hdr ext len: 1608 bytes */
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+
+	/* payload ends inside the extension header */
+	len = fb_ra(buf, MAC_A, &s);
+	len = add_ext(buf, len, chain, 1, 0);
+	buf[18] = 0;
+	buf[19] = 4;
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+}
+
+/* ND ---------------------------------------------------------------------*/
+
+static void test_nd_ns_na(void **state)
+{
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	struct in6_addr s = ip6("fe80::1"), t = ip6("2001:db8::7"), any;
+	uint32_t len;
+
+	(void)state;
+	memset(&any, 0, sizeof(any));
+	len = fb_ns(buf, MAC_A, &s, &t, NULL);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.ip6.icmp_type, ICMP6_NEIGH_SOLICIT_);
+	assert_memory_equal(p.ip6.nd_target, &t, 16);
+	assert_true(inside(p.ip6.nd_target, 16, buf, len));
+	assert_null(p.ip6.nd_lladdr);
+
+	len = fb_ns(buf, MAC_A, &any, &t, NULL);	/* DAD */
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_true(IN6_IS_ADDR_UNSPECIFIED(p.ip6.src));
+
+	len = fb_na(buf, MAC_B, &s, &t, MAC_B);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.ip6.icmp_type, ICMP6_NEIGH_ADVERT_);
+	assert_memory_equal(p.ip6.nd_lladdr, MAC_B, 6);
+	assert_true(inside(p.ip6.nd_lladdr, 6, buf, len));
+
+	/* NA with a *source* lladdr option (type 1): not the TLLA */
+	len = fb_na(buf, MAC_B, &s, &t, MAC_B);
+	buf[54 + 24] = 1;
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_null(p.ip6.nd_lladdr);
+	/* NS with a target lladdr option (type 2): not the SLLA */
+	len = fb_ns(buf, MAC_A, &s, &t, MAC_A);
+	buf[54 + 24] = 2;
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_null(p.ip6.nd_lladdr);
+}
+
+/* An NS for @t from MAC_A with the raw options @opt (@olen bytes). */
+static uint32_t ns_with_opts(uint8_t *buf, const uint8_t *opt, uint32_t olen)
+{
+	uint8_t body[20 + 64];
+	struct in6_addr s = ip6("fe80::1"), t = ip6("2001:db8::7"), d;
+	uint8_t dmac[6];
+
+	memset(body, 0, 4);
+	memcpy(body + 4, &t, 16);
+	memcpy(body + 20, opt, olen);
+	snm6(&t, &d);
+	mcast6_mac(&d, dmac);
+	return fb_icmp6(buf, dmac, MAC_A, &s, &d, 135, body, 20 + olen);
+}
+
+static void test_nd_options(void **state)
+{
+	static const uint8_t nonce_slla[] = {
+		14, 1, 1, 2, 3, 4, 5, 6,		/* nonce */
+		1, 1, 0xaa, 0, 0, 0, 0, 1,		/* SLLA */
+	};
+	static const uint8_t zero_len[] = { 1, 0, 0xaa, 0, 0, 0, 0, 1 };
+	static const uint8_t two_slla[] = {
+		1, 1, 0xaa, 0, 0, 0, 0, 1,
+		1, 1, 0xaa, 0, 0, 0, 0, 2,
+	};
+	static const uint8_t long_slla[] = {
+		1, 2, 0xaa, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+	};
+	static const uint8_t past_end[] = { 14, 2, 1, 2, 3, 4, 5, 6 };
+	static const uint8_t half[] = { 1 };
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	uint32_t len;
+
+	(void)state;
+	len = ns_with_opts(buf, nonce_slla, sizeof(nonce_slla));
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_non_null(p.ip6.nd_lladdr);
+	assert_memory_equal(p.ip6.nd_lladdr, MAC_A, 6);
+
+	len = ns_with_opts(buf, zero_len, sizeof(zero_len));
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+	len = ns_with_opts(buf, two_slla, sizeof(two_slla));
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+	len = ns_with_opts(buf, long_slla, sizeof(long_slla));
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+	len = ns_with_opts(buf, past_end, sizeof(past_end));
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+	len = ns_with_opts(buf, half, sizeof(half));
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+}
+
+static void test_nd_truncated_target(void **state)
+{
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	struct in6_addr s = ip6("fe80::1"), t = ip6("2001:db8::7");
+	uint32_t len, cut;
+
+	(void)state;
+	/* Cut the ICMPv6 payload (and the IPv6 payload length with it) to
+	 * every size short of the 24 bytes of an NS without options. */
+	for (cut = 0; cut < 24; cut++) {
+		len = fb_ns(buf, MAC_A, &s, &t, NULL);
+		buf[18] = 0;
+		buf[19] = (uint8_t)cut;
+		len = 54 + cut;
+		assert_int_equal(parse_exact(buf, len, &p),
+				 VS_PARSE_MALFORMED);
+	}
+}
+
+static void test_redirect_ra_mld(void **state)
+{
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	struct in6_addr s = ip6("fe80::1"), d = ip6("fe80::2"),
+			t = ip6("fe80::3"), dst = ip6("2001:db8::9");
+	uint32_t len = fb_redirect(buf, MAC_B, MAC_A, &s, &d, &t, &dst);
+
+	(void)state;
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.ip6.icmp_type, ICMP6_REDIRECT_);
+	assert_memory_equal(p.ip6.nd_target, &t, 16);
+	/* redirect without its destination address */
+	buf[19] -= 16;
+	assert_int_equal(parse_exact(buf, len - 16, &p), VS_PARSE_MALFORMED);
+
+	len = fb_ra(buf, MAC_A, &s);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.ip6.icmp_type, ICMP6_ROUTER_ADVERT_);
+	assert_null(p.ip6.nd_target);
+
+	len = fb_icmp6(buf, MAC_B, MAC_A, &s, &d, ICMP6_MLD2_REPORT_,
+		       (const uint8_t[4]){ 0 }, 4);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.ip6.icmp_type, ICMP6_MLD2_REPORT_);
+	/* ICMPv6 header itself truncated */
+	buf[19] = 3;
+	assert_int_equal(parse_exact(buf, 54 + 3, &p), VS_PARSE_MALFORMED);
+}
+
+/* Every prefix of every valid frame ----------------------------------------*/
+
+typedef uint32_t (*builder)(uint8_t *buf);
+
+static uint32_t b_arp(uint8_t *b)
+{
+	return fb_arp_req(b, MAC_A, ip4("169.254.1.1"), ip4("169.254.1.2"));
+}
+
+static uint32_t b_udp4(uint8_t *b)
+{
+	return fb_udp4(b, MAC_B, MAC_A, ip4("10.0.0.1"), ip4("10.0.0.2"),
+		       1, 2, 30);
+}
+
+static uint32_t b_icmp4(uint8_t *b)
+{
+	return fb_icmp4(b, MAC_B, MAC_A, ip4("10.0.0.1"), ip4("10.0.0.2"));
+}
+
+static uint32_t b_dhcp(uint8_t *b)
+{
+	return fb_dhcp(b, MAC_A);
+}
+
+static uint32_t b_udp6(uint8_t *b)
+{
+	struct in6_addr s = ip6("2001:db8::1"), d = ip6("2001:db8::2");
+
+	return fb_udp6(b, MAC_B, MAC_A, &s, &d);
+}
+
+static uint32_t b_ns(uint8_t *b)
+{
+	struct in6_addr s = ip6("fe80::1"), t = ip6("2001:db8::7");
+
+	return fb_ns(b, MAC_A, &s, &t, MAC_A);
+}
+
+static uint32_t b_na(uint8_t *b)
+{
+	struct in6_addr s = ip6("fe80::1"), t = ip6("2001:db8::7");
+
+	return fb_na(b, MAC_A, &s, &t, MAC_A);
+}
+
+static uint32_t b_ra(uint8_t *b)
+{
+	struct in6_addr s = ip6("fe80::1");
+
+	return fb_ra(b, MAC_A, &s);
+}
+
+static uint32_t b_redirect(uint8_t *b)
+{
+	struct in6_addr s = ip6("fe80::1"), d = ip6("fe80::2"),
+			t = ip6("fe80::3"), dst = ip6("2001:db8::9");
+
+	return fb_redirect(b, MAC_B, MAC_A, &s, &d, &t, &dst);
+}
+
+static uint32_t b_ns_ext(uint8_t *b)
+{
+	static const uint8_t chain[] = {
+		IPPROTO_HOPOPTS, IPPROTO_FRAGMENT, IPPROTO_DSTOPTS,
+	};
+
+	return add_ext(b, b_ns(b), chain, 3, 0);
+}
+
+static uint32_t b_vlan(uint8_t *b)
+{
+	return fb_vlan(b, b_udp4(b), 7);
+}
+
+static const struct {
+	const char *name;
+	builder build;
+	enum vs_l3 l3;
+} frames[] = {
+	{ "arp", b_arp, VS_L3_ARP },
+	{ "udp4", b_udp4, VS_L3_IP4 },
+	{ "icmp4", b_icmp4, VS_L3_IP4 },
+	{ "dhcp", b_dhcp, VS_L3_IP4 },
+	{ "udp6", b_udp6, VS_L3_IP6 },
+	{ "ns", b_ns, VS_L3_IP6 },
+	{ "na", b_na, VS_L3_IP6 },
+	{ "ra", b_ra, VS_L3_IP6 },
+	{ "redirect", b_redirect, VS_L3_IP6 },
+	{ "ns+ext", b_ns_ext, VS_L3_IP6 },
+	{ "vlan", b_vlan, VS_L3_OTHER },
+};
+
+/* Every strict prefix of a frame whose L3 header declares its full length
+ * (IPv4 total length, IPv6 payload length, fixed ARP) is truncated: the
+ * parser must say so, and must never read past the prefix (ASan). */
+static void test_every_prefix(void **state)
+{
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < sizeof(frames) / sizeof(frames[0]); i++) {
+		uint32_t full = frames[i].build(buf), len;
+
+		assert_int_equal(parse_exact(buf, full, &p), VS_PARSE_OK);
+		assert_int_equal(p.l3, frames[i].l3);
+		for (len = 0; len < full; len++) {
+			enum vs_parse_result r = parse_exact(buf, len, &p);
+			enum vs_parse_result want =
+				len < 14 ? VS_PARSE_RUNT :
+				frames[i].l3 == VS_L3_OTHER ? VS_PARSE_OK :
+				VS_PARSE_MALFORMED;
+
+			if (r != want)
+				fail_msg("%s: prefix %u/%u parsed as %d, want %d",
+					 frames[i].name, len, full, r, want);
+		}
+	}
+}
+
+/* Random corruption of valid frames, at random lengths: nothing may be
+ * read past the end (ASan), and pointers handed out lie inside. */
+static void test_corrupt_frames(void **state)
+{
+	uint8_t buf[FP_FRAME_BUF];
+	uint32_t seed = 12345;
+	unsigned iter;
+
+	(void)state;
+	for (iter = 0; iter < 20000; iter++) {
+		unsigned k = iter % (sizeof(frames) / sizeof(frames[0])), m;
+		uint32_t full = frames[k].build(buf), len;
+		uint8_t *copy;
+		struct vs_pkt p;
+
+		for (m = 0; m < 4; m++) {
+			seed = seed * 1103515245 + 12345;
+			buf[14 + (seed >> 8) % (full - 14)] ^=
+				(uint8_t)(1u << (seed >> 4) % 8);
+		}
+		seed = seed * 1103515245 + 12345;
+		len = (seed >> 8) % (full + 1);
+		copy = malloc(len ? len : 1);
+		assert_non_null(copy);
+		memcpy(copy, buf, len);
+		if (vs_parse(copy, len, &p) == VS_PARSE_OK) {
+			if (p.l3 == VS_L3_ARP)
+				assert_true(inside(p.arp.sha, 6, copy, len));
+			if (p.l3 == VS_L3_IP6) {
+				assert_true(inside(p.ip6.dst, 16, copy, len));
+				if (p.ip6.nd_target)
+					assert_true(inside(p.ip6.nd_target, 16,
+							   copy, len));
+				if (p.ip6.nd_lladdr)
+					assert_true(inside(p.ip6.nd_lladdr, 6,
+							   copy, len));
+			}
+		}
+		free(copy);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_runt),
+		cmocka_unit_test(test_eth_other),
+		cmocka_unit_test(test_vlan_is_other),
+		cmocka_unit_test(test_arp_fields),
+		cmocka_unit_test(test_arp_sizes),
+		cmocka_unit_test(test_ip4_udp),
+		cmocka_unit_test(test_ip4_dhcp),
+		cmocka_unit_test(test_ip4_icmp_and_tcp),
+		cmocka_unit_test(test_ip4_options),
+		cmocka_unit_test(test_ip4_bad_ihl_len),
+		cmocka_unit_test(test_ip4_fragments),
+		cmocka_unit_test(test_ip6_basic),
+		cmocka_unit_test(test_ip6_ext_headers),
+		cmocka_unit_test(test_ip6_ext_limits),
+		cmocka_unit_test(test_nd_ns_na),
+		cmocka_unit_test(test_nd_options),
+		cmocka_unit_test(test_nd_truncated_target),
+		cmocka_unit_test(test_redirect_ra_mld),
+		cmocka_unit_test(test_every_prefix),
+		cmocka_unit_test(test_corrupt_frames),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
