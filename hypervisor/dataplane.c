@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* dataplane.c - xend's data-plane thread; see dataplane.h
+ *
+ * Theory of operation
+ * -------------------
+ * One thread, one epoll set. Every registered fd carries a typed reference
+ * (struct dp_ref): a port's back end, the refill timer (timerfd) or the
+ * command eventfd. Port fds are level-triggered, so a port that still has
+ * frames after its budget is simply polled again on the next round, after
+ * the other ready ports had their turn.
+ *
+ * A port is in one of three states:
+ *   reading    EPOLLIN armed; readable -> vs_port_poll();
+ *   throttled  out of credit: armed without EPOLLIN (the TAP queue fills up
+ *              behind it, back-pressure), its refill time in .wakeup; the
+ *              timer fires at the earliest wakeup and polls it again;
+ *   failed     its back end returned an error: disarmed, left for the
+ *              control plane to detach.
+ *
+ * Commands: xend_dp_call() puts one function in dp->cmd under dp->lock,
+ * kicks the eventfd and waits on dp->cond; the thread runs it between
+ * batches and re-checks every throttled port afterwards (a changed or
+ * lifted limit may release it, or move its wakeup). The lock is only taken
+ * for commands, never on the packet path.
+ */
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dataplane.h"
+#include "port_afpacket.h"
+#include "port_tap.h"
+
+#define DP_EVENTS	64
+#define DP_BUDGET	(4 * VS_BATCH)	/* frames per port per round */
+#define DP_WIRE_POOL	64		/* wire frames live in the ring */
+
+enum dp_ref_type { REF_PORT, REF_TIMER, REF_CMD };
+
+struct dp_ref {
+	enum dp_ref_type type;
+	unsigned port;
+};
+
+enum dp_backend { BE_NONE, BE_TAP, BE_AFPACKET };
+
+struct dp_port {
+	struct dp_ref ref;
+	enum dp_backend be;
+	void *ctx;			/* struct port_tap / port_afpacket */
+	int fd;
+	bool throttled, failed;
+	uint64_t wakeup;		/* ns, when throttled */
+};
+
+struct dp_cmd {
+	xend_dp_fn fn;
+	void *arg;
+	int ret;
+	bool busy, done;
+};
+
+struct xend_dp {
+	struct vs_switch *sw;
+	int epfd, cmdfd, timerfd;
+	struct dp_ref timer_ref, cmd_ref;
+	uint64_t timer_at;		/* armed refill time, 0 = disarmed */
+	struct dp_port ports[VS_PORTS_MAX];
+	bool stop;			/* data-plane thread only */
+
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;		/* guards cmd and dead */
+	pthread_cond_t cond;
+	struct dp_cmd cmd;
+	bool dead;			/* the thread has left its loop */
+};
+
+uint64_t xend_dp_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Ports: arming, throttling, polling ------------------------------------*/
+
+static int port_arm(struct xend_dp *dp, struct dp_port *p, bool in)
+{
+	struct epoll_event ev = { .events = in ? EPOLLIN : 0,
+				  .data.ptr = &p->ref };
+
+	return epoll_ctl(dp->epfd, EPOLL_CTL_MOD, p->fd, &ev) < 0 ? -errno : 0;
+}
+
+/* Point the timer at the earliest wakeup of a throttled port. */
+static void timer_update(struct xend_dp *dp)
+{
+	struct itimerspec its = { 0 };
+	uint64_t at = 0;
+	unsigned i;
+
+	for (i = 0; i < VS_PORTS_MAX; i++) {
+		const struct dp_port *p = &dp->ports[i];
+
+		if (p->be != BE_NONE && p->throttled &&
+		    (!at || p->wakeup < at))
+			at = p->wakeup ? p->wakeup : 1;
+	}
+	if (at == dp->timer_at)
+		return;
+	its.it_value.tv_sec = (time_t)(at / 1000000000ULL);
+	its.it_value.tv_nsec = (long)(at % 1000000000ULL);
+	if (timerfd_settime(dp->timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+		fprintf(stderr, "xend: dp: timerfd_settime: %s\n",
+			strerror(errno));
+	else
+		dp->timer_at = at;
+}
+
+static void port_fail(struct xend_dp *dp, struct dp_port *p, int err)
+{
+	struct vs_port_info info;
+
+	if (p->failed)
+		return;
+	p->failed = true;
+	p->throttled = false;
+	port_arm(dp, p, false);
+	if (vs_port_info(dp->sw, p->ref.port, &info) == 0)
+		fprintf(stderr, "xend: dp: port %u (%s) stopped: %s\n",
+			p->ref.port, info.name, strerror(-err));
+}
+
+/* Switch what port @p has, then take it out of epoll if it ran out of
+ * credit. Returns true when it is throttled. */
+static bool port_poll(struct xend_dp *dp, struct dp_port *p, uint64_t now)
+{
+	uint64_t wake;
+	int n = vs_port_poll(dp->sw, p->ref.port, now, DP_BUDGET);
+
+	if (n < 0 && n != -EAGAIN && n != -EINTR) {
+		port_fail(dp, p, n);
+		return false;
+	}
+	if (!vs_port_throttled(dp->sw, p->ref.port, &wake))
+		return false;
+	if (!p->throttled)
+		port_arm(dp, p, false);
+	p->throttled = true;
+	p->wakeup = wake;
+	return true;
+}
+
+/* Give throttled ports whose time has come (or whose limit changed, with
+ * @all) another go; re-arm those that are free again. */
+static void ports_recheck(struct xend_dp *dp, uint64_t now, bool all)
+{
+	unsigned i;
+
+	for (i = 0; i < VS_PORTS_MAX; i++) {
+		struct dp_port *p = &dp->ports[i];
+
+		if (p->be == BE_NONE || !p->throttled)
+			continue;
+		if (!all && p->wakeup > now)
+			continue;
+		if (!port_poll(dp, p, now) && !p->failed) {
+			p->throttled = false;
+			port_arm(dp, p, true);
+		}
+	}
+	timer_update(dp);
+}
+
+static void timer_event(struct xend_dp *dp)
+{
+	uint64_t ticks;
+
+	if (read(dp->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		fprintf(stderr, "xend: dp: timerfd: %s\n", strerror(errno));
+	dp->timer_at = 0;		/* fired: one-shot */
+	ports_recheck(dp, xend_dp_now(), false);
+}
+
+static void port_event(struct xend_dp *dp, struct dp_port *p, uint32_t ev,
+		       uint64_t now)
+{
+	if (p->be == BE_NONE || p->throttled || p->failed)
+		return;			/* stale event of this round */
+	if ((ev & (EPOLLERR | EPOLLHUP)) && !(ev & EPOLLIN)) {
+		port_fail(dp, p, -EIO);
+		return;
+	}
+	if (port_poll(dp, p, now))
+		timer_update(dp);
+}
+
+/* Commands ---------------------------------------------------------------*/
+
+static void cmd_event(struct xend_dp *dp)
+{
+	uint64_t v;
+
+	if (read(dp->cmdfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		fprintf(stderr, "xend: dp: eventfd: %s\n", strerror(errno));
+	pthread_mutex_lock(&dp->lock);
+	if (dp->cmd.busy && !dp->cmd.done) {
+		dp->cmd.ret = dp->cmd.fn(dp->sw, dp->cmd.arg, xend_dp_now());
+		dp->cmd.done = true;
+		pthread_cond_broadcast(&dp->cond);
+	}
+	pthread_mutex_unlock(&dp->lock);
+	/* The command may have changed limits: look at every held port. */
+	ports_recheck(dp, xend_dp_now(), true);
+}
+
+int xend_dp_call(struct xend_dp *dp, xend_dp_fn fn, void *arg)
+{
+	uint64_t one = 1;
+	int ret;
+
+	if (dp->started && pthread_equal(pthread_self(), dp->thread))
+		return -EDEADLK;
+	pthread_mutex_lock(&dp->lock);
+	while (dp->cmd.busy && !dp->dead)
+		pthread_cond_wait(&dp->cond, &dp->lock);
+	if (dp->dead) {
+		pthread_mutex_unlock(&dp->lock);
+		return -ESHUTDOWN;
+	}
+	dp->cmd = (struct dp_cmd){ .fn = fn, .arg = arg, .busy = true };
+	if (write(dp->cmdfd, &one, sizeof(one)) < 0)
+		fprintf(stderr, "xend: dp: eventfd: %s\n", strerror(errno));
+	while (!dp->cmd.done && !dp->dead)
+		pthread_cond_wait(&dp->cond, &dp->lock);
+	ret = dp->cmd.done ? dp->cmd.ret : -ESHUTDOWN;
+	dp->cmd.busy = false;
+	pthread_cond_broadcast(&dp->cond);
+	pthread_mutex_unlock(&dp->lock);
+	return ret;
+}
+
+/* The thread ------------------------------------------------------------*/
+
+static void dispatch(struct xend_dp *dp, const struct epoll_event *ev,
+		     uint64_t now)
+{
+	const struct dp_ref *ref = ev->data.ptr;
+
+	switch (ref->type) {
+	case REF_PORT:
+		port_event(dp, &dp->ports[ref->port], ev->events, now);
+		break;
+	case REF_TIMER:
+		timer_event(dp);
+		break;
+	case REF_CMD:
+		cmd_event(dp);
+		break;
+	}
+}
+
+static void *dp_thread(void *arg)
+{
+	struct xend_dp *dp = arg;
+	struct epoll_event evs[DP_EVENTS];
+	int n, i;
+
+	while (!dp->stop) {
+		n = epoll_wait(dp->epfd, evs, DP_EVENTS, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "xend: dp: epoll_wait: %s\n",
+				strerror(errno));
+			break;
+		}
+		for (i = 0; i < n && !dp->stop; i++)
+			dispatch(dp, &evs[i], xend_dp_now());
+	}
+	pthread_mutex_lock(&dp->lock);
+	dp->dead = true;
+	pthread_cond_broadcast(&dp->cond);
+	pthread_mutex_unlock(&dp->lock);
+	return NULL;
+}
+
+/* Life cycle -------------------------------------------------------------*/
+
+static int add_fd(struct xend_dp *dp, int fd, struct dp_ref *ref)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ref };
+
+	return epoll_ctl(dp->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int dp_open_fds(struct xend_dp *dp)
+{
+	int ret;
+
+	dp->epfd = epoll_create1(EPOLL_CLOEXEC);
+	dp->cmdfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	dp->timerfd = timerfd_create(CLOCK_MONOTONIC,
+				     TFD_NONBLOCK | TFD_CLOEXEC);
+	if (dp->epfd < 0 || dp->cmdfd < 0 || dp->timerfd < 0)
+		return -errno;
+	dp->timer_ref.type = REF_TIMER;
+	dp->cmd_ref.type = REF_CMD;
+	ret = add_fd(dp, dp->timerfd, &dp->timer_ref);
+	if (!ret)
+		ret = add_fd(dp, dp->cmdfd, &dp->cmd_ref);
+	return ret;
+}
+
+static void dp_destroy(struct xend_dp *dp)
+{
+	if (dp->epfd >= 0)
+		close(dp->epfd);
+	if (dp->cmdfd >= 0)
+		close(dp->cmdfd);
+	if (dp->timerfd >= 0)
+		close(dp->timerfd);
+	pthread_cond_destroy(&dp->cond);
+	pthread_mutex_destroy(&dp->lock);
+	vs_switch_free(dp->sw);
+	free(dp);
+}
+
+struct xend_dp *xend_dp_new(void)
+{
+	struct xend_dp *dp = calloc(1, sizeof(*dp));
+	int ret;
+
+	if (!dp)
+		return NULL;
+	dp->epfd = dp->cmdfd = dp->timerfd = -1;
+	pthread_mutex_init(&dp->lock, NULL);
+	pthread_cond_init(&dp->cond, NULL);
+	dp->sw = vs_switch_new();
+	ret = dp->sw ? dp_open_fds(dp) : -ENOMEM;
+	if (!ret)
+		ret = -pthread_create(&dp->thread, NULL, dp_thread, dp);
+	if (ret) {
+		dp_destroy(dp);
+		errno = -ret;
+		return NULL;
+	}
+	dp->started = true;
+	pthread_setname_np(dp->thread, "xend-dp");
+	return dp;
+}
+
+/* Attaching and detaching ports (run on the data-plane thread) ---------*/
+
+static void backend_free(enum dp_backend be, void *ctx)
+{
+	if (be == BE_TAP)
+		port_tap_free(ctx);
+	else if (be == BE_AFPACKET)
+		port_afpacket_free(ctx);
+}
+
+struct attach_args {
+	struct xend_dp *dp;
+	struct vs_port_config cfg;
+	enum dp_backend be;
+	void *ctx;
+	int fd;
+};
+
+static int attach_fn(struct vs_switch *sw, void *arg, uint64_t now)
+{
+	struct attach_args *a = arg;
+	struct dp_port *p;
+	int port, ret;
+
+	(void)now;
+	port = vs_port_add(sw, &a->cfg);
+	if (port < 0)
+		return port;
+	p = &a->dp->ports[port];
+	*p = (struct dp_port){ .ref = { REF_PORT, (unsigned)port },
+			       .be = a->be, .ctx = a->ctx, .fd = a->fd };
+	ret = add_fd(a->dp, a->fd, &p->ref);
+	if (ret) {
+		vs_port_del(sw, (unsigned)port);
+		p->be = BE_NONE;
+		return ret;
+	}
+	return port;
+}
+
+/* Attach back end @ctx of kind @be; frees it on failure. */
+static int attach(struct xend_dp *dp, struct attach_args *a)
+{
+	int ret = xend_dp_call(dp, attach_fn, a);
+
+	if (ret < 0)
+		backend_free(a->be, a->ctx);
+	return ret;
+}
+
+int xend_dp_attach_tap(struct xend_dp *dp, int fd,
+		       const struct vs_port_config *cfg)
+{
+	struct attach_args a = { .dp = dp, .cfg = *cfg, .be = BE_TAP, .fd = fd };
+
+	a.ctx = port_tap_new(fd);
+	if (!a.ctx)
+		return -ENOMEM;
+	a.cfg.ops = &port_tap_ops;
+	a.cfg.ctx = a.ctx;
+	return attach(dp, &a);
+}
+
+int xend_dp_attach_wire(struct xend_dp *dp, const char *ifname)
+{
+	struct attach_args a = { .dp = dp, .be = BE_AFPACKET };
+	struct port_afpacket *w;
+	int ret = port_afpacket_open(ifname, &w);
+
+	if (ret)
+		return ret;
+	a.ctx = w;
+	a.fd = port_afpacket_fd(w);
+	a.cfg = (struct vs_port_config){ .kind = VS_PORT_WIRE, .name = ifname,
+					 .frame_max = DP_WIRE_POOL,
+					 .ops = &port_afpacket_ops, .ctx = w };
+	return attach(dp, &a);
+}
+
+/* Remove port @port from the switch and epoll, and free its back end. */
+static int detach_port(struct xend_dp *dp, unsigned port)
+{
+	struct dp_port *p;
+	int ret;
+
+	if (port >= VS_PORTS_MAX || dp->ports[port].be == BE_NONE)
+		return -ENOENT;
+	p = &dp->ports[port];
+	ret = vs_port_del(dp->sw, port);	/* releases held frames first */
+	epoll_ctl(dp->epfd, EPOLL_CTL_DEL, p->fd, NULL);
+	backend_free(p->be, p->ctx);
+	*p = (struct dp_port){ .be = BE_NONE };
+	timer_update(dp);
+	return ret;
+}
+
+struct detach_args {
+	struct xend_dp *dp;
+	unsigned port;
+};
+
+static int detach_fn(struct vs_switch *sw, void *arg, uint64_t now)
+{
+	struct detach_args *a = arg;
+
+	(void)sw;
+	(void)now;
+	return detach_port(a->dp, a->port);
+}
+
+int xend_dp_detach(struct xend_dp *dp, unsigned port)
+{
+	struct detach_args a = { dp, port };
+
+	return xend_dp_call(dp, detach_fn, &a);
+}
+
+static int stop_fn(struct vs_switch *sw, void *arg, uint64_t now)
+{
+	struct xend_dp *dp = arg;
+
+	(void)sw;
+	(void)now;
+	dp->stop = true;
+	return 0;
+}
+
+void xend_dp_free(struct xend_dp *dp)
+{
+	unsigned i;
+
+	if (!dp)
+		return;
+	xend_dp_call(dp, stop_fn, dp);
+	pthread_join(dp->thread, NULL);
+	/* The thread is gone: everything is ours now. */
+	for (i = 0; i < VS_PORTS_MAX; i++)
+		if (dp->ports[i].be != BE_NONE)
+			detach_port(dp, i);
+	dp_destroy(dp);
+}
