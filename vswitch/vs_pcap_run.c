@@ -647,7 +647,9 @@ static int replay(struct runner *r)
 			r->now = t;
 		port_pcap_set_horizon(p->pp, r->now);
 		n = vs_port_poll(r->sw, (unsigned)p->port, r->now, 0);
-		if (n < 0)
+		/* A read error ends the input; the frames before it were
+		 * switched, but the run is not what the scenario asked for. */
+		if (n < 0 || port_pcap_error(p->pp)[0])
 			return sc_error(r->sc, p->line, "port %s: %s", p->name,
 					port_pcap_error(p->pp));
 		if (!n && next_event(r, p, &t) && t <= r->now)

@@ -95,8 +95,11 @@ def run(tmp_path):
         cmd = [str(RUNNER), "-o", str(outdir)] + (args or []) + [str(scen)]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         counters = None
+        jpath = outdir / "counters.json"
+        if "--json" in (args or []):
+            jpath = Path(args[args.index("--json") + 1])
         if proc.returncode == 0:
-            counters = json.loads((outdir / "counters.json").read_text())
+            counters = json.loads(jpath.read_text())
         res = Result(proc, outdir, counters)
         if check:
             assert res.rc == 0, res.stderr
