@@ -1,0 +1,749 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* control.c - xend's control socket (JSON lines) and xend's log
+ *
+ * Theory of operation
+ * -------------------
+ * Clients are non-blocking. Each has an input buffer of CTL_LINE_MAX + 1
+ * bytes and an output buffer. Input is cut into lines; each line becomes
+ * exactly one reply line (blank lines are skipped). A line that fills the
+ * input buffer without a newline is over-long: the client gets an error
+ * and is closed once the error is written. While a client has output that
+ * the socket did not take, it is watched for EPOLLOUT only, so a client
+ * that does not read its replies cannot make xend buffer without bound.
+ * At end of input, a last unterminated line is handled like a full one.
+ *
+ * Handlers never see malformed requests: the dispatcher checks that the
+ * line is one JSON object with a string "cmd" naming a known command; the
+ * handler then validates its own fields through ctl_get_*().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "control.h"
+
+#define CTL_OUT_HIGH	(256 * 1024)	/* stop taking requests above this */
+
+/* ---- log ---- */
+
+static struct {
+	bool use_syslog;
+	enum xend_log_level level;
+} logcfg = { false, XEND_LOG_INFO };
+
+static const char *const level_names[] = {
+	[XEND_LOG_ERR] = "error",
+	[XEND_LOG_WARN] = "warn",
+	[XEND_LOG_INFO] = "info",
+	[XEND_LOG_DEBUG] = "debug",
+};
+
+/* xend_log_setup() - see control.h. */
+void xend_log_setup(bool use_syslog, enum xend_log_level level)
+{
+	if (logcfg.use_syslog)
+		closelog();
+	logcfg.use_syslog = use_syslog;
+	logcfg.level = level;
+	if (use_syslog)
+		openlog("xend", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+/* xend_log_reopen() - see control.h. */
+void xend_log_reopen(void)
+{
+	if (!logcfg.use_syslog)
+		return;
+	closelog();
+	openlog("xend", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+/* xend_log_level_parse() - see control.h. */
+int xend_log_level_parse(const char *s)
+{
+	for (unsigned i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+		if (!strcmp(s, level_names[i]))
+			return (int)i;
+	if (!strcmp(s, "err") || !strcmp(s, "warning"))
+		return !strcmp(s, "err") ? XEND_LOG_ERR : XEND_LOG_WARN;
+	return -EINVAL;
+}
+
+/* xend_log() - see control.h. Keeps errno. */
+void xend_log(enum xend_log_level level, const char *fmt, ...)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	int saved = errno;
+	char msg[1024];
+	va_list ap;
+
+	if (level > logcfg.level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (logcfg.use_syslog)
+		syslog(prio[level], "%s", msg);
+	else
+		fprintf(stderr, "xend: %s: %s\n", level_names[level], msg);
+	errno = saved;
+}
+
+/* ---- field getters ---- */
+
+/* ctl_fail() - see control.h. */
+int ctl_fail(struct ctl_req *req, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(req->error, sizeof(req->error), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *type_name(json_type t)
+{
+	switch (t) {
+	case json_type_null:	return "null";
+	case json_type_boolean:	return "a boolean";
+	case json_type_double:	return "a number";
+	case json_type_int:	return "an integer";
+	case json_type_object:	return "an object";
+	case json_type_array:	return "an array";
+	case json_type_string:	return "a string";
+	}
+	return "?";
+}
+
+/* ctl_get_typed() - see control.h. */
+int ctl_get_typed(struct ctl_req *req, json_object *obj, const char *path,
+		  const char *key, bool required, json_type type,
+		  json_object **out)
+{
+	json_object *v = NULL;
+
+	if (!json_object_object_get_ex(obj, key, &v) || !v) {
+		if (required)
+			return ctl_fail(req, "missing field '%s%s'", path, key);
+		return 0;
+	}
+	if (json_object_get_type(v) != type)
+		return ctl_fail(req, "field '%s%s' must be %s, not %s", path,
+				key, type_name(type),
+				type_name(json_object_get_type(v)));
+	*out = v;
+	return 0;
+}
+
+/* ctl_get_uint() - see control.h. */
+int ctl_get_uint(struct ctl_req *req, json_object *obj, const char *path,
+		 const char *key, bool required, uint64_t max, uint64_t *out)
+{
+	json_object *v = NULL;
+	uint64_t u;
+
+	if (ctl_get_typed(req, obj, path, key, required, json_type_int, &v))
+		return -1;
+	if (!v)
+		return 0;
+	if (json_object_get_int64(v) < 0)
+		return ctl_fail(req, "field '%s%s' must not be negative",
+				path, key);
+	u = json_object_get_uint64(v);
+	if (u > max)
+		return ctl_fail(req, "field '%s%s' out of range (0..%llu)",
+				path, key, (unsigned long long)max);
+	*out = u;
+	return 0;
+}
+
+/* ctl_get_u32() - see control.h. */
+int ctl_get_u32(struct ctl_req *req, json_object *obj, const char *path,
+		const char *key, bool required, uint32_t max, uint32_t *out)
+{
+	uint64_t u = *out;
+
+	if (ctl_get_uint(req, obj, path, key, required, max, &u))
+		return -1;
+	*out = (uint32_t)u;
+	return 0;
+}
+
+/* ctl_get_string() - see control.h. Strings with NUL bytes or longer
+ * than @maxlen are refused. */
+int ctl_get_string(struct ctl_req *req, json_object *obj, const char *path,
+		   const char *key, bool required, size_t maxlen,
+		   const char **out)
+{
+	json_object *v = NULL;
+	const char *s;
+
+	if (ctl_get_typed(req, obj, path, key, required, json_type_string, &v))
+		return -1;
+	if (!v)
+		return 0;
+	s = json_object_get_string(v);
+	if ((size_t)json_object_get_string_len(v) != strlen(s))
+		return ctl_fail(req, "field '%s%s' contains a NUL byte",
+				path, key);
+	if (strlen(s) > maxlen)
+		return ctl_fail(req, "field '%s%s' longer than %zu bytes",
+				path, key, maxlen);
+	*out = s;
+	return 0;
+}
+
+/* ctl_get_bool() - see control.h. */
+int ctl_get_bool(struct ctl_req *req, json_object *obj, const char *path,
+		 const char *key, bool required, bool *out)
+{
+	json_object *v = NULL;
+
+	if (ctl_get_typed(req, obj, path, key, required, json_type_boolean, &v))
+		return -1;
+	if (v)
+		*out = json_object_get_boolean(v);
+	return 0;
+}
+
+/* ---- dispatch ---- */
+
+static json_object *parse_line(const char *line, size_t len,
+			       struct ctl_req *req)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *obj;
+	size_t end;
+
+	if (!tok) {
+		ctl_fail(req, "out of memory");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+				    JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, line, (int)len);
+	if (!obj) {
+		enum json_tokener_error e = json_tokener_get_error(tok);
+
+		ctl_fail(req, "invalid JSON: %s", e == json_tokener_continue ?
+			 "unexpected end of input" : json_tokener_error_desc(e));
+		goto out;
+	}
+	for (end = json_tokener_get_parse_end(tok); end < len; end++) {
+		if (!strchr(" \t\r", line[end])) {
+			ctl_fail(req, "invalid JSON: trailing data after the object");
+			json_object_put(obj);
+			obj = NULL;
+			break;
+		}
+	}
+out:
+	json_tokener_free(tok);
+	return obj;
+}
+
+static const struct ctl_cmd *find_cmd(const struct ctl_cmd *cmds,
+				      const char *name)
+{
+	for (; cmds->name; cmds++)
+		if (!strcmp(cmds->name, name))
+			return cmds;
+	return NULL;
+}
+
+/* Run the request in @req->msg; 0 or -1 with req->error set. */
+static int run_request(const struct ctl_cmd *cmds, void *ctx,
+		       struct ctl_req *req)
+{
+	const struct ctl_cmd *cmd;
+	const char *name = NULL;
+	char err[CTL_ERROR_MAX];
+
+	if (!json_object_is_type(req->msg, json_type_object))
+		return ctl_fail(req, "request must be a JSON object");
+	if (ctl_get_string(req, req->msg, "", "cmd", true, 64, &name))
+		return -1;
+	cmd = find_cmd(cmds, name);
+	if (!cmd)
+		return ctl_fail(req, "unknown command '%s'", name);
+	log_debug("request %s", json_object_to_json_string_ext(req->msg,
+		  JSON_C_TO_STRING_PLAIN));
+	if (!cmd->fn(ctx, req))
+		return 0;
+	if (!req->error[0])
+		return ctl_fail(req, "%s: failed", cmd->name);
+	memcpy(err, req->error, sizeof(err));
+	return ctl_fail(req, "%s: %s", cmd->name, err);
+}
+
+/* ctl_dispatch_line() - see control.h. Returns NULL only when out of
+ * memory. */
+char *ctl_dispatch_line(const struct ctl_cmd *cmds, void *ctx,
+			const char *line, size_t len)
+{
+	struct ctl_req req = { 0 };
+	json_object *out;
+	const char *s;
+	char *ret;
+	int rc = -1;
+
+	req.reply = json_object_new_object();
+	if (memchr(line, '\0', len))
+		ctl_fail(&req, "request contains a NUL byte");
+	else if ((req.msg = parse_line(line, len, &req)))
+		rc = run_request(cmds, ctx, &req);
+	json_object_put(req.msg);
+
+	out = json_object_new_object();
+	json_object_object_add(out, "ok", json_object_new_boolean(rc == 0));
+	if (rc == 0) {
+		json_object_object_foreach(req.reply, k, v)
+			json_object_object_add(out, k, json_object_get(v));
+	} else {
+		json_object_object_add(out, "error",
+				       json_object_new_string(req.error));
+		log_debug("error reply: %s", req.error);
+	}
+	json_object_put(req.reply);
+	s = json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN |
+					   JSON_C_TO_STRING_NOSLASHESCAPE);
+	ret = s ? malloc(strlen(s) + 2) : NULL;
+	if (ret)
+		sprintf(ret, "%s\n", s);
+	json_object_put(out);
+	return ret;
+}
+
+/* ---- the server ---- */
+
+struct ctl_client {
+	struct xend_evsrc ev;		/* XEND_EV_CLIENT; first */
+	struct ctl_server *srv;
+	int fd;
+	uint32_t events;		/* current epoll mask */
+	char in[CTL_LINE_MAX + 1];
+	size_t inlen;
+	char *out;
+	size_t outlen, outoff, outcap;
+	bool eof;			/* no more input */
+	bool overlong;			/* close once the error is out */
+	struct ctl_client *next;
+};
+
+struct ctl_server {
+	struct xend_evsrc ev;		/* XEND_EV_LISTEN; first */
+	int fd;
+	int epfd;
+	char *path;
+	gid_t gid;
+	const struct ctl_cmd *cmds;
+	void *ctx;
+	struct ctl_client *clients;
+	unsigned nclients;
+};
+
+/* mkdir -p of the directory part of @path, new directories 0755. */
+static int mkdir_parents(const char *path)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	if (strlen(path) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	strcpy(buf, path);
+	for (p = buf + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+/* Is a server answering on @sa? Replaces a stale socket. 0 or -errno. */
+static int probe_socket(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, ret = 0;
+
+	if (lstat(sa->sun_path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (!connect(fd, (const struct sockaddr *)sa, sizeof(*sa)))
+		ret = -EADDRINUSE;
+	else if (errno == ECONNREFUSED || errno == ENOENT)
+		ret = unlink(sa->sun_path) && errno != ENOENT ? -errno : 0;
+	else
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int resolve_group(const char *group, gid_t *gid)
+{
+	struct group *gr;
+	char *end;
+	unsigned long n;
+
+	if (!group) {
+		*gid = getegid();
+		return 0;
+	}
+	gr = getgrnam(group);
+	if (gr) {
+		*gid = gr->gr_gid;
+		return 0;
+	}
+	n = strtoul(group, &end, 10);
+	if (*group && !*end && n < UINT32_MAX) {
+		*gid = (gid_t)n;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* Bind and listen on @path (mode 0660, group @gid); fd or -errno. */
+static int listen_on(const char *path, gid_t gid)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	ret = mkdir_parents(path);
+	if (ret)
+		return ret;
+	ret = probe_socket(&sa);
+	if (ret)
+		return ret;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	old = umask(0177);
+	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (ret || chown(path, (uid_t)-1, gid) || chmod(path, 0660) ||
+	    listen(fd, 64)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/* ctl_server_new() - see control.h. */
+struct ctl_server *ctl_server_new(const char *path, const char *group,
+				  int epfd, const struct ctl_cmd *cmds,
+				  void *ctx)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct ctl_server *s = calloc(1, sizeof(*s));
+	int ret = -ENOMEM;
+
+	if (!s || !(s->path = strdup(path)))
+		goto fail;
+	s->ev.type = XEND_EV_LISTEN;
+	s->epfd = epfd;
+	s->cmds = cmds;
+	s->ctx = ctx;
+	s->fd = -1;
+	ret = resolve_group(group, &s->gid);
+	if (ret)
+		goto fail;
+	s->fd = ret = listen_on(path, s->gid);
+	if (ret < 0)
+		goto fail;
+	ev.data.ptr = &s->ev;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev)) {
+		ret = -errno;
+		goto fail_unlink;
+	}
+	return s;
+
+fail_unlink:
+	close(s->fd);
+	unlink(path);
+fail:
+	if (s)
+		free(s->path);
+	free(s);
+	errno = -ret;
+	return NULL;
+}
+
+static void client_close(struct ctl_client *c)
+{
+	struct ctl_server *s = c->srv;
+	struct ctl_client **pp;
+
+	for (pp = &s->clients; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	s->nclients--;
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c->out);
+	free(c);
+}
+
+/* ctl_server_free() - see control.h. */
+void ctl_server_free(struct ctl_server *s)
+{
+	if (!s)
+		return;
+	while (s->clients)
+		client_close(s->clients);
+	if (s->fd >= 0) {
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+		close(s->fd);
+		unlink(s->path);
+	}
+	free(s->path);
+	free(s);
+}
+
+/* Queue @len bytes of output; -ENOMEM or 0. */
+static int client_queue(struct ctl_client *c, const char *data, size_t len)
+{
+	if (c->outoff && c->outoff == c->outlen)
+		c->outoff = c->outlen = 0;
+	if (c->outlen + len > c->outcap) {
+		size_t cap = (c->outlen + len) * 2;
+		char *p = realloc(c->out, cap);
+
+		if (!p)
+			return -ENOMEM;
+		c->out = p;
+		c->outcap = cap;
+	}
+	memcpy(c->out + c->outlen, data, len);
+	c->outlen += len;
+	return 0;
+}
+
+static int client_reply(struct ctl_client *c, const char *line, size_t len)
+{
+	char *reply = ctl_dispatch_line(c->srv->cmds, c->srv->ctx, line, len);
+	int ret;
+
+	if (!reply)
+		return -ENOMEM;
+	ret = client_queue(c, reply, strlen(reply));
+	free(reply);
+	return ret;
+}
+
+static bool blank(const char *s, size_t len)
+{
+	while (len && strchr(" \t\r", s[len - 1]))
+		len--;
+	return len == 0;
+}
+
+/* Handle one buffered line, if any; 1 if one was taken, 0 if none, or
+ * -errno. */
+static int take_line(struct ctl_client *c)
+{
+	static const char overlong[] = "{\"ok\":false,\"error\":\"request line "
+		"longer than 65536 bytes\"}\n";
+	char *nl = memchr(c->in, '\n', c->inlen);
+	size_t len = nl ? (size_t)(nl - c->in) : c->inlen;
+	int ret = 0;
+
+	if (c->overlong || (!nl && !c->eof && c->inlen < sizeof(c->in)))
+		return 0;
+	if (!nl && !c->eof) {
+		c->overlong = true;
+		c->inlen = 0;
+		log_warn("control client sent a line over %d bytes", CTL_LINE_MAX);
+		return client_queue(c, overlong, sizeof(overlong) - 1);
+	}
+	if (!blank(c->in, len))
+		ret = client_reply(c, c->in, len);
+	if (nl)
+		len++;
+	memmove(c->in, c->in + len, c->inlen - len);
+	c->inlen -= len;
+	return ret ? ret : (len > 0);
+}
+
+/* Write what the socket takes; 0, or -errno for a dead client. */
+static int client_flush(struct ctl_client *c)
+{
+	while (c->outoff < c->outlen) {
+		ssize_t n = send(c->fd, c->out + c->outoff,
+				 c->outlen - c->outoff, MSG_NOSIGNAL);
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		c->outoff += (size_t)n;
+	}
+	c->outoff = c->outlen = 0;
+	return 0;
+}
+
+/* Take buffered requests, flush, pick the epoll mask or close. */
+static void client_update(struct ctl_client *c)
+{
+	struct epoll_event ev = { .data.ptr = &c->ev };
+	int ret;
+
+	do {
+		if (c->outlen - c->outoff > CTL_OUT_HIGH)
+			break;
+		ret = take_line(c);
+	} while (ret > 0);
+	if (ret < 0 || client_flush(c) < 0) {
+		client_close(c);
+		return;
+	}
+	if (c->outlen > c->outoff)
+		ev.events = EPOLLOUT;
+	else if (c->eof || c->overlong)
+		return client_close(c);
+	else
+		ev.events = EPOLLIN;
+	if (ev.events != c->events &&
+	    !epoll_ctl(c->srv->epfd, EPOLL_CTL_MOD, c->fd, &ev))
+		c->events = ev.events;
+}
+
+static void client_read(struct ctl_client *c)
+{
+	ssize_t n;
+
+	if (c->eof || c->overlong)
+		return;
+	n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+	if (n == 0)
+		c->eof = true;
+	else if (n > 0)
+		c->inlen += (size_t)n;
+	else if (errno != EAGAIN && errno != EINTR)
+		c->eof = true;
+}
+
+/* Is @pid (with primary group @gid) a member of group @want? */
+static bool in_group(pid_t pid, gid_t gid, gid_t want)
+{
+	char path[64], line[4096];
+	bool ret = false;
+	FILE *f;
+
+	if (gid == want)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!ret && fgets(line, sizeof(line), f)) {
+		char *p = line + 7, *end;
+
+		if (strncmp(line, "Groups:", 7))
+			continue;
+		for (;;) {
+			unsigned long g = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (g == want)
+				ret = true;
+			p = end;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+static bool peer_allowed(struct ctl_server *s, int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len))
+		return false;
+	if (cr.uid == 0 || cr.uid == geteuid() ||
+	    in_group(cr.pid, cr.gid, s->gid))
+		return true;
+	log_warn("control: refused uid %u pid %d", cr.uid, (int)cr.pid);
+	return false;
+}
+
+/* Accept one client; false when there is nothing more to accept. */
+static bool server_accept(struct ctl_server *s)
+{
+	static const char denied[] = "{\"ok\":false,\"error\":\"permission denied\"}\n";
+	static const char busy[] = "{\"ok\":false,\"error\":\"too many clients\"}\n";
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct ctl_client *c;
+	int fd;
+
+	fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return errno == EINTR || errno == ECONNABORTED;
+	if (!peer_allowed(s, fd) || s->nclients >= CTL_CLIENTS_MAX ||
+	    !(c = calloc(1, sizeof(*c)))) {
+		const char *msg = s->nclients >= CTL_CLIENTS_MAX ? busy : denied;
+
+		if (send(fd, msg, strlen(msg), MSG_NOSIGNAL) < 0)
+			log_debug("control: refusing a client: %s", strerror(errno));
+		close(fd);
+		return true;
+	}
+	c->ev.type = XEND_EV_CLIENT;
+	c->srv = s;
+	c->fd = fd;
+	c->events = EPOLLIN;
+	ev.data.ptr = &c->ev;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		close(fd);
+		free(c);
+		return true;
+	}
+	c->next = s->clients;
+	s->clients = c;
+	s->nclients++;
+	return true;
+}
+
+/* ctl_server_event() - see control.h. */
+void ctl_server_event(struct ctl_server *s, struct xend_evsrc *src,
+		      uint32_t events)
+{
+	struct ctl_client *c;
+
+	if (src->type == XEND_EV_LISTEN) {
+		for (unsigned i = 0; i < 16 && server_accept(s); i++)
+			;
+		return;
+	}
+	c = (struct ctl_client *)src;
+	if (events & EPOLLERR) {
+		client_close(c);
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLHUP))
+		client_read(c);
+	client_update(c);
+}

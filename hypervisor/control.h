@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* control.h - xend's control socket (JSON lines) and xend's log
+ *
+ * The server listens on a Unix stream socket, accepts clients whose
+ * credentials pass (root, xend's uid, or a member of the socket's group),
+ * splits their input into lines of at most CTL_LINE_MAX bytes, parses each
+ * line as one JSON object and dispatches on its "cmd" string through a
+ * table of struct ctl_cmd. The handler validates its fields with the
+ * ctl_get_*() helpers, which write an error naming the bad field, and adds
+ * its reply fields; the server adds "ok" and writes one line back.
+ * Protocol: docs/control-protocol.md.
+ *
+ * Every fd the server puts in the caller's epoll set carries a pointer to
+ * a struct xend_evsrc in epoll_event.data.ptr; the main loop switches on
+ * its type and gives CTL_EV_* events back to ctl_server_event().
+ */
+#ifndef XENO_CONTROL_H
+#define XENO_CONTROL_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CTL_LINE_MAX		65536	/* request bytes, '\n' excluded */
+#define CTL_CLIENTS_MAX		128
+#define CTL_ERROR_MAX		256
+
+/* ---- log ---- */
+
+enum xend_log_level {
+	XEND_LOG_ERR,
+	XEND_LOG_WARN,
+	XEND_LOG_INFO,
+	XEND_LOG_DEBUG,
+};
+
+/* xend_log_setup() - log to syslog (@syslog) or stderr, dropping messages
+ * above @level. Before the first call: stderr, level info. */
+void xend_log_setup(bool use_syslog, enum xend_log_level level);
+
+/* xend_log_reopen() - close and reopen the log (SIGHUP). */
+void xend_log_reopen(void);
+
+/* xend_log_level_parse() - "error", "warn", "info" or "debug" to a level;
+ * -EINVAL for anything else. */
+int xend_log_level_parse(const char *s);
+
+/* xend_log() - log one message (no trailing newline needed). */
+void xend_log(enum xend_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define log_err(...)	xend_log(XEND_LOG_ERR, __VA_ARGS__)
+#define log_warn(...)	xend_log(XEND_LOG_WARN, __VA_ARGS__)
+#define log_info(...)	xend_log(XEND_LOG_INFO, __VA_ARGS__)
+#define log_debug(...)	xend_log(XEND_LOG_DEBUG, __VA_ARGS__)
+
+/* ---- event sources of the main loop ---- */
+
+enum xend_ev {
+	XEND_EV_LISTEN,		/* the control socket (ctl_server_event) */
+	XEND_EV_CLIENT,		/* a control client (ctl_server_event) */
+	XEND_EV_SIGNAL,		/* xend.c: the signalfd */
+	XEND_EV_DOM0,		/* xend.c: dom0's netlink socket */
+};
+
+/* The first member of anything registered in the main epoll set. */
+struct xend_evsrc {
+	enum xend_ev type;
+};
+
+/* ---- requests ---- */
+
+/* One request being handled. @msg is the parsed request object, @reply
+ * the object the handler adds its fields to; both belong to the server. */
+struct ctl_req {
+	json_object *msg;
+	json_object *reply;
+	char error[CTL_ERROR_MAX];
+};
+
+/* A command handler: 0 on success (reply filled), -1 after ctl_fail(). */
+typedef int (*ctl_handler)(void *ctx, struct ctl_req *req);
+
+struct ctl_cmd {
+	const char *name;
+	ctl_handler fn;
+};
+
+/* ctl_fail() - set the request's error message; returns -1 so handlers
+ * can `return ctl_fail(req, ...)`. */
+int ctl_fail(struct ctl_req *req, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Field getters. @obj is the JSON object holding @key (the request itself
+ * or a nested object); @path prefixes the field name in error messages
+ * ("" or e.g. "config.vifs[1]."). With @required false an absent (or
+ * JSON null) field leaves *@out untouched. Each returns 0, or -1 with
+ * the request's error set naming the field. */
+int ctl_get_uint(struct ctl_req *req, json_object *obj, const char *path,
+		 const char *key, bool required, uint64_t max, uint64_t *out);
+int ctl_get_u32(struct ctl_req *req, json_object *obj, const char *path,
+		const char *key, bool required, uint32_t max, uint32_t *out);
+int ctl_get_string(struct ctl_req *req, json_object *obj, const char *path,
+		   const char *key, bool required, size_t maxlen,
+		   const char **out);
+int ctl_get_bool(struct ctl_req *req, json_object *obj, const char *path,
+		 const char *key, bool required, bool *out);
+int ctl_get_typed(struct ctl_req *req, json_object *obj, const char *path,
+		  const char *key, bool required, json_type type,
+		  json_object **out);
+
+/* ---- the server ---- */
+
+struct ctl_server;
+
+/* ctl_server_new() - create the socket's directory (0755) if needed,
+ * refuse (-EADDRINUSE) if another server answers on @path, replace a
+ * stale socket, bind and listen with mode 0660 and group @group (NULL:
+ * xend's group), and register the listening fd in @epfd. @cmds ends with
+ * a {NULL, NULL} entry; handlers get @ctx. Returns NULL with errno set. */
+struct ctl_server *ctl_server_new(const char *path, const char *group,
+				  int epfd, const struct ctl_cmd *cmds,
+				  void *ctx);
+
+/* ctl_server_free() - close every client and the socket, unlink it.
+ * Accepts NULL. */
+void ctl_server_free(struct ctl_server *s);
+
+/* ctl_server_event() - handle epoll @events on @src (XEND_EV_LISTEN or
+ * XEND_EV_CLIENT). Never fails: a broken client is closed. */
+void ctl_server_event(struct ctl_server *s, struct xend_evsrc *src,
+		      uint32_t events);
+
+/* ctl_dispatch_line() - handle one request line and return the reply
+ * line (malloc'd, '\n' terminated). Exposed for tests and fuzzing. */
+char *ctl_dispatch_line(const struct ctl_cmd *cmds, void *ctx,
+			const char *line, size_t len);
+
+#endif /* XENO_CONTROL_H */
