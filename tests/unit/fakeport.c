@@ -734,3 +734,54 @@ void tb_expect_invariant(const struct testbed *tb)
 			 (unsigned long long)s.delivered,
 			 (unsigned long long)sum);
 }
+
+void tb_send_drop(struct testbed *tb, int port, const uint8_t *frame,
+		  uint32_t len, int charged, enum vs_drop why)
+{
+	struct tb_snap *s = malloc(sizeof(*s));
+	size_t logged = tb_logged(tb);
+
+	assert_non_null(s);
+	tb_snap(tb, s);
+	assert_int_equal(tb_send(tb, port, frame, len, tb->now), 1);
+	tb_expect_drop(tb, s, charged, why, logged);
+	free(s);
+}
+
+void tb_send_deliver(struct testbed *tb, int port, const uint8_t *frame,
+		     uint32_t len, ...)
+{
+	struct fakeport *fps[TB_VIFS + 2], *want;
+	int nos[TB_VIFS + 2];
+	size_t before[TB_VIFS + 2];
+	bool listed[TB_VIFS + 2] = { false };
+	unsigned n = tb_ports(tb, fps, nos), i;
+	struct tb_snap *s = malloc(sizeof(*s));
+	va_list ap;
+
+	assert_non_null(s);
+	for (i = 0; i < n; i++)
+		before[i] = fps[i]->nlog;
+	va_start(ap, len);
+	while ((want = va_arg(ap, struct fakeport *))) {
+		for (i = 0; i < n && fps[i] != want; i++)
+			;
+		assert_true(i < n);
+		listed[i] = true;
+	}
+	va_end(ap);
+
+	tb_snap(tb, s);
+	assert_int_equal(tb_send(tb, port, frame, len, tb->now), 1);
+	for (i = 0; i < n; i++) {
+		size_t got = fps[i]->nlog - before[i];
+
+		if (got != (listed[i] ? 1 : 0))
+			fail_msg("port %s got %zu copies, want %d", fps[i]->name,
+				 got, listed[i] ? 1 : 0);
+		if (listed[i])
+			assert_true(fp_got(fps[i], before[i], frame, len));
+	}
+	tb_expect_delivered(tb, s);
+	free(s);
+}

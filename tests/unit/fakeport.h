@@ -166,6 +166,7 @@ struct testbed {
 	struct in_addr dom0_ll, dom0_ip;
 	struct in_addr vif_ll[TB_VIFS + 1], vif_ip[TB_VIFS + 1];
 	struct in6_addr dom0_ip6, vif_ip6[TB_VIFS + 1], vif_ll6[TB_VIFS + 1];
+	uint64_t now;		/* virtual clock of tb_send_*() (ns) */
 };
 
 /* tb_setup() - a switch with dom0, @nvifs vifs and, if @wire, a wire;
@@ -201,6 +202,16 @@ void tb_expect_drop(const struct testbed *tb, const struct tb_snap *before,
 void tb_expect_delivered(const struct testbed *tb,
 			 const struct tb_snap *before);
 size_t tb_logged(const struct testbed *tb);
+
+/* tb_send_drop() - send one frame from @port and assert it was dropped
+ * for @why, charged to port @charged (see tb_expect_drop()). */
+void tb_send_drop(struct testbed *tb, int port, const uint8_t *frame,
+		  uint32_t len, int charged, enum vs_drop why);
+/* tb_send_deliver() - send one frame from @port and assert it was
+ * delivered to exactly the fake ports listed (NULL-terminated), one
+ * unchanged copy each, and to no other. */
+void tb_send_deliver(struct testbed *tb, int port, const uint8_t *frame,
+		     uint32_t len, ...);
 
 /* in_frames == delivered + sum(drops) */
 void tb_expect_invariant(const struct testbed *tb);
