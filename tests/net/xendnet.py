@@ -1,0 +1,428 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""xendnet.py - helpers for the xend network tests (tests/net/test_xend_*.py)
+
+Everything here runs inside the pytest process. Sockets are opened in the
+network namespace they belong to by switching the calling thread into it
+(setns(2)) for the moment the socket is created: a socket stays in the
+namespace it was made in, so the test can then send, sniff, ping and
+connect across all namespaces without spawning a Python (and importing
+scapy) per frame. Only tcpdump, iperf3 and the xeno tools run as
+processes.
+
+Frames are built with scapy and written raw to an AF_PACKET socket bound
+to the interface: what scapy's sendp() does, minus its interface cache,
+which only knows the root namespace.
+"""
+
+import contextlib
+import ctypes
+import errno
+import json
+import os
+import random
+import select
+import signal
+import socket
+import struct
+import subprocess
+import time
+
+CLONE_NEWNET = 0x40000000
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("BUILD") or os.path.join(REPO, "build")
+
+
+def sh(*args, check=True, timeout=30, ns=None, **kw):
+    """Run a command (argv list or strings), optionally inside netns @ns.
+    Returns CompletedProcess with text stdout/stderr."""
+    argv = [str(a) for a in args]
+    if ns:
+        argv = ["ip", "netns", "exec", ns] + argv
+    r = subprocess.run(argv, capture_output=True, text=True,
+                       timeout=timeout, **kw)
+    if check and r.returncode != 0:
+        raise RuntimeError("command failed (%d): %s\nstdout: %s\nstderr: %s"
+                           % (r.returncode, " ".join(argv), r.stdout,
+                              r.stderr))
+    return r
+
+
+# ---------------------------------------------------------------- netns
+
+@contextlib.contextmanager
+def netns(name):
+    """Run the with-block's socket creation inside netns @name (None: stay
+    in the current one). Only the calling thread moves."""
+    if name is None:
+        yield
+        return
+    here = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        there = os.open("/run/netns/" + name, os.O_RDONLY)
+    except OSError:
+        os.close(here)
+        raise
+    try:
+        if _libc.setns(there, CLONE_NEWNET) != 0:
+            e = ctypes.get_errno()
+            raise OSError(e, "setns(%s): %s" % (name, os.strerror(e)))
+        try:
+            yield
+        finally:
+            if _libc.setns(here, CLONE_NEWNET) != 0:
+                # Staying in the wrong namespace would poison every later
+                # test: better to stop here.
+                os._exit(99)
+    finally:
+        os.close(there)
+        os.close(here)
+
+
+def ns_socket(ns, *args):
+    """socket.socket(*args) created inside netns @ns."""
+    with netns(ns):
+        return socket.socket(*args)
+
+
+def ns_exists(name):
+    return os.path.exists("/run/netns/" + name)
+
+
+def link_exists(ifname, ns=None):
+    return sh("ip", "link", "show", "dev", ifname, ns=ns,
+              check=False).returncode == 0
+
+
+def if_mac(ifname, ns=None):
+    r = sh("ip", "-j", "link", "show", "dev", ifname, ns=ns)
+    return json.loads(r.stdout)[0]["address"]
+
+
+def if_addrs(ifname, ns=None):
+    """[(family, 'addr/prefix')] of an interface."""
+    r = sh("ip", "-j", "addr", "show", "dev", ifname, ns=ns)
+    out = []
+    for a in json.loads(r.stdout)[0].get("addr_info", []):
+        out.append((a["family"], "%s/%d" % (a["local"], a["prefixlen"])))
+    return out
+
+
+def eui64_ll(mac):
+    """The EUI-64 fe80:: address of a MAC."""
+    b = bytearray(int(x, 16) for x in mac.split(":"))
+    b[0] ^= 0x02
+    iid = bytes(b[:3]) + b"\xff\xfe" + bytes(b[3:])
+    return socket.inet_ntop(socket.AF_INET6, b"\xfe\x80" + b"\0" * 6 + iid)
+
+
+# ---------------------------------------------------------------- frames
+
+def l2_socket(ns, ifname):
+    """A raw AF_PACKET socket on @ifname in netns @ns, seeing every frame
+    (ETH_P_ALL) from the moment it is made."""
+    s = ns_socket(ns, socket.AF_PACKET, socket.SOCK_RAW,
+                  socket.htons(ETH_P_ALL))
+    s.bind((ifname, ETH_P_ALL))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    return s
+
+
+def sendp(ns, ifname, frames):
+    """Send scapy frames (or bytes) out of @ifname in netns @ns, as
+    scapy's sendp(iface=...) would from inside the namespace."""
+    if not isinstance(frames, (list, tuple)):
+        frames = [frames]
+    with contextlib.closing(ns_socket(ns, socket.AF_PACKET, socket.SOCK_RAW,
+                                      0)) as s:
+        s.bind((ifname, 0))
+        for f in frames:
+            s.send(bytes(f))
+
+
+class Sniffer:
+    """Frames arriving on an interface (not the ones it sends), collected
+    from an AF_PACKET socket opened at construction."""
+
+    def __init__(self, ns, ifname):
+        self.ns, self.ifname = ns, ifname
+        self.sock = l2_socket(ns, ifname)
+        self.sock.setblocking(False)
+        self.frames = []
+
+    def _drain(self, wait):
+        r, _, _ = select.select([self.sock], [], [], wait)
+        if not r:
+            return
+        while True:
+            try:
+                data, addr = self.sock.recvfrom(65600)
+            except BlockingIOError:
+                return
+            if addr[2] != PACKET_OUTGOING:
+                self.frames.append(data)
+
+    def collect(self, until=None, timeout=3.0, grace=0.3):
+        """Gather frames until @until(frames) is true (then @grace seconds
+        more, for anything sent before it still in flight) or @timeout.
+        Returns the frames and whether @until was met."""
+        end = time.monotonic() + timeout
+        met = False
+        while time.monotonic() < end:
+            self._drain(0.05)
+            if until is not None and until(self.frames):
+                met = True
+                end = min(end, time.monotonic() + grace)
+                until = None
+        self._drain(0)
+        return self.frames, met
+
+    def has(self, marker):
+        return any(marker in f for f in self.frames)
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def marker(tag):
+    """A payload that appears in no other frame."""
+    return ("XENO-%s-%08x" % (tag, random.getrandbits(32))).encode()
+
+
+# ---------------------------------------------------------------- ping/tcp
+
+def _csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    s += s >> 16
+    return ~s & 0xffff
+
+
+def ping(ns, dst, need=1, timeout=5.0, interval=0.2, src=None):
+    """ICMP echo from netns @ns (None: root) to IPv4 @dst, one request every
+    @interval until @need replies came back or @timeout. Sending several
+    requests absorbs a first one lost to ARP resolution. Returns the number
+    of replies."""
+    with contextlib.closing(ns_socket(ns, socket.AF_INET, socket.SOCK_RAW,
+                                      socket.IPPROTO_ICMP)) as s:
+        if src:
+            s.bind((src, 0))
+        ident = random.getrandbits(16)
+        got, seq, seen = 0, 0, set()
+        end = time.monotonic() + timeout
+        next_tx = 0.0
+        while got < need and time.monotonic() < end:
+            now = time.monotonic()
+            if now >= next_tx:
+                seq += 1
+                hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
+                body = b"xeno-ping" + bytes(23)
+                c = _csum(hdr + body)
+                hdr = struct.pack("!BBHHH", 8, 0, c, ident, seq)
+                try:
+                    s.sendto(hdr + body, (dst, 0))
+                except OSError as e:
+                    # EHOSTUNREACH after a failed ARP: keep trying
+                    if e.errno not in (errno.EHOSTUNREACH, errno.ENETUNREACH,
+                                       errno.EHOSTDOWN):
+                        raise
+                next_tx = now + interval
+            r, _, _ = select.select([s], [], [], 0.05)
+            if not r:
+                continue
+            data, addr = s.recvfrom(2048)
+            ihl = (data[0] & 0x0f) * 4
+            icmp = data[ihl:]
+            if len(icmp) < 8 or addr[0] != dst:
+                continue
+            typ, _, _, rid, rseq = struct.unpack("!BBHHH", icmp[:8])
+            if typ == 0 and rid == ident and rseq not in seen:
+                seen.add(rseq)
+                got += 1
+    return got
+
+
+def tcp_roundtrip(client_ns, server_ns, server_ip, port=5555, src=None,
+                  timeout=5.0, tries=3):
+    """Open a TCP connection from @client_ns to a listener in @server_ns,
+    send a line each way. Returns True on success. Retries the connect a
+    few times (the first SYN can race ARP)."""
+    with contextlib.closing(ns_socket(server_ns, socket.AF_INET,
+                                      socket.SOCK_STREAM)) as ls:
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind((server_ip, port))
+        ls.listen(4)
+        ls.settimeout(timeout)
+        for _ in range(tries):
+            c = ns_socket(client_ns, socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                c.settimeout(timeout)
+                if src:
+                    c.bind((src, 0))
+                try:
+                    c.connect((server_ip, port))
+                except (socket.timeout, OSError):
+                    continue
+                conn, peer = ls.accept()
+                with conn:
+                    conn.settimeout(timeout)
+                    c.sendall(b"hello from the domain\n")
+                    if conn.recv(100) != b"hello from the domain\n":
+                        return False
+                    conn.sendall(b"hello from the LAN\n")
+                    return c.recv(100) == b"hello from the LAN\n"
+            finally:
+                c.close()
+    return False
+
+
+# ---------------------------------------------------------------- tcpdump
+
+class Tcpdump:
+    """tcpdump writing a pcap of @ifname in netns @ns; started (and known
+    to be listening) on enter, stopped on exit. .packets() parses it."""
+
+    def __init__(self, ns, ifname, path, bpf=None):
+        self.ns, self.ifname, self.path, self.bpf = ns, ifname, path, bpf
+        self.proc = None
+
+    def __enter__(self):
+        argv = ["tcpdump", "-i", self.ifname, "-nn", "-U", "-s", "512",
+                "-w", self.path]
+        if self.bpf:
+            argv.append(self.bpf)
+        if self.ns:
+            argv = ["ip", "netns", "exec", self.ns] + argv
+        self.proc = subprocess.Popen(argv, stderr=subprocess.PIPE,
+                                     stdout=subprocess.DEVNULL)
+        end = time.monotonic() + 10
+        buf = b""
+        while b"listening on" not in buf:
+            if time.monotonic() > end or self.proc.poll() is not None:
+                self.stop()
+                raise RuntimeError("tcpdump did not start: %r" % buf)
+            r, _, _ = select.select([self.proc.stderr], [], [], 0.1)
+            if r:
+                buf += os.read(self.proc.stderr.fileno(), 4096)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            time.sleep(0.3)  # let the last frames reach the file
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def packets(self):
+        from scapy.utils import rdpcap
+        return list(rdpcap(self.path))
+
+
+# ---------------------------------------------------------------- control
+
+class Control:
+    """A client of xend's control socket (docs/control-protocol.md)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def connect(self, timeout=10.0):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        s.connect(self.path)
+        return s
+
+    def call(self, cmd, **fields):
+        """Send one request; return the reply object."""
+        req = dict(fields, cmd=cmd)
+        return self.raw((json.dumps(req) + "\n").encode())[0]
+
+    def ok(self, cmd, **fields):
+        """call() that insists on ok: true."""
+        r = self.call(cmd, **fields)
+        assert r.get("ok") is True, "%s %r -> %r" % (cmd, fields, r)
+        return r
+
+    def raw(self, data, replies=1, timeout=10.0):
+        """Send raw bytes; read up to @replies reply lines (fewer if xend
+        closes the connection). Returns the parsed replies."""
+        with contextlib.closing(self.connect(timeout)) as s:
+            try:
+                s.sendall(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # xend may close after answering an over-long line
+            return read_replies(s, replies)
+
+
+def read_replies(s, n):
+    buf, out = b"", []
+    while len(out) < n:
+        while b"\n" not in buf:
+            try:
+                chunk = s.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                chunk = b""
+            if not chunk:
+                if buf.strip():
+                    out.append(json.loads(buf))
+                return out
+            buf += chunk
+        line, buf = buf.split(b"\n", 1)
+        out.append(json.loads(line))
+    return out
+
+
+def wait_socket(path, proc=None, timeout=15.0):
+    """Wait until xend answers `ping` on @path (and @proc is alive)."""
+    end = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < end:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError("xend exited with %d" % proc.returncode)
+        try:
+            if Control(path).call("ping").get("ok"):
+                return
+        except (OSError, ValueError) as e:
+            last = e
+        time.sleep(0.1)
+    raise RuntimeError("xend did not answer on %s: %r" % (path, last))
+
+
+# ---------------------------------------------------------------- tools
+
+def tool(name, *args, sock=None, check=True, timeout=30):
+    """Run build/<name> with XENO_SOCKET=@sock. Returns CompletedProcess."""
+    env = dict(os.environ)
+    if sock:
+        env["XENO_SOCKET"] = sock
+    argv = [os.path.join(BUILD, name)] + [str(a) for a in args]
+    r = subprocess.run(argv, capture_output=True, text=True, env=env,
+                       timeout=timeout)
+    if check and r.returncode != 0:
+        raise RuntimeError("%s exited %d\nstdout: %s\nstderr: %s"
+                           % (" ".join(argv), r.returncode, r.stdout,
+                              r.stderr))
+    return r
+
+
+def tool_json(name, *args, sock=None):
+    r = tool(name, "--json", *args, sock=sock)
+    return json.loads(r.stdout)
