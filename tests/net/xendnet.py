@@ -299,7 +299,8 @@ class Tcpdump:
         self.proc = None
 
     def __enter__(self):
-        argv = ["tcpdump", "-i", self.ifname, "-nn", "-U", "-s", "512",
+        argv = ["tcpdump", "-i", self.ifname, "-nn", "-U", "--immediate-mode",
+                "-s", "512",
                 "-w", self.path]
         if self.bpf:
             argv.append(self.bpf)
@@ -332,6 +333,8 @@ class Tcpdump:
         self.stop()
 
     def packets(self):
+        import scapy.layers.inet6  # noqa: F401  (registers the layers)
+        import scapy.layers.l2  # noqa: F401
         from scapy.utils import rdpcap
         return list(rdpcap(self.path))
 
