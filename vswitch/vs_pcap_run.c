@@ -140,9 +140,8 @@ static int parse_limit(const char *s, struct sc_limit *l)
 {
 	char buf[96], *a, *b, *c, *save = NULL;
 
-	if (strlen(s) >= sizeof(buf))
+	if ((size_t)snprintf(buf, sizeof(buf), "%s", s) >= sizeof(buf))
 		return -EINVAL;
-	strcpy(buf, s);
 	a = strtok_r(buf, "/", &save);
 	b = strtok_r(NULL, "/", &save);
 	c = strtok_r(NULL, "/", &save);
@@ -162,9 +161,8 @@ static int parse_prefix(const char *s, struct sc_prefix *pf)
 	char buf[INET6_ADDRSTRLEN + 8], *slash;
 	uint32_t plen;
 
-	if (strlen(s) >= sizeof(buf))
+	if ((size_t)snprintf(buf, sizeof(buf), "%s", s) >= sizeof(buf))
 		return -EINVAL;
-	strcpy(buf, s);
 	slash = strchr(buf, '/');
 	if (slash)
 		*slash++ = '\0';
@@ -367,7 +365,7 @@ static int parse_port(struct scenario *sc, unsigned line, char **save)
 		return sc_error(sc, line, "more than %d ports", VS_PORTS_MAX);
 
 	p = &sc->ports[sc->nports++];
-	strcpy(p->name, name);
+	snprintf(p->name, sizeof(p->name), "%s", name);	/* checked */
 	p->line = line;
 	p->port = -1;
 	while ((tok = strtok_r(NULL, " \t", save))) {
@@ -639,9 +637,10 @@ static int replay(struct runner *r)
 {
 	struct sc_port *p;
 	uint64_t t;
-	int n;
 
 	while ((p = earliest(r, &t))) {
+		int n;
+
 		/* A file whose stamps go backwards does not turn back time. */
 		if (t > r->now)
 			r->now = t;
