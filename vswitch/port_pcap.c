@@ -106,6 +106,8 @@ static int open_output(struct port_pcap *pp, const char *path)
 	return 0;
 }
 
+/* port_pcap_open() - open input (optional) and output; on failure the
+ * message goes to @err and nothing stays open. See port_pcap.h. */
 struct port_pcap *port_pcap_open(const char *in_path, const char *out_path,
 				 const uint64_t *clock, char *err,
 				 size_t errlen)
@@ -127,6 +129,7 @@ struct port_pcap *port_pcap_open(const char *in_path, const char *out_path,
 	return pp;
 }
 
+/* port_pcap_close() - flush and close; -EIO when the output is short. */
 int port_pcap_close(struct port_pcap *pp, char *err, size_t errlen)
 {
 	int ret = 0;
@@ -222,16 +225,20 @@ static const struct vs_port_ops ops_tx = {
 	.release = pcap_release,
 };
 
+/* port_pcap_ops() - no rx op for a port without input, so the switch
+ * gives it no buffer pool. */
 const struct vs_port_ops *port_pcap_ops(const struct port_pcap *pp)
 {
 	return pp->in || pp->have ? &ops_rxtx : &ops_tx;
 }
 
+/* port_pcap_set_horizon() - the latest input timestamp rx may return. */
 void port_pcap_set_horizon(struct port_pcap *pp, uint64_t t)
 {
 	pp->horizon = t;
 }
 
+/* port_pcap_next_ts() - timestamp of the lookahead frame, if any. */
 bool port_pcap_next_ts(const struct port_pcap *pp, uint64_t *ts)
 {
 	if (!pp->have)
@@ -240,16 +247,19 @@ bool port_pcap_next_ts(const struct port_pcap *pp, uint64_t *ts)
 	return true;
 }
 
+/* port_pcap_outstanding() - frames the switch holds (rx'd, unreleased). */
 unsigned port_pcap_outstanding(const struct port_pcap *pp)
 {
 	return pp->outstanding;
 }
 
+/* port_pcap_error() - the last input error, "" when none. */
 const char *port_pcap_error(const struct port_pcap *pp)
 {
 	return pp->err;
 }
 
+/* port_pcap_counts() - read/written/truncated counters into @out. */
 void port_pcap_counts(const struct port_pcap *pp, struct port_pcap_counts *out)
 {
 	*out = pp->counts;
