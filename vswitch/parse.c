@@ -129,12 +129,14 @@ static enum vs_parse_result parse_icmp6(struct cursor *c, struct vs_pkt *p)
 		/* reserved/flags (4), target (16) */
 		if (!take(c, 4) || !(t = take(c, 16)))
 			return VS_PARSE_MALFORMED;
-		p->ip6.nd_target = (const struct in6_addr *)(const void *)t;
+		memcpy(&p->ip6.nd_target, t, 16);
+		p->ip6.has_target = true;
 		return parse_nd_opts(c, p, h[0] == ICMP6_NEIGH_SOLICIT_ ? 1 : 2);
 	case ICMP6_REDIRECT_:
 		if (!take(c, 4) || !(t = take(c, 16)) || !take(c, 16))
 			return VS_PARSE_MALFORMED;
-		p->ip6.nd_target = (const struct in6_addr *)(const void *)t;
+		memcpy(&p->ip6.nd_target, t, 16);
+		p->ip6.has_target = true;
 		return VS_PARSE_OK;
 	default:
 		return VS_PARSE_OK;
@@ -155,11 +157,11 @@ static enum vs_parse_result parse_ip6(struct cursor *c, struct vs_pkt *p)
 		return VS_PARSE_MALFORMED;
 	c->len = c->off + get16(h + 4);		/* ignore padding */
 
-	p->ip6.src = (const struct in6_addr *)(const void *)(h + 8);
-	p->ip6.dst = (const struct in6_addr *)(const void *)(h + 24);
+	memcpy(&p->ip6.src, h + 8, 16);
+	memcpy(&p->ip6.dst, h + 24, 16);
 	p->ip6.l4 = false;
 	p->ip6.icmp_type = 0;
-	p->ip6.nd_target = NULL;
+	p->ip6.has_target = false;
 	p->ip6.nd_lladdr = NULL;
 	nh = h[6];
 

@@ -60,11 +60,13 @@ struct vs_pkt {
 			uint16_t sport, dport;	/* UDP/TCP, host order */
 		} ip4;
 		struct {
-			const struct in6_addr *src, *dst;
+			/* copies: frame bytes are not aligned for in6_addr */
+			struct in6_addr src, dst;
 			uint8_t proto;		/* upper layer after ext headers */
 			bool l4;		/* upper layer header is present */
 			uint8_t icmp_type;
-			const struct in6_addr *nd_target; /* NS, NA, Redirect */
+			bool has_target;		/* NS, NA, Redirect */
+			struct in6_addr nd_target;
 			const uint8_t *nd_lladdr;	/* SLLA (NS) / TLLA (NA) */
 		} ip6;
 	};

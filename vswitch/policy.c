@@ -77,7 +77,7 @@ bool vs_isolated(const struct vs_switch *sw, const struct vs_pkt *p)
 	case VS_L3_IP4:
 		return isolated4(sw, p->ip4.src) || isolated4(sw, p->ip4.dst);
 	case VS_L3_IP6:
-		return isolated6(sw, p->ip6.src) || isolated6(sw, p->ip6.dst);
+		return isolated6(sw, &p->ip6.src) || isolated6(sw, &p->ip6.dst);
 	default:
 		return false;
 	}
@@ -106,12 +106,12 @@ static bool ip6_check(const struct vs_switch *sw, const struct vs_port *in,
 {
 	uint8_t t = p->ip6.l4 && p->ip6.proto == IPPROTO_ICMPV6 ?
 		    p->ip6.icmp_type : 0;
-	bool unspec = IN6_IS_ADDR_UNSPECIFIED(p->ip6.src);
+	bool unspec = IN6_IS_ADDR_UNSPECIFIED(&p->ip6.src);
 
 	/* :: is only a source during DAD: NS and MLD reports. */
 	if (unspec ? !(t == ICMP6_NEIGH_SOLICIT_ || t == ICMP6_MLD_REPORT_ ||
 		       t == ICMP6_MLD2_REPORT_ || t == ICMP6_MLD_DONE_)
-		   : !ip6_own(sw, in, p->ip6.src)) {
+		   : !ip6_own(sw, in, &p->ip6.src)) {
 		drop(d, VS_DROP_SPOOF_IP);
 		return false;
 	}
@@ -127,7 +127,7 @@ static bool ip6_check(const struct vs_switch *sw, const struct vs_port *in,
 	 * A link-layer option must name the vif's MAC. */
 	if ((p->ip6.nd_lladdr && memcmp(p->ip6.nd_lladdr, in->mac, 6)) ||
 	    ((t == ICMP6_NEIGH_ADVERT_ || unspec) &&
-	     !ip6_own(sw, in, p->ip6.nd_target))) {
+	     !ip6_own(sw, in, &p->ip6.nd_target))) {
 		drop(d, VS_DROP_SPOOF_ND);
 		return false;
 	}
