@@ -163,7 +163,14 @@ static bool vif_ingress(const struct vs_switch *sw, const struct vs_port *in,
 		if (vs_lookup_ip4(sw, p->ip4.src) == port_no(sw, in))
 			return true;
 		if (!p->ip4.src.s_addr && p->ip4.proto == IPPROTO_UDP &&
-		    p->ip4.sport == 68 && p->ip4.dport == 67 && sw->dom0 >= 0) {
+		    p->ip4.sport == 68 && p->ip4.dport == 67) {
+			/* A DHCP client frame is legitimate even while dom0
+			 * is away: then it has nowhere to go (no_route), it
+			 * is not a spoof. */
+			if (sw->dom0 < 0) {
+				drop(d, VS_DROP_NO_ROUTE);
+				return false;
+			}
 			d->kind = DEST_ONE;	/* DHCP client: dom0 only */
 			d->port = (uint16_t)sw->dom0;
 			return true;

@@ -41,6 +41,7 @@ static void log_add(struct fakeport *fp, const struct vs_frame *f)
 	r = &fp->log[fp->nlog++];
 	r->len = f->len;
 	r->seq = fp_seq(f->data, f->len);
+	r->src = f;
 	r->data = NULL;
 	if (fp->keep_data) {
 		r->data = xmalloc(f->len);

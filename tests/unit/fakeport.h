@@ -40,6 +40,7 @@ struct fp_rec {
 	uint8_t *data;
 	uint32_t len;
 	uint64_t seq;		/* fp_seq() of the frame, or 0 */
+	const struct vs_frame *src;	/* the switch's frame (tx only) */
 };
 
 struct fakeport {
