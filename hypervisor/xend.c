@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* xend.c - xeno's daemon: the switch, dom0's port, domains, control socket
+ *
+ * Start-up, in order: options, (fork: the parent waits for the child to
+ * say it is ready and exits with its status), state directory and pidfile
+ * lock, signals (blocked, read from a signalfd), the control socket (so a
+ * second xend is refused before it touches anything), the data-plane
+ * thread, dom0's port, the wire, the state file. Until the main loop
+ * starts, a failure is fatal (die()); after that nothing is.
+ *
+ * The main thread runs one epoll loop over the control socket and its
+ * clients, the signalfd and dom0's netlink socket. SIGTERM/SIGINT end it:
+ * the ports are detached but the domains keep running, their TAPs and
+ * namespaces stay and the state file still lists them, so the next xend
+ * takes them back. SIGHUP reopens the log.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "dataplane.h"
+#include "dom0.h"
+#include "domain.h"
+#include "state.h"
+
+#define XEND_VERSION_STRING	"xend (xeno) 0.1"
+#define DEFAULT_SOCKET		"/run/xeno/xend.sock"
+#define DEFAULT_STATE_DIR	"/var/lib/xeno"
+
+struct options {
+	bool foreground;
+	const char *socket;
+	const char *socket_group;
+	const char *state_dir;
+	const char *pidfile;
+	const char *wire;
+	const char *dom0_ifname;
+	enum xend_log_level level;
+};
+
+static int ready_fd = -1;		/* daemon mode: pipe to the parent */
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2),
+						     noreturn));
+
+/* Fatal error before the main loop. */
+static void die(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_err("%s", msg);
+	exit(1);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: xend [OPTION]...\n"
+"xeno's daemon: hosts the virtual switch, runs domains, serves the control\n"
+"socket.\n"
+"\n"
+"  -f, --foreground        stay in the foreground, log to stderr\n"
+"  -s, --socket PATH       control socket (default " DEFAULT_SOCKET ")\n"
+"  -g, --socket-group GRP  group allowed on the socket (default: xend's)\n"
+"  -d, --state-dir DIR     persisted state (default " DEFAULT_STATE_DIR ")\n"
+"  -p, --pidfile PATH      pidfile (default STATE_DIR/xend.pid)\n"
+"  -w, --wire IFNAME       attach network interface IFNAME as the wire\n"
+"      --dom0 IFNAME       name of dom0's TAP (default " XEND_DOM0_IFNAME ")\n"
+"  -l, --log-level LEVEL   error, warn, info (default) or debug\n"
+"  -h, --help              this help\n"
+"  -V, --version           version\n");
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "socket-group", required_argument, NULL, 'g' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "wire", required_argument, NULL, 'w' },
+		{ "dom0", required_argument, NULL, 'D' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, lvl;
+
+	while ((c = getopt_long(argc, argv, "fs:g:d:p:w:l:hV", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'f': o->foreground = true; break;
+		case 's': o->socket = optarg; break;
+		case 'g': o->socket_group = optarg; break;
+		case 'd': o->state_dir = optarg; break;
+		case 'p': o->pidfile = optarg; break;
+		case 'w': o->wire = optarg; break;
+		case 'D': o->dom0_ifname = optarg; break;
+		case 'l':
+			lvl = xend_log_level_parse(optarg);
+			if (lvl < 0)
+				die("unknown log level '%s' (error, warn, info, "
+				    "debug)", optarg);
+			o->level = (enum xend_log_level)lvl;
+			break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': puts(XEND_VERSION_STRING); exit(0);
+		default: usage(stderr); exit(2);
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		exit(2);
+	}
+}
+
+/* Daemon mode: fork; the parent waits until the child reports readiness
+ * (one byte on a pipe) or exits, and exits 0 or 1 accordingly. Done before
+ * any thread exists. */
+static void daemon_start(void)
+{
+	int fds[2];
+	char c;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC))
+		die("pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid > 0) {
+		close(fds[1]);
+		exit(read(fds[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(fds[0]);
+	ready_fd = fds[1];
+	if (setsid() < 0)
+		die("setsid: %s", strerror(errno));
+}
+
+/* Daemon mode: tell the parent we are up, detach stdio, log to syslog. */
+static void daemon_ready(enum xend_log_level level)
+{
+	int fd;
+
+	if (ready_fd < 0)
+		return;
+	xend_log_setup(true, level);
+	if (write(ready_fd, "", 1) != 1)
+		log_warn("cannot notify the parent process");
+	close(ready_fd);
+	ready_fd = -1;
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	if (chdir("/"))
+		log_warn("chdir /: %s", strerror(errno));
+}
+
+static void mkdir_p(const char *dir, mode_t mode)
+{
+	char buf[PATH_MAX];
+
+	if (snprintf(buf, sizeof(buf), "%s/", dir) >= (int)sizeof(buf))
+		die("%s: path too long", dir);
+	for (char *p = buf + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(buf, mode) && errno != EEXIST)
+			die("mkdir %s: %s", buf, strerror(errno));
+		*p = '/';
+	}
+}
+
+/* Lock and write the pidfile; the fd stays open (and locked) for life. */
+static int pidfile_open(const char *path)
+{
+	char buf[32];
+	int fd, n;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		die("pidfile %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		n = (int)read(fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		die("another xend (pid %s) holds %s", *buf ? buf : "?", path);
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, buf, (size_t)n, 0) != n)
+		die("pidfile %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* Block the signals we handle and return a signalfd for them. */
+static int signals_open(void)
+{
+	sigset_t set;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		die("sigprocmask: %s", strerror(errno));
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		die("signalfd: %s", strerror(errno));
+	return fd;
+}
+
+/* Read pending signals; false when xend should stop. */
+static bool signals_handle(int fd)
+{
+	struct signalfd_siginfo si;
+	bool run = true;
+
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			xend_log_reopen();
+			log_info("SIGHUP: log reopened");
+		} else {
+			log_info("%s: shutting down (domains keep running)",
+				 strsignal((int)si.ssi_signo));
+			run = false;
+		}
+	}
+	return run;
+}
+
+static void epoll_add(int epfd, int fd, struct xend_evsrc *src)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = src };
+
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev))
+		die("epoll_ctl: %s", strerror(errno));
+}
+
+/* The control loop; returns at SIGTERM/SIGINT. */
+static void run(int epfd, int sigfd, struct ctl_server *srv, struct xend *x)
+{
+	struct epoll_event evs[32];
+	bool running = true;
+
+	while (running) {
+		int n = epoll_wait(epfd, evs, 32, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			log_err("epoll_wait: %s", strerror(errno));
+			return;
+		}
+		for (int i = 0; i < n; i++) {
+			struct xend_evsrc *src = evs[i].data.ptr;
+
+			switch (src->type) {
+			case XEND_EV_LISTEN:
+			case XEND_EV_CLIENT:
+				ctl_server_event(srv, src, evs[i].events);
+				break;
+			case XEND_EV_SIGNAL:
+				running = signals_handle(sigfd) && running;
+				break;
+			case XEND_EV_DOM0:
+				if (xend_dom0_process(x->dom0))
+					log_warn("dom0: address events failed");
+				break;
+			}
+		}
+	}
+}
+
+static void defaults(struct options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->socket = DEFAULT_SOCKET;
+	o->state_dir = DEFAULT_STATE_DIR;
+	o->dom0_ifname = XEND_DOM0_IFNAME;
+	o->level = XEND_LOG_INFO;
+}
+
+/* Everything between the pidfile and the main loop. */
+static void start(const struct options *o, struct xend *x, int epfd)
+{
+	static struct xend_evsrc dom0_src = { XEND_EV_DOM0 };
+	int ret;
+
+	x->dp = xend_dp_new();
+	if (!x->dp)
+		die("cannot start the data plane: %s", strerror(errno));
+	x->dom0 = xend_dom0_start(x->dp, o->dom0_ifname);
+	if (!x->dom0)
+		die("cannot set up dom0's port %s: %s", o->dom0_ifname,
+		    strerror(errno));
+	epoll_add(epfd, xend_dom0_fd(x->dom0), &dom0_src);
+	if (o->wire) {
+		ret = xend_dp_attach_wire(x->dp, o->wire);
+		if (ret < 0)
+			die("cannot attach %s as the wire: %s", o->wire,
+			    strerror(-ret));
+		log_info("wire: %s", o->wire);
+	}
+	ret = xend_state_load(x);
+	log_info("%d domain%s restored from %s/" XEND_STATE_FILE, ret,
+		 ret == 1 ? "" : "s", x->state_dir);
+}
+
+int main(int argc, char **argv)
+{
+	static struct xend_evsrc sig_src = { XEND_EV_SIGNAL };
+	static struct xend x;
+	struct ctl_server *srv;
+	char pidpath[PATH_MAX];
+	struct options o;
+	int epfd, sigfd, pidfd;
+
+	defaults(&o);
+	xend_log_setup(false, XEND_LOG_INFO);
+	parse_options(argc, argv, &o);
+	xend_log_setup(false, o.level);
+	if (!o.foreground)
+		daemon_start();
+
+	mkdir_p(o.state_dir, 0755);
+	x.state_dir = strdup(o.state_dir);
+	x.dom0_ifname = o.dom0_ifname;
+	if (!x.state_dir)
+		die("out of memory");
+	snprintf(pidpath, sizeof(pidpath), "%s/xend.pid", o.state_dir);
+	if (!o.pidfile)
+		o.pidfile = pidpath;
+	pidfd = pidfile_open(o.pidfile);
+	sigfd = signals_open();
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd < 0)
+		die("epoll_create1: %s", strerror(errno));
+	epoll_add(epfd, sigfd, &sig_src);
+	srv = ctl_server_new(o.socket, o.socket_group, epfd, xend_cmds, &x);
+	if (!srv)
+		die("control socket %s: %s", o.socket, errno == EADDRINUSE ?
+		    "another xend is answering on it" : strerror(errno));
+	start(&o, &x, epfd);
+	log_info("xend %d ready on %s", (int)getpid(), o.socket);
+	daemon_ready(o.level);
+
+	run(epfd, sigfd, srv, &x);
+
+	ctl_server_free(srv);
+	xend_domains_detach_all(&x);
+	xend_dom0_stop(x.dom0);
+	xend_dp_free(x.dp);
+	unlink(o.pidfile);
+	close(pidfd);
+	close(sigfd);
+	close(epfd);
+	free(x.state_dir);
+	log_info("stopped");
+	return 0;
+}
