@@ -153,7 +153,10 @@ int cli_vif_setsched(struct cli *c, int argc, char **argv)
 		json_object_put(req);
 		return ret;
 	}
-	for (i = 0; req && i < argc - 2; i++)
+	/* packets is always sent (0 = no packet limit) so that the command
+	 * defines the whole transmit limit; --rx leaves the receive limit
+	 * alone when absent */
+	for (i = 0; req && i < 3; i++)
 		cli_add_int(req, names[i], v[i]);
 	if (req && c->opt) {
 		cli_add_int(req, "rx_bytes", (int64_t)rx[0]);
