@@ -62,6 +62,7 @@ static void refill(struct credit *c, uint64_t now)
 {
 	uint64_t periods;
 	int64_t cap, carry;
+	bool pkt_wait;
 
 	if (now < c->next_refill)
 		return;
@@ -79,8 +80,13 @@ static void refill(struct credit *c, uint64_t now)
 	c->next_refill += periods * c->period;
 
 	/* A waiting frame keeps the credit it was saving up (less than its
-	 * own length), so a backlogged vif gets exactly bytes per period. */
-	carry = (c->waiting && c->remaining > 0) ? c->remaining : 0;
+	 * own length), so a backlogged vif gets exactly bytes per period.
+	 * Only a wait for bytes carries: a vif held back by the packet limit
+	 * would otherwise bank a period's bytes every period and, once its
+	 * frames grew, send far above the byte rate until the bank ran out. */
+	pkt_wait = c->packets && c->remaining_pkts <= 0;
+	carry = (c->waiting && !pkt_wait && c->remaining > 0) ?
+		c->remaining : 0;
 	cap = (int64_t)c->bytes + carry;
 	if (periods > (uint64_t)(cap - c->remaining) / c->bytes + 1)
 		c->remaining = cap;
