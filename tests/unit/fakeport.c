@@ -16,8 +16,8 @@
 
 #include "fakeport.h"
 
-const uint8_t MAC_BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-const uint8_t MAC_ZERO[6];
+const uint8_t FP_MAC_BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+const uint8_t FP_MAC_ZERO[6];
 
 /* The fake back end ------------------------------------------------------*/
 
@@ -198,7 +198,7 @@ bool fp_got(const struct fakeport *fp, size_t from, const uint8_t *frame,
 
 /* Addresses --------------------------------------------------------------*/
 
-struct in_addr ip4(const char *s)
+struct in_addr fp_ip4(const char *s)
 {
 	struct in_addr a;
 
@@ -206,7 +206,7 @@ struct in_addr ip4(const char *s)
 	return a;
 }
 
-struct in6_addr ip6(const char *s)
+struct in6_addr fp_ip6(const char *s)
 {
 	struct in6_addr a;
 
@@ -214,7 +214,7 @@ struct in6_addr ip6(const char *s)
 	return a;
 }
 
-void eui64_ll6(const uint8_t mac[6], struct in6_addr *out)
+void fp_eui64_ll6(const uint8_t mac[6], struct in6_addr *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->s6_addr[0] = 0xfe;
@@ -229,13 +229,13 @@ void eui64_ll6(const uint8_t mac[6], struct in6_addr *out)
 	out->s6_addr[15] = mac[5];
 }
 
-void snm6(const struct in6_addr *target, struct in6_addr *out)
+void fp_snm6(const struct in6_addr *target, struct in6_addr *out)
 {
-	*out = ip6("ff02::1:ff00:0");
+	*out = fp_ip6("ff02::1:ff00:0");
 	memcpy(out->s6_addr + 13, target->s6_addr + 13, 3);
 }
 
-void mcast6_mac(const struct in6_addr *a, uint8_t mac[6])
+void fp_mcast6_mac(const struct in6_addr *a, uint8_t mac[6])
 {
 	mac[0] = 0x33;
 	mac[1] = 0x33;
@@ -301,7 +301,7 @@ uint32_t fb_arp(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6],
 uint32_t fb_arp_req(uint8_t *buf, const uint8_t src[6], struct in_addr spa,
 		    struct in_addr tpa)
 {
-	return fb_arp(buf, MAC_BCAST, src, 1, src, spa, MAC_ZERO, tpa);
+	return fb_arp(buf, FP_MAC_BCAST, src, 1, src, spa, FP_MAC_ZERO, tpa);
 }
 
 uint32_t fb_arp_reply(uint8_t *buf, const uint8_t dst[6],
@@ -359,7 +359,7 @@ uint32_t fb_icmp4(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6],
 uint32_t fb_dhcp(uint8_t *buf, const uint8_t src[6])
 {
 	struct in_addr any = { 0 }, all = { 0xffffffff };
-	uint32_t len = fb_udp4(buf, MAC_BCAST, src, any, all, 68, 67, 240);
+	uint32_t len = fb_udp4(buf, FP_MAC_BCAST, src, any, all, 68, 67, 240);
 	uint8_t *b = buf + 42;
 
 	b[0] = 1;			/* BOOTREQUEST */
@@ -454,8 +454,8 @@ uint32_t fb_ns(uint8_t *buf, const uint8_t src_mac[6],
 	struct in6_addr d;
 	uint32_t blen = nd_body(body, 0, target, 1, sll);
 
-	snm6(target, &d);
-	mcast6_mac(&d, dmac);
+	fp_snm6(target, &d);
+	fp_mcast6_mac(&d, dmac);
 	return fb_icmp6(buf, dmac, src_mac, s, &d, 135, body, blen);
 }
 
@@ -464,10 +464,10 @@ uint32_t fb_na(uint8_t *buf, const uint8_t src_mac[6],
 	       const uint8_t *tll)
 {
 	uint8_t body[28], dmac[6];
-	struct in6_addr d = ip6("ff02::1");
+	struct in6_addr d = fp_ip6("ff02::1");
 	uint32_t blen = nd_body(body, 0x20000000, target, 2, tll); /* O */
 
-	mcast6_mac(&d, dmac);
+	fp_mcast6_mac(&d, dmac);
 	return fb_icmp6(buf, dmac, src_mac, s, &d, 136, body, blen);
 }
 
@@ -476,12 +476,12 @@ uint32_t fb_ra(uint8_t *buf, const uint8_t src_mac[6],
 {
 	uint8_t body[20] = { 64, 0, 0x07, 0x08 };	/* lifetime 1800 s */
 	uint8_t dmac[6];
-	struct in6_addr d = ip6("ff02::1");
+	struct in6_addr d = fp_ip6("ff02::1");
 
 	body[12] = 1;			/* SLLA */
 	body[13] = 1;
 	memcpy(body + 14, src_mac, 6);
-	mcast6_mac(&d, dmac);
+	fp_mcast6_mac(&d, dmac);
 	return fb_icmp6(buf, dmac, src_mac, s, &d, 134, body, sizeof(body));
 }
 
@@ -489,9 +489,9 @@ uint32_t fb_rs(uint8_t *buf, const uint8_t src_mac[6],
 	       const struct in6_addr *s)
 {
 	uint8_t body[4] = { 0 }, dmac[6];
-	struct in6_addr d = ip6("ff02::2");
+	struct in6_addr d = fp_ip6("ff02::2");
 
-	mcast6_mac(&d, dmac);
+	fp_mcast6_mac(&d, dmac);
 	return fb_icmp6(buf, dmac, src_mac, s, &d, 133, body, sizeof(body));
 }
 
@@ -556,9 +556,9 @@ void tb_setup(struct testbed *tb, unsigned nvifs, bool wire)
 	memcpy(tb->dom0_mac, (uint8_t[6]){ 0x02, 0xd0, 0, 0, 0, 0 }, 6);
 	fp_init(&tb->dom0, "dom0");
 	tb->p_dom0 = add_port(tb, &tb->dom0, VS_PORT_DOM0, tb->dom0_mac, 0);
-	tb->dom0_ll = ip4("169.254.1.0");
-	tb->dom0_ip = ip4("10.0.0.254");
-	tb->dom0_ip6 = ip6("2001:db8::fe");
+	tb->dom0_ll = fp_ip4("169.254.1.0");
+	tb->dom0_ip = fp_ip4("10.0.0.254");
+	tb->dom0_ip6 = fp_ip6("2001:db8::fe");
 	assert_int_equal(vs_addr4_add(tb->sw, tb->p_dom0, tb->dom0_ll), 0);
 	assert_int_equal(vs_addr4_add(tb->sw, tb->p_dom0, tb->dom0_ip), 0);
 	assert_int_equal(vs_addr6_add(tb->sw, tb->p_dom0, &tb->dom0_ip6), 0);
@@ -577,12 +577,12 @@ void tb_setup(struct testbed *tb, unsigned nvifs, bool wire)
 		fp_init(&tb->vif[i], names[i]);
 		tb->p_vif[i] = add_port(tb, &tb->vif[i], VS_PORT_VIF, m, i);
 		snprintf(buf, sizeof(buf), "169.254.1.%u", i);
-		tb->vif_ll[i] = ip4(buf);
+		tb->vif_ll[i] = fp_ip4(buf);
 		snprintf(buf, sizeof(buf), "10.0.0.%u", i);
-		tb->vif_ip[i] = ip4(buf);
+		tb->vif_ip[i] = fp_ip4(buf);
 		snprintf(buf, sizeof(buf), "2001:db8::%u", i);
-		tb->vif_ip6[i] = ip6(buf);
-		eui64_ll6(m, &tb->vif_ll6[i]);
+		tb->vif_ip6[i] = fp_ip6(buf);
+		fp_eui64_ll6(m, &tb->vif_ll6[i]);
 		assert_int_equal(vs_addr4_add(tb->sw, tb->p_vif[i],
 					      tb->vif_ll[i]), 0);
 		assert_int_equal(vs_addr4_add(tb->sw, tb->p_vif[i],

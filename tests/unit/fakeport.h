@@ -82,15 +82,15 @@ uint64_t fp_seq(const uint8_t *frame, uint32_t len);
 
 /* Addresses and MACs --------------------------------------------------*/
 
-struct in_addr ip4(const char *s);
-struct in6_addr ip6(const char *s);
-void eui64_ll6(const uint8_t mac[6], struct in6_addr *out);
+struct in_addr fp_ip4(const char *s);
+struct in6_addr fp_ip6(const char *s);
+void fp_eui64_ll6(const uint8_t mac[6], struct in6_addr *out);
 /* Solicited-node multicast address and its MAC. */
-void snm6(const struct in6_addr *target, struct in6_addr *out);
-void mcast6_mac(const struct in6_addr *a, uint8_t mac[6]);
+void fp_snm6(const struct in6_addr *target, struct in6_addr *out);
+void fp_mcast6_mac(const struct in6_addr *a, uint8_t mac[6]);
 
-extern const uint8_t MAC_BCAST[6];
-extern const uint8_t MAC_ZERO[6];
+extern const uint8_t FP_MAC_BCAST[6];
+extern const uint8_t FP_MAC_ZERO[6];
 
 /* Frame builders: each writes into @buf (>= FP_FRAME_BUF bytes) and
  * returns the frame length. MACs in, addresses in network order. ----*/

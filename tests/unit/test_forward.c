@@ -77,20 +77,20 @@ static void test_unicast(void **state)
 	tb_send_deliver(tb, DOM0, f, len, FVIF(3), NULL);
 	/* dom0 addressed by MAC even for an address it does not own */
 	len = fb_udp4(f, tb->dom0_mac, tb->vif_mac[1], tb->vif_ip[1],
-		      ip4("8.8.8.8"), 1, 2, 64);
+		      fp_ip4("8.8.8.8"), 1, 2, 64);
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, NULL);
 	/* unknown unicast: the wire, from a vif and from dom0 */
 	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
-		      ip4("8.8.8.8"), 1, 2, 64);
+		      fp_ip4("8.8.8.8"), 1, 2, 64);
 	tb_send_deliver(tb, VIF(1), f, len, FWIRE, NULL);
-	len = fb_udp4(f, MAC_GW, tb->dom0_mac, tb->dom0_ip, ip4("8.8.8.8"),
+	len = fb_udp4(f, MAC_GW, tb->dom0_mac, tb->dom0_ip, fp_ip4("8.8.8.8"),
 		      1, 2, 64);
 	tb_send_deliver(tb, DOM0, f, len, FWIRE, NULL);
 	/* from the wire to a vif, and to dom0 */
-	len = fb_udp4(f, tb->vif_mac[2], MAC_GW, ip4("8.8.8.8"),
+	len = fb_udp4(f, tb->vif_mac[2], MAC_GW, fp_ip4("8.8.8.8"),
 		      tb->vif_ip[2], 1, 2, 64);
 	tb_send_deliver(tb, WIRE, f, len, FVIF(2), NULL);
-	len = fb_udp4(f, tb->dom0_mac, MAC_GW, ip4("8.8.8.8"), tb->dom0_ip,
+	len = fb_udp4(f, tb->dom0_mac, MAC_GW, fp_ip4("8.8.8.8"), tb->dom0_ip,
 		      1, 2, 64);
 	tb_send_deliver(tb, WIRE, f, len, FDOM0, NULL);
 	/* IPv6 unicast */
@@ -106,14 +106,14 @@ static void test_unicast_no_wire(void **state)
 	uint32_t len;
 
 	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
-		      ip4("8.8.8.8"), 1, 2, 64);
+		      fp_ip4("8.8.8.8"), 1, 2, 64);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_NO_ROUTE);
 	len = fb_udp4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
 		      tb->vif_ip[2], 1, 2, 64);
 	tb_send_deliver(tb, VIF(1), f, len, FVIF(2), NULL);
 	/* a flood without a wire reaches everyone else */
-	len = fb_udp4(f, MAC_BCAST, tb->vif_mac[1], tb->vif_ip[1],
-		      ip4("10.0.0.255"), 1, 2, 64);
+	len = fb_udp4(f, FP_MAC_BCAST, tb->vif_mac[1], tb->vif_ip[1],
+		      fp_ip4("10.0.0.255"), 1, 2, 64);
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FVIF(2), FVIF(3), NULL);
 }
 
@@ -133,8 +133,8 @@ static void test_batch(void **state)
 				      tb->vif_mac[1], tb->vif_ip[1],
 				      tb->vif_ip[2], 1, 2, 64 + i);
 		else
-			len = fb_udp4(bufs[i], MAC_BCAST, tb->vif_mac[1],
-				      tb->vif_ip[1], ip4("10.0.0.255"), 1, 2,
+			len = fb_udp4(bufs[i], FP_MAC_BCAST, tb->vif_mac[1],
+				      tb->vif_ip[1], fp_ip4("10.0.0.255"), 1, 2,
 				      64 + i);
 		fp_seq_stamp(bufs[i], len, i + 1);
 		fr[i] = (struct vs_frame){ .data = bufs[i], .len = len,
@@ -178,23 +178,23 @@ static void test_arp_to_owner(void **state)
 	/* from dom0 and from the wire, too */
 	len = fb_arp_req(f, tb->dom0_mac, tb->dom0_ll, tb->vif_ll[2]);
 	tb_send_deliver(tb, DOM0, f, len, FVIF(2), NULL);
-	len = fb_arp_req(f, MAC_GW, ip4("10.0.0.200"), tb->vif_ip[2]);
+	len = fb_arp_req(f, MAC_GW, fp_ip4("10.0.0.200"), tb->vif_ip[2]);
 	tb_send_deliver(tb, WIRE, f, len, FVIF(2), NULL);
-	len = fb_arp_req(f, MAC_GW, ip4("10.0.0.200"), tb->dom0_ip);
+	len = fb_arp_req(f, MAC_GW, fp_ip4("10.0.0.200"), tb->dom0_ip);
 	tb_send_deliver(tb, WIRE, f, len, FDOM0, NULL);
 	/* unowned target: the wire and dom0, no vif */
-	len = fb_arp_req(f, tb->vif_mac[1], tb->vif_ip[1], ip4("10.0.0.99"));
+	len = fb_arp_req(f, tb->vif_mac[1], tb->vif_ip[1], fp_ip4("10.0.0.99"));
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FWIRE, NULL);
-	len = fb_arp_req(f, tb->dom0_mac, tb->dom0_ip, ip4("10.0.0.99"));
+	len = fb_arp_req(f, tb->dom0_mac, tb->dom0_ip, fp_ip4("10.0.0.99"));
 	tb_send_deliver(tb, DOM0, f, len, FWIRE, NULL);
-	len = fb_arp_req(f, MAC_GW, ip4("10.0.0.200"), ip4("10.0.0.99"));
+	len = fb_arp_req(f, MAC_GW, fp_ip4("10.0.0.200"), fp_ip4("10.0.0.99"));
 	tb_send_deliver(tb, WIRE, f, len, FDOM0, NULL);
 	/* replies are unicast by MAC */
 	len = fb_arp_reply(f, tb->vif_mac[1], tb->vif_mac[2], tb->vif_ll[2],
 			   tb->vif_ll[1]);
 	tb_send_deliver(tb, VIF(2), f, len, FVIF(1), NULL);
 	len = fb_arp_reply(f, MAC_GW, tb->vif_mac[2], tb->vif_ip[2],
-			   ip4("10.0.0.200"));
+			   fp_ip4("10.0.0.200"));
 	tb_send_deliver(tb, VIF(2), f, len, FWIRE, NULL);
 }
 
@@ -204,9 +204,9 @@ static void test_arp_unowned_no_wire(void **state)
 	uint8_t f[FP_FRAME_BUF];
 	uint32_t len;
 
-	len = fb_arp_req(f, tb->vif_mac[1], tb->vif_ip[1], ip4("10.0.0.99"));
+	len = fb_arp_req(f, tb->vif_mac[1], tb->vif_ip[1], fp_ip4("10.0.0.99"));
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, NULL);
-	len = fb_arp_req(f, tb->dom0_mac, tb->dom0_ip, ip4("10.0.0.99"));
+	len = fb_arp_req(f, tb->dom0_mac, tb->dom0_ip, fp_ip4("10.0.0.99"));
 	tb_send_drop(tb, DOM0, f, len, DOM0, VS_DROP_NO_ROUTE);
 }
 
@@ -217,7 +217,7 @@ static void test_ll_arp_never_on_wire(void **state)
 {
 	struct testbed *tb = *state;
 	uint8_t f[FP_FRAME_BUF];
-	struct in_addr any = { 0 }, unowned = ip4("169.254.77.77");
+	struct in_addr any = { 0 }, unowned = fp_ip4("169.254.77.77");
 	uint32_t len;
 	size_t wire0 = tb->wire.nlog;
 	struct {
@@ -244,13 +244,13 @@ static void test_ll_arp_never_on_wire(void **state)
 		/* gratuitous ARP (request and reply forms) */
 		len = fb_arp_req(f, m, spa, spa);
 		tb_send(tb, who[w].port, f, len, 0);
-		len = fb_arp(f, MAC_BCAST, m, 2, m, spa, MAC_BCAST, spa);
+		len = fb_arp(f, FP_MAC_BCAST, m, 2, m, spa, FP_MAC_BCAST, spa);
 		tb_send(tb, who[w].port, f, len, 0);
 		/* unicast reply and request to a MAC out on the wire */
-		len = fb_arp_reply(f, MAC_GW, m, spa, ip4("192.0.2.1"));
+		len = fb_arp_reply(f, MAC_GW, m, spa, fp_ip4("192.0.2.1"));
 		tb_send(tb, who[w].port, f, len, 0);
-		len = fb_arp(f, MAC_GW, m, 1, m, spa, MAC_ZERO,
-			     ip4("192.0.2.1"));
+		len = fb_arp(f, MAC_GW, m, 1, m, spa, FP_MAC_ZERO,
+			     fp_ip4("192.0.2.1"));
 		tb_send(tb, who[w].port, f, len, 0);
 		/* routable sender asking for a link-local target */
 		len = fb_arp_req(f, m, w ? tb->dom0_ip : tb->vif_ip[1],
@@ -258,7 +258,7 @@ static void test_ll_arp_never_on_wire(void **state)
 		tb_send(tb, who[w].port, f, len, 0);
 		/* to a multicast MAC */
 		len = fb_arp(f, (const uint8_t[6]){ 0x01, 0, 0x5e, 0, 0, 1 },
-			     m, 1, m, spa, MAC_ZERO, unowned);
+			     m, 1, m, spa, FP_MAC_ZERO, unowned);
 		tb_send(tb, who[w].port, f, len, 0);
 	}
 	assert_int_equal(tb->wire.nlog, wire0);
@@ -268,9 +268,9 @@ static void test_ll_arp_never_on_wire(void **state)
 	assert_true(st.drops[VS_DROP_ISOLATED_TO_WIRE] > 0);
 
 	/* positive control: a routable ARP from each does reach the wire */
-	len = fb_arp_req(f, tb->vif_mac[1], tb->vif_ip[1], ip4("10.0.0.99"));
+	len = fb_arp_req(f, tb->vif_mac[1], tb->vif_ip[1], fp_ip4("10.0.0.99"));
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FWIRE, NULL);
-	len = fb_arp_req(f, tb->dom0_mac, tb->dom0_ip, ip4("10.0.0.99"));
+	len = fb_arp_req(f, tb->dom0_mac, tb->dom0_ip, fp_ip4("10.0.0.99"));
 	tb_send_deliver(tb, DOM0, f, len, FWIRE, NULL);
 	assert_int_equal(tb->wire.nlog, wire0 + 2);
 	tb_expect_invariant(tb);
@@ -282,52 +282,52 @@ static void test_flood(void **state)
 {
 	struct testbed *tb = *state;
 	uint8_t f[FP_FRAME_BUF], m6[6];
-	struct in6_addr all = ip6("ff02::1"), mld = ip6("ff02::16");
+	struct in6_addr all = fp_ip6("ff02::1"), mld = fp_ip6("ff02::16");
 	uint32_t len;
 	unsigned i;
 
 	/* broadcast from each vif: everyone but itself */
 	for (i = 1; i <= 3; i++) {
-		len = fb_udp4(f, MAC_BCAST, tb->vif_mac[i], tb->vif_ip[i],
-			      ip4("10.0.0.255"), 1, 2, 64);
+		len = fb_udp4(f, FP_MAC_BCAST, tb->vif_mac[i], tb->vif_ip[i],
+			      fp_ip4("10.0.0.255"), 1, 2, 64);
 		tb_send_deliver(tb, VIF(i), f, len, FDOM0, FWIRE,
 				i == 1 ? FVIF(2) : FVIF(1),
 				i == 3 ? FVIF(2) : FVIF(3), NULL);
 	}
 	/* from dom0 and from the wire */
-	len = fb_udp4(f, MAC_BCAST, tb->dom0_mac, tb->dom0_ip,
-		      ip4("10.0.0.255"), 1, 2, 64);
+	len = fb_udp4(f, FP_MAC_BCAST, tb->dom0_mac, tb->dom0_ip,
+		      fp_ip4("10.0.0.255"), 1, 2, 64);
 	tb_send_deliver(tb, DOM0, f, len, FWIRE, FVIF(1), FVIF(2), FVIF(3),
 			NULL);
-	len = fb_udp4(f, MAC_BCAST, MAC_GW, ip4("10.0.0.200"),
-		      ip4("10.0.0.255"), 1, 2, 64);
+	len = fb_udp4(f, FP_MAC_BCAST, MAC_GW, fp_ip4("10.0.0.200"),
+		      fp_ip4("10.0.0.255"), 1, 2, 64);
 	tb_send_deliver(tb, WIRE, f, len, FDOM0, FVIF(1), FVIF(2), FVIF(3),
 			NULL);
 	/* IPv4 and IPv6 multicast */
 	len = fb_udp4(f, (const uint8_t[6]){ 0x01, 0, 0x5e, 0, 0, 0xfb },
-		      tb->vif_mac[2], tb->vif_ip[2], ip4("224.0.0.251"),
+		      tb->vif_mac[2], tb->vif_ip[2], fp_ip4("224.0.0.251"),
 		      5353, 5353, 64);
 	tb_send_deliver(tb, VIF(2), f, len, FDOM0, FWIRE, FVIF(1), FVIF(3),
 			NULL);
-	mcast6_mac(&all, m6);
+	fp_mcast6_mac(&all, m6);
 	len = fb_udp6(f, m6, tb->vif_mac[2], &tb->vif_ll6[2], &all);
 	tb_send_deliver(tb, VIF(2), f, len, FDOM0, FWIRE, FVIF(1), FVIF(3),
 			NULL);
-	mcast6_mac(&mld, m6);
+	fp_mcast6_mac(&mld, m6);
 	len = fb_icmp6(f, m6, tb->vif_mac[3], &tb->vif_ll6[3], &mld, 143,
 		       (const uint8_t[4]){ 0 }, 4);
 	tb_send_deliver(tb, VIF(3), f, len, FDOM0, FWIRE, FVIF(1), FVIF(2),
 			NULL);
 
 	/* isolated: every local port, not the wire */
-	len = fb_udp4(f, MAC_BCAST, tb->vif_mac[1], tb->vif_ll[1],
-		      ip4("169.254.255.255"), 1, 2, 64);
+	len = fb_udp4(f, FP_MAC_BCAST, tb->vif_mac[1], tb->vif_ll[1],
+		      fp_ip4("169.254.255.255"), 1, 2, 64);
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FVIF(2), FVIF(3), NULL);
-	len = fb_udp4(f, MAC_BCAST, tb->dom0_mac, tb->dom0_ll,
-		      ip4("255.255.255.255"), 1, 2, 64);
+	len = fb_udp4(f, FP_MAC_BCAST, tb->dom0_mac, tb->dom0_ll,
+		      fp_ip4("255.255.255.255"), 1, 2, 64);
 	tb_send_deliver(tb, DOM0, f, len, FVIF(1), FVIF(2), FVIF(3), NULL);
 	len = fb_udp4(f, (const uint8_t[6]){ 0x01, 0, 0x5e, 0, 0, 0xfb },
-		      tb->vif_mac[2], tb->vif_ll[2], ip4("224.0.0.251"),
+		      tb->vif_mac[2], tb->vif_ll[2], fp_ip4("224.0.0.251"),
 		      5353, 5353, 64);
 	tb_send_deliver(tb, VIF(2), f, len, FDOM0, FVIF(1), FVIF(3), NULL);
 }
@@ -338,7 +338,7 @@ static void test_addr4_runtime(void **state)
 {
 	struct testbed *tb = *state;
 	uint8_t f[FP_FRAME_BUF];
-	struct in_addr a = ip4("10.0.5.1"), out[VS_ADDRS_MAX + 1];
+	struct in_addr a = fp_ip4("10.0.5.1"), out[VS_ADDRS_MAX + 1];
 	uint32_t len;
 	unsigned i;
 	int n;
@@ -381,22 +381,22 @@ static void test_addr4_runtime(void **state)
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, NULL);
 
 	/* argument checks */
-	assert_int_equal(vs_addr4_add(SW, VIF(1), ip4("0.0.0.0")), -EINVAL);
-	assert_int_equal(vs_addr4_add(SW, VIF(1), ip4("255.255.255.255")),
+	assert_int_equal(vs_addr4_add(SW, VIF(1), fp_ip4("0.0.0.0")), -EINVAL);
+	assert_int_equal(vs_addr4_add(SW, VIF(1), fp_ip4("255.255.255.255")),
 			 -EINVAL);
-	assert_int_equal(vs_addr4_add(SW, VIF(1), ip4("224.0.0.1")), -EINVAL);
-	assert_int_equal(vs_addr4_add(SW, VIF(1), ip4("239.1.2.3")), -EINVAL);
-	assert_int_equal(vs_addr4_add(SW, WIRE, ip4("10.9.9.9")), -EINVAL);
-	assert_int_equal(vs_addr4_add(SW, 250, ip4("10.9.9.9")), -ENOENT);
-	assert_int_equal(vs_addr4_del(SW, 250, ip4("10.9.9.9")), -ENOENT);
+	assert_int_equal(vs_addr4_add(SW, VIF(1), fp_ip4("224.0.0.1")), -EINVAL);
+	assert_int_equal(vs_addr4_add(SW, VIF(1), fp_ip4("239.1.2.3")), -EINVAL);
+	assert_int_equal(vs_addr4_add(SW, WIRE, fp_ip4("10.9.9.9")), -EINVAL);
+	assert_int_equal(vs_addr4_add(SW, 250, fp_ip4("10.9.9.9")), -ENOENT);
+	assert_int_equal(vs_addr4_del(SW, 250, fp_ip4("10.9.9.9")), -ENOENT);
 	assert_int_equal(vs_addr4_list(SW, 250, out, 1), -ENOENT);
 	for (i = 2; i < VS_ADDRS_MAX; i++) {
 		char s[32];
 
 		snprintf(s, sizeof(s), "10.1.1.%u", i);
-		assert_int_equal(vs_addr4_add(SW, VIF(3), ip4(s)), 0);
+		assert_int_equal(vs_addr4_add(SW, VIF(3), fp_ip4(s)), 0);
 	}
-	assert_int_equal(vs_addr4_add(SW, VIF(3), ip4("10.1.2.1")), -ENOSPC);
+	assert_int_equal(vs_addr4_add(SW, VIF(3), fp_ip4("10.1.2.1")), -ENOSPC);
 	/* list copies at most max, returns the count */
 	memset(out, 0, sizeof(out));
 	assert_int_equal(vs_addr4_list(SW, VIF(3), out, 2), VS_ADDRS_MAX);
@@ -409,7 +409,7 @@ static void test_addr6_runtime(void **state)
 {
 	struct testbed *tb = *state;
 	uint8_t f[FP_FRAME_BUF];
-	struct in6_addr a = ip6("2001:db8:5::1"), m = ip6("ff02::1"), z,
+	struct in6_addr a = fp_ip6("2001:db8:5::1"), m = fp_ip6("ff02::1"), z,
 			out[VS_ADDRS_MAX];
 	uint32_t len;
 
@@ -509,7 +509,7 @@ static void test_port_add_errors(void **state)
 	/* MAC changes */
 	assert_int_equal(vs_port_set_mac(SW, (unsigned)p, tb->vif_mac[2]),
 			 -EEXIST);
-	assert_int_equal(vs_port_set_mac(SW, (unsigned)p, MAC_BCAST), -EINVAL);
+	assert_int_equal(vs_port_set_mac(SW, (unsigned)p, FP_MAC_BCAST), -EINVAL);
 	assert_int_equal(vs_port_set_mac(SW, 250, MAC_GW), -ENOENT);
 	assert_int_equal(vs_port_set_mac(SW, (unsigned)p, cfg.mac), 0);
 
@@ -545,12 +545,12 @@ static void test_port_del_runtime(void **state)
 	tb_send_deliver(tb, VIF(1), f, len, FWIRE, NULL);
 	len = fb_arp_req(f, tb->vif_mac[1], tb->vif_ip[1], tb->vif_ip[2]);
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FWIRE, NULL);
-	len = fb_udp4(f, MAC_BCAST, tb->vif_mac[1], tb->vif_ip[1],
-		      ip4("10.0.0.255"), 1, 2, 10);
+	len = fb_udp4(f, FP_MAC_BCAST, tb->vif_mac[1], tb->vif_ip[1],
+		      fp_ip4("10.0.0.255"), 1, 2, 10);
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FWIRE, FVIF(3), NULL);
 	assert_int_equal(vs_addr4_add(SW, VIF(3), tb->vif_ip[2]), 0);
 	/* a wire frame from vif2's old MAC is no longer a spoof */
-	len = fb_udp4(f, tb->vif_mac[3], tb->vif_mac[2], ip4("192.0.2.1"),
+	len = fb_udp4(f, tb->vif_mac[3], tb->vif_mac[2], fp_ip4("192.0.2.1"),
 		      tb->vif_ip[3], 1, 2, 10);
 	tb_send_deliver(tb, WIRE, f, len, FVIF(3), NULL);
 
@@ -558,7 +558,7 @@ static void test_port_del_runtime(void **state)
 	assert_int_equal(vs_port_del(SW, WIRE), 0);
 	assert_int_equal(vs_port_by_kind(SW, VS_PORT_WIRE), -ENOENT);
 	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
-		      ip4("8.8.8.8"), 1, 2, 10);
+		      fp_ip4("8.8.8.8"), 1, 2, 10);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_NO_ROUTE);
 
 	/* dom0 is replaced with a new MAC (its TAP was recreated) */
@@ -574,11 +574,45 @@ static void test_port_del_runtime(void **state)
 	memcpy(tb->dom0_mac, newmac, 6);
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, NULL);
 	len = fb_udp4(f, newmac, tb->vif_mac[1], tb->vif_ip[1],
-		      ip4("8.8.8.8"), 1, 2, 10);
+		      fp_ip4("8.8.8.8"), 1, 2, 10);
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, NULL);
 	tb->p_wire = -1;	/* so teardown does not free it twice */
 	fp_free(&tb->wire);
 	tb_expect_invariant(tb);
+}
+
+/* A vif's MAC changed at run time: the old one is a spoof, the new one
+ * (and its EUI-64 link-local address) is the vif's. */
+static void test_set_mac_runtime(void **state)
+{
+	struct testbed *tb = *state;
+	uint8_t f[FP_FRAME_BUF], m6[6];
+	uint8_t newmac[6] = { 0xaa, 0, 0, 0, 0x10, 0x01 };
+	struct in6_addr all = fp_ip6("ff02::1"), ll;
+	uint32_t len;
+
+	assert_int_equal(vs_port_set_mac(SW, VIF(1), newmac), 0);
+	len = fb_udp4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
+		      tb->vif_ip[2], 1, 2, 10);
+	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_MAC);
+	len = fb_udp4(f, tb->vif_mac[2], newmac, tb->vif_ip[1],
+		      tb->vif_ip[2], 1, 2, 10);
+	tb_send_deliver(tb, VIF(1), f, len, FVIF(2), NULL);
+	/* frames to the new MAC reach it, to the old one go to the wire */
+	len = fb_udp4(f, newmac, tb->vif_mac[2], tb->vif_ip[2],
+		      tb->vif_ip[1], 1, 2, 10);
+	tb_send_deliver(tb, VIF(2), f, len, FVIF(1), NULL);
+	len = fb_udp4(f, tb->vif_mac[1], tb->vif_mac[2], tb->vif_ip[2],
+		      tb->vif_ip[1], 1, 2, 10);
+	tb_send_deliver(tb, VIF(2), f, len, FWIRE, NULL);
+	/* the link-local source follows the MAC */
+	fp_mcast6_mac(&all, m6);
+	len = fb_udp6(f, m6, newmac, &tb->vif_ll6[1], &all);
+	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_IP);
+	fp_eui64_ll6(newmac, &ll);
+	len = fb_udp6(f, m6, newmac, &ll, &all);
+	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FWIRE, FVIF(2), FVIF(3),
+			NULL);
 }
 
 static void test_port_table_full(void **state)
@@ -659,7 +693,7 @@ static uint32_t random_frame(struct testbed *tb, int port, uint8_t *f)
 	unsigned v = 0;
 	const uint8_t *me;
 	struct in_addr mine, mine_ll;
-	struct in6_addr mine6, all = ip6("ff02::1"), any;
+	struct in6_addr mine6, all = fp_ip6("ff02::1"), any;
 	uint8_t m6[6], *dst;
 	uint8_t dsts[5][6];
 	uint32_t len;
@@ -673,9 +707,9 @@ static uint32_t random_frame(struct testbed *tb, int port, uint8_t *f)
 		mine6 = tb->dom0_ip6;
 	} else if (port == tb->p_wire) {
 		me = MAC_GW;
-		mine = ip4("192.0.2.1");
-		mine_ll = ip4("169.254.99.1");
-		mine6 = ip6("2001:db8:ffff::1");
+		mine = fp_ip4("192.0.2.1");
+		mine_ll = fp_ip4("169.254.99.1");
+		mine6 = fp_ip6("2001:db8:ffff::1");
 	} else {
 		for (v = 1; tb->p_vif[v] != port; v++)
 			;
@@ -689,7 +723,7 @@ static uint32_t random_frame(struct testbed *tb, int port, uint8_t *f)
 		memcpy(dsts[i], tb->vif_mac[i], 6);
 	memcpy(dsts[4], MAC_GW, 6);
 	dst = dsts[rnd() % 5];
-	mcast6_mac(&all, m6);
+	fp_mcast6_mac(&all, m6);
 
 	switch (k) {
 	case 0: case 1: case 2:
@@ -697,16 +731,16 @@ static uint32_t random_frame(struct testbed *tb, int port, uint8_t *f)
 			      1, 2, rnd() % 1400);
 		break;
 	case 3:
-		len = fb_udp4(f, MAC_BCAST, me, rnd() % 2 ? mine : mine_ll,
-			      ip4("255.255.255.255"), 1, 2, rnd() % 200);
+		len = fb_udp4(f, FP_MAC_BCAST, me, rnd() % 2 ? mine : mine_ll,
+			      fp_ip4("255.255.255.255"), 1, 2, rnd() % 200);
 		break;
 	case 4:
 		len = fb_arp_req(f, me, mine,
 				 rnd() % 2 ? tb->vif_ll[1 + rnd() % 3] :
-				 ip4("10.0.0.99"));
+				 fp_ip4("10.0.0.99"));
 		break;
 	case 5:
-		len = fb_arp_req(f, me, mine_ll, ip4("169.254.50.50"));
+		len = fb_arp_req(f, me, mine_ll, fp_ip4("169.254.50.50"));
 		break;
 	case 6:
 		len = fb_arp_reply(f, dst, me, mine, tb->vif_ip[1]);
@@ -733,7 +767,7 @@ static uint32_t random_frame(struct testbed *tb, int port, uint8_t *f)
 			      tb->vif_ip[1], 1, 2, 64);
 		break;
 	case 13:	/* spoofed IP */
-		len = fb_udp4(f, dst, me, ip4("10.0.0.77"), tb->vif_ip[1],
+		len = fb_udp4(f, dst, me, fp_ip4("10.0.0.77"), tb->vif_ip[1],
 			      1, 2, 64);
 		break;
 	case 14:	/* VLAN */
@@ -752,7 +786,7 @@ static uint32_t random_frame(struct testbed *tb, int port, uint8_t *f)
 			f[i] = (uint8_t)rnd();
 		break;
 	case 17:	/* isolated unicast to the wire side */
-		len = fb_udp4(f, MAC_GW, me, mine_ll, ip4("192.0.2.9"), 1, 2,
+		len = fb_udp4(f, MAC_GW, me, mine_ll, fp_ip4("192.0.2.9"), 1, 2,
 			      64);
 		break;
 	case 18:	/* big frame */
@@ -765,7 +799,7 @@ static uint32_t random_frame(struct testbed *tb, int port, uint8_t *f)
 		len = fb_udp4(f, me, me, mine, mine, 1, 2, 64);
 		break;
 	case 21:	/* spoofed ARP sender */
-		len = fb_arp_req(f, me, ip4("10.0.0.77"), tb->vif_ip[1]);
+		len = fb_arp_req(f, me, fp_ip4("10.0.0.77"), tb->vif_ip[1]);
 		break;
 	default:
 		len = fb_icmp4(f, dst, me, mine, tb->vif_ip[1 + rnd() % 3]);
@@ -941,6 +975,7 @@ int main(void)
 		T(test_addr6_runtime),
 		T(test_port_add_errors),
 		T(test_port_del_runtime),
+		T(test_set_mac_runtime),
 		cmocka_unit_test(test_port_table_full),
 		cmocka_unit_test(test_mac_helpers),
 		T(test_accounting_invariant),

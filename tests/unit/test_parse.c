@@ -77,8 +77,8 @@ static void test_vlan_is_other(void **state)
 {
 	uint8_t buf[FP_FRAME_BUF];
 	struct vs_pkt p;
-	uint32_t len = fb_udp4(buf, MAC_B, MAC_A, ip4("10.0.0.1"),
-			       ip4("10.0.0.2"), 1, 2, 10);
+	uint32_t len = fb_udp4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"),
+			       fp_ip4("10.0.0.2"), 1, 2, 10);
 
 	(void)state;
 	len = fb_vlan(buf, len, 5);
@@ -98,8 +98,8 @@ static void test_arp_fields(void **state)
 {
 	uint8_t buf[FP_FRAME_BUF];
 	struct vs_pkt p;
-	uint32_t len = fb_arp_req(buf, MAC_A, ip4("169.254.1.1"),
-				  ip4("169.254.1.2"));
+	uint32_t len = fb_arp_req(buf, MAC_A, fp_ip4("169.254.1.1"),
+				  fp_ip4("169.254.1.2"));
 
 	(void)state;
 	assert_int_equal(len, 42);
@@ -107,12 +107,12 @@ static void test_arp_fields(void **state)
 	assert_int_equal(p.l3, VS_L3_ARP);
 	assert_int_equal(p.arp.op, 1);
 	assert_memory_equal(p.arp.sha, MAC_A, 6);
-	assert_int_equal(p.arp.spa.s_addr, ip4("169.254.1.1").s_addr);
-	assert_int_equal(p.arp.tpa.s_addr, ip4("169.254.1.2").s_addr);
+	assert_int_equal(p.arp.spa.s_addr, fp_ip4("169.254.1.1").s_addr);
+	assert_int_equal(p.arp.tpa.s_addr, fp_ip4("169.254.1.2").s_addr);
 	assert_true(inside(p.arp.sha, 6, buf, len));
 
-	len = fb_arp_reply(buf, MAC_B, MAC_A, ip4("10.0.0.1"),
-			   ip4("10.0.0.2"));
+	len = fb_arp_reply(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"),
+			   fp_ip4("10.0.0.2"));
 	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
 	assert_int_equal(p.arp.op, 2);
 
@@ -137,8 +137,8 @@ static void test_arp_sizes(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		uint32_t len = fb_arp_req(buf, MAC_A, ip4("10.0.0.1"),
-					  ip4("10.0.0.2"));
+		uint32_t len = fb_arp_req(buf, MAC_A, fp_ip4("10.0.0.1"),
+					  fp_ip4("10.0.0.2"));
 
 		buf[bad[i].off] = bad[i].val;
 		assert_int_equal(parse_exact(buf, len, &p),
@@ -152,14 +152,14 @@ static void test_ip4_udp(void **state)
 {
 	uint8_t buf[FP_FRAME_BUF];
 	struct vs_pkt p;
-	uint32_t len = fb_udp4(buf, MAC_B, MAC_A, ip4("10.0.0.1"),
-			       ip4("10.0.0.2"), 1234, 53, 20);
+	uint32_t len = fb_udp4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"),
+			       fp_ip4("10.0.0.2"), 1234, 53, 20);
 
 	(void)state;
 	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
 	assert_int_equal(p.l3, VS_L3_IP4);
-	assert_int_equal(p.ip4.src.s_addr, ip4("10.0.0.1").s_addr);
-	assert_int_equal(p.ip4.dst.s_addr, ip4("10.0.0.2").s_addr);
+	assert_int_equal(p.ip4.src.s_addr, fp_ip4("10.0.0.1").s_addr);
+	assert_int_equal(p.ip4.dst.s_addr, fp_ip4("10.0.0.2").s_addr);
 	assert_int_equal(p.ip4.proto, IPPROTO_UDP);
 	assert_true(p.ip4.first_frag);
 	assert_int_equal(p.ip4.sport, 1234);
@@ -184,8 +184,8 @@ static void test_ip4_icmp_and_tcp(void **state)
 {
 	uint8_t buf[FP_FRAME_BUF];
 	struct vs_pkt p;
-	uint32_t len = fb_icmp4(buf, MAC_B, MAC_A, ip4("10.0.0.1"),
-				ip4("10.0.0.2"));
+	uint32_t len = fb_icmp4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"),
+				fp_ip4("10.0.0.2"));
 
 	(void)state;
 	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
@@ -193,7 +193,7 @@ static void test_ip4_icmp_and_tcp(void **state)
 	assert_int_equal(p.ip4.sport, 0);
 	assert_int_equal(p.ip4.dport, 0);
 
-	len = fb_ip4(buf, MAC_B, MAC_A, ip4("10.0.0.1"), ip4("10.0.0.2"),
+	len = fb_ip4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"), fp_ip4("10.0.0.2"),
 		     IPPROTO_TCP, 20);
 	buf[34] = 0x1f;			/* sport 8080 */
 	buf[35] = 0x90;
@@ -211,7 +211,7 @@ static void test_ip4_options(void **state)
 
 	(void)state;
 	/* IHL 6: one option word, then UDP */
-	len = fb_ip4(buf, MAC_B, MAC_A, ip4("10.0.0.1"), ip4("10.0.0.2"),
+	len = fb_ip4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"), fp_ip4("10.0.0.2"),
 		     IPPROTO_UDP, 4 + 8);
 	buf[14] = 0x46;
 	buf[34] = 1;			/* NOPs */
@@ -227,7 +227,7 @@ static void test_ip4_options(void **state)
 	assert_int_equal(p.ip4.dport, 67);
 
 	/* IHL 15 (60 bytes) with total length covering it */
-	len = fb_ip4(buf, MAC_B, MAC_A, ip4("10.0.0.1"), ip4("10.0.0.2"),
+	len = fb_ip4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"), fp_ip4("10.0.0.2"),
 		     IPPROTO_ICMP, 40);
 	buf[14] = 0x4f;
 	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
@@ -242,14 +242,14 @@ static void test_ip4_bad_ihl_len(void **state)
 
 	(void)state;
 	for (ihl = 0; ihl < 5; ihl++) {
-		len = fb_udp4(buf, MAC_B, MAC_A, ip4("10.0.0.1"),
-			      ip4("10.0.0.2"), 1, 2, 0);
+		len = fb_udp4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"),
+			      fp_ip4("10.0.0.2"), 1, 2, 0);
 		buf[14] = (uint8_t)(0x40 | ihl);
 		assert_int_equal(parse_exact(buf, len, &p),
 				 VS_PARSE_MALFORMED);
 	}
 	/* IHL past the total length (28 bytes, IHL 8 = 32) */
-	len = fb_udp4(buf, MAC_B, MAC_A, ip4("10.0.0.1"), ip4("10.0.0.2"),
+	len = fb_udp4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"), fp_ip4("10.0.0.2"),
 		      1, 2, 0);
 	buf[14] = 0x48;
 	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
@@ -260,7 +260,7 @@ static void test_ip4_bad_ihl_len(void **state)
 	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
 
 	/* total length below the header */
-	len = fb_udp4(buf, MAC_B, MAC_A, ip4("10.0.0.1"), ip4("10.0.0.2"),
+	len = fb_udp4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"), fp_ip4("10.0.0.2"),
 		      1, 2, 0);
 	buf[16] = 0;
 	buf[17] = 19;
@@ -277,7 +277,7 @@ static void test_ip4_bad_ihl_len(void **state)
 	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
 
 	/* version 6 in an IPv4 ethertype */
-	len = fb_udp4(buf, MAC_B, MAC_A, ip4("10.0.0.1"), ip4("10.0.0.2"),
+	len = fb_udp4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"), fp_ip4("10.0.0.2"),
 		      1, 2, 0);
 	buf[14] = 0x65;
 	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
@@ -287,8 +287,8 @@ static void test_ip4_fragments(void **state)
 {
 	uint8_t buf[FP_FRAME_BUF];
 	struct vs_pkt p;
-	uint32_t len = fb_udp4(buf, MAC_B, MAC_A, ip4("10.0.0.1"),
-			       ip4("10.0.0.2"), 1, 2, 100);
+	uint32_t len = fb_udp4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"),
+			       fp_ip4("10.0.0.2"), 1, 2, 100);
 
 	(void)state;
 	buf[20] = 0x20;			/* MF, offset 0: first fragment */
@@ -305,7 +305,7 @@ static void test_ip4_fragments(void **state)
 	assert_int_equal(p.ip4.dport, 0);
 
 	/* UDP with fewer than 4 bytes of L4: no ports, not malformed */
-	len = fb_ip4(buf, MAC_B, MAC_A, ip4("10.0.0.1"), ip4("10.0.0.2"),
+	len = fb_ip4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"), fp_ip4("10.0.0.2"),
 		     IPPROTO_UDP, 3);
 	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
 	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
@@ -318,7 +318,7 @@ static void test_ip6_basic(void **state)
 {
 	uint8_t buf[FP_FRAME_BUF];
 	struct vs_pkt p;
-	struct in6_addr s = ip6("2001:db8::1"), d = ip6("2001:db8::2");
+	struct in6_addr s = fp_ip6("2001:db8::1"), d = fp_ip6("2001:db8::2");
 	uint32_t len = fb_udp6(buf, MAC_B, MAC_A, &s, &d);
 
 	(void)state;
@@ -380,7 +380,7 @@ static void test_ip6_ext_headers(void **state)
 	};
 	uint8_t buf[FP_FRAME_BUF];
 	struct vs_pkt p;
-	struct in6_addr s = ip6("fe80::1"), t = ip6("2001:db8::7");
+	struct in6_addr s = fp_ip6("fe80::1"), t = fp_ip6("2001:db8::7");
 	uint32_t len;
 
 	(void)state;
@@ -416,7 +416,7 @@ static void test_ip6_ext_limits(void **state)
 {
 	uint8_t chain[9], buf[FP_FRAME_BUF];
 	struct vs_pkt p;
-	struct in6_addr s = ip6("fe80::1");
+	struct in6_addr s = fp_ip6("fe80::1");
 	uint32_t len;
 
 	(void)state;
@@ -449,7 +449,7 @@ static void test_nd_ns_na(void **state)
 {
 	uint8_t buf[FP_FRAME_BUF];
 	struct vs_pkt p;
-	struct in6_addr s = ip6("fe80::1"), t = ip6("2001:db8::7"), any;
+	struct in6_addr s = fp_ip6("fe80::1"), t = fp_ip6("2001:db8::7"), any;
 	uint32_t len;
 
 	(void)state;
@@ -487,14 +487,14 @@ static void test_nd_ns_na(void **state)
 static uint32_t ns_with_opts(uint8_t *buf, const uint8_t *opt, uint32_t olen)
 {
 	uint8_t body[20 + 64];
-	struct in6_addr s = ip6("fe80::1"), t = ip6("2001:db8::7"), d;
+	struct in6_addr s = fp_ip6("fe80::1"), t = fp_ip6("2001:db8::7"), d;
 	uint8_t dmac[6];
 
 	memset(body, 0, 4);
 	memcpy(body + 4, &t, 16);
 	memcpy(body + 20, opt, olen);
-	snm6(&t, &d);
-	mcast6_mac(&d, dmac);
+	fp_snm6(&t, &d);
+	fp_mcast6_mac(&d, dmac);
 	return fb_icmp6(buf, dmac, MAC_A, &s, &d, 135, body, 20 + olen);
 }
 
@@ -540,7 +540,7 @@ static void test_nd_truncated_target(void **state)
 {
 	uint8_t buf[FP_FRAME_BUF];
 	struct vs_pkt p;
-	struct in6_addr s = ip6("fe80::1"), t = ip6("2001:db8::7");
+	struct in6_addr s = fp_ip6("fe80::1"), t = fp_ip6("2001:db8::7");
 	uint32_t len, cut;
 
 	(void)state;
@@ -560,8 +560,8 @@ static void test_redirect_ra_mld(void **state)
 {
 	uint8_t buf[FP_FRAME_BUF];
 	struct vs_pkt p;
-	struct in6_addr s = ip6("fe80::1"), d = ip6("fe80::2"),
-			t = ip6("fe80::3"), dst = ip6("2001:db8::9");
+	struct in6_addr s = fp_ip6("fe80::1"), d = fp_ip6("fe80::2"),
+			t = fp_ip6("fe80::3"), dst = fp_ip6("2001:db8::9");
 	uint32_t len = fb_redirect(buf, MAC_B, MAC_A, &s, &d, &t, &dst);
 
 	(void)state;
@@ -593,18 +593,18 @@ typedef uint32_t (*builder)(uint8_t *buf);
 
 static uint32_t b_arp(uint8_t *b)
 {
-	return fb_arp_req(b, MAC_A, ip4("169.254.1.1"), ip4("169.254.1.2"));
+	return fb_arp_req(b, MAC_A, fp_ip4("169.254.1.1"), fp_ip4("169.254.1.2"));
 }
 
 static uint32_t b_udp4(uint8_t *b)
 {
-	return fb_udp4(b, MAC_B, MAC_A, ip4("10.0.0.1"), ip4("10.0.0.2"),
+	return fb_udp4(b, MAC_B, MAC_A, fp_ip4("10.0.0.1"), fp_ip4("10.0.0.2"),
 		       1, 2, 30);
 }
 
 static uint32_t b_icmp4(uint8_t *b)
 {
-	return fb_icmp4(b, MAC_B, MAC_A, ip4("10.0.0.1"), ip4("10.0.0.2"));
+	return fb_icmp4(b, MAC_B, MAC_A, fp_ip4("10.0.0.1"), fp_ip4("10.0.0.2"));
 }
 
 static uint32_t b_dhcp(uint8_t *b)
@@ -614,36 +614,36 @@ static uint32_t b_dhcp(uint8_t *b)
 
 static uint32_t b_udp6(uint8_t *b)
 {
-	struct in6_addr s = ip6("2001:db8::1"), d = ip6("2001:db8::2");
+	struct in6_addr s = fp_ip6("2001:db8::1"), d = fp_ip6("2001:db8::2");
 
 	return fb_udp6(b, MAC_B, MAC_A, &s, &d);
 }
 
 static uint32_t b_ns(uint8_t *b)
 {
-	struct in6_addr s = ip6("fe80::1"), t = ip6("2001:db8::7");
+	struct in6_addr s = fp_ip6("fe80::1"), t = fp_ip6("2001:db8::7");
 
 	return fb_ns(b, MAC_A, &s, &t, MAC_A);
 }
 
 static uint32_t b_na(uint8_t *b)
 {
-	struct in6_addr s = ip6("fe80::1"), t = ip6("2001:db8::7");
+	struct in6_addr s = fp_ip6("fe80::1"), t = fp_ip6("2001:db8::7");
 
 	return fb_na(b, MAC_A, &s, &t, MAC_A);
 }
 
 static uint32_t b_ra(uint8_t *b)
 {
-	struct in6_addr s = ip6("fe80::1");
+	struct in6_addr s = fp_ip6("fe80::1");
 
 	return fb_ra(b, MAC_A, &s);
 }
 
 static uint32_t b_redirect(uint8_t *b)
 {
-	struct in6_addr s = ip6("fe80::1"), d = ip6("fe80::2"),
-			t = ip6("fe80::3"), dst = ip6("2001:db8::9");
+	struct in6_addr s = fp_ip6("fe80::1"), d = fp_ip6("fe80::2"),
+			t = fp_ip6("fe80::3"), dst = fp_ip6("2001:db8::9");
 
 	return fb_redirect(b, MAC_B, MAC_A, &s, &d, &t, &dst);
 }

@@ -82,7 +82,7 @@ static void test_spoof_mac(void **state)
 		      tb->vif_ip[2], 1000, 2000, 32);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_MAC);
 	/* spoof_mac comes first: even an unknown ethertype says spoof_mac */
-	len = fb_eth(f, MAC_BCAST, MAC_EVIL, 0x88cc, 46);
+	len = fb_eth(f, FP_MAC_BCAST, MAC_EVIL, 0x88cc, 46);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_MAC);
 
 	/* positive control: the vif's own MAC */
@@ -98,15 +98,15 @@ static void test_spoof_mac_from_wire(void **state)
 	uint32_t len;
 
 	/* nobody outside may use a local vif's MAC, or dom0's */
-	len = fb_udp4(f, tb->vif_mac[2], tb->vif_mac[1], ip4("192.0.2.1"),
+	len = fb_udp4(f, tb->vif_mac[2], tb->vif_mac[1], fp_ip4("192.0.2.1"),
 		      tb->vif_ip[2], 1000, 2000, 32);
 	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_SPOOF_MAC);
-	len = fb_udp4(f, tb->vif_mac[2], tb->dom0_mac, ip4("192.0.2.1"),
+	len = fb_udp4(f, tb->vif_mac[2], tb->dom0_mac, fp_ip4("192.0.2.1"),
 		      tb->vif_ip[2], 1000, 2000, 32);
 	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_SPOOF_MAC);
 
 	/* positive control: a foreign MAC from the wire */
-	len = fb_udp4(f, tb->vif_mac[2], MAC_GW, ip4("192.0.2.1"),
+	len = fb_udp4(f, tb->vif_mac[2], MAC_GW, fp_ip4("192.0.2.1"),
 		      tb->vif_ip[2], 1000, 2000, 32);
 	tb_send_deliver(tb, WIRE, f, len, FVIF(2), NULL);
 }
@@ -119,7 +119,7 @@ static void test_bad_ethertype(void **state)
 	uint8_t f[FP_FRAME_BUF];
 	uint32_t len;
 
-	len = fb_eth(f, MAC_BCAST, tb->vif_mac[1], 0x88cc, 46);	/* LLDP */
+	len = fb_eth(f, FP_MAC_BCAST, tb->vif_mac[1], 0x88cc, 46);	/* LLDP */
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_BAD_ETHERTYPE);
 	len = fb_eth(f, tb->vif_mac[2], tb->vif_mac[1], 0x8035, 46); /* RARP */
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_BAD_ETHERTYPE);
@@ -193,7 +193,7 @@ static void test_malformed_dom0_wire(void **state)
 	tb_send_drop(tb, DOM0, f, full - 5, DOM0, VS_DROP_MALFORMED);
 	tb_send_deliver(tb, DOM0, f, full, FVIF(2), NULL);
 
-	full = fb_udp4(f, tb->vif_mac[2], MAC_GW, ip4("192.0.2.1"),
+	full = fb_udp4(f, tb->vif_mac[2], MAC_GW, fp_ip4("192.0.2.1"),
 		       tb->vif_ip[2], 1000, 2000, 32);
 	tb_send_drop(tb, WIRE, f, full - 5, WIRE, VS_DROP_MALFORMED);
 	tb_send_deliver(tb, WIRE, f, full, FVIF(2), NULL);
@@ -216,15 +216,15 @@ static void test_spoof_arp(void **state)
 			   tb->vif_ll[2]);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_ARP);
 	/* sender IP nobody has */
-	len = fb_arp_req(f, tb->vif_mac[1], ip4("10.0.0.99"), tb->vif_ip[2]);
+	len = fb_arp_req(f, tb->vif_mac[1], fp_ip4("10.0.0.99"), tb->vif_ip[2]);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_ARP);
 	/* sender MAC not the vif's (the Ethernet source is right) */
-	len = fb_arp(f, MAC_BCAST, tb->vif_mac[1], 1, tb->vif_mac[2],
-		     tb->vif_ll[1], MAC_ZERO, tb->vif_ll[3]);
+	len = fb_arp(f, FP_MAC_BCAST, tb->vif_mac[1], 1, tb->vif_mac[2],
+		     tb->vif_ll[1], FP_MAC_ZERO, tb->vif_ll[3]);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_ARP);
 	/* a probe, but with a foreign sender MAC */
-	len = fb_arp(f, MAC_BCAST, tb->vif_mac[1], 1, MAC_EVIL, any,
-		     MAC_ZERO, tb->vif_ll[3]);
+	len = fb_arp(f, FP_MAC_BCAST, tb->vif_mac[1], 1, MAC_EVIL, any,
+		     FP_MAC_ZERO, tb->vif_ll[3]);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_ARP);
 
 	/* positive controls: own sender, ARP probe with 0.0.0.0, reply */
@@ -242,24 +242,24 @@ static void test_spoof_arp(void **state)
 static void test_dom0_privileged(void **state)
 {
 	struct testbed *tb = *state;
-	struct in6_addr ll = ip6("fe80::1");
+	struct in6_addr ll = fp_ip6("fe80::1");
 	uint8_t f[FP_FRAME_BUF];
 	uint32_t len;
 
 	/* dom0 may speak for any address, send RAs, use another MAC */
-	len = fb_arp_reply(f, tb->vif_mac[2], tb->dom0_mac, ip4("10.0.0.77"),
+	len = fb_arp_reply(f, tb->vif_mac[2], tb->dom0_mac, fp_ip4("10.0.0.77"),
 			   tb->vif_ip[2]);
 	tb_send_deliver(tb, DOM0, f, len, FVIF(2), NULL);
-	len = fb_udp4(f, tb->vif_mac[2], tb->dom0_mac, ip4("198.51.100.1"),
+	len = fb_udp4(f, tb->vif_mac[2], tb->dom0_mac, fp_ip4("198.51.100.1"),
 		      tb->vif_ip[2], 53, 2000, 32);
 	tb_send_deliver(tb, DOM0, f, len, FVIF(2), NULL);
 	len = fb_ra(f, tb->dom0_mac, &ll);
 	tb_send_deliver(tb, DOM0, f, len, FWIRE, FVIF(1), FVIF(2), FVIF(3),
 			NULL);
-	len = fb_udp4(f, tb->vif_mac[3], MAC_GW, ip4("198.51.100.1"),
+	len = fb_udp4(f, tb->vif_mac[3], MAC_GW, fp_ip4("198.51.100.1"),
 		      tb->vif_ip[3], 53, 2000, 32);
 	tb_send_deliver(tb, DOM0, f, len, FVIF(3), NULL);
-	len = fb_eth(f, MAC_BCAST, tb->dom0_mac, 0x88cc, 46);
+	len = fb_eth(f, FP_MAC_BCAST, tb->dom0_mac, 0x88cc, 46);
 	tb_send_deliver(tb, DOM0, f, len, FWIRE, FVIF(1), FVIF(2), FVIF(3),
 			NULL);
 }
@@ -279,20 +279,20 @@ static void test_spoof_ip4(void **state)
 	len = fb_icmp4(f, tb->dom0_mac, tb->vif_mac[1], tb->dom0_ip,
 		       tb->dom0_ip);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_IP);
-	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], ip4("8.8.8.8"),
-		      ip4("192.0.2.1"), 1000, 2000, 32);
+	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], fp_ip4("8.8.8.8"),
+		      fp_ip4("192.0.2.1"), 1000, 2000, 32);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_IP);
 	/* 0.0.0.0 outside the DHCP client exception */
-	len = fb_icmp4(f, MAC_BCAST, tb->vif_mac[1], any, ip4("255.255.255.255"));
+	len = fb_icmp4(f, FP_MAC_BCAST, tb->vif_mac[1], any, fp_ip4("255.255.255.255"));
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_IP);
-	len = fb_udp4(f, MAC_BCAST, tb->vif_mac[1], any,
-		      ip4("255.255.255.255"), 67, 68, 240);	/* server side */
+	len = fb_udp4(f, FP_MAC_BCAST, tb->vif_mac[1], any,
+		      fp_ip4("255.255.255.255"), 67, 68, 240);	/* server side */
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_IP);
-	len = fb_udp4(f, MAC_BCAST, tb->vif_mac[1], any,
-		      ip4("255.255.255.255"), 68, 68, 240);
+	len = fb_udp4(f, FP_MAC_BCAST, tb->vif_mac[1], any,
+		      fp_ip4("255.255.255.255"), 68, 68, 240);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_IP);
-	len = fb_ip4(f, MAC_BCAST, tb->vif_mac[1], any,
-		     ip4("255.255.255.255"), IPPROTO_TCP, 20);
+	len = fb_ip4(f, FP_MAC_BCAST, tb->vif_mac[1], any,
+		     fp_ip4("255.255.255.255"), IPPROTO_TCP, 20);
 	f[34] = 0;
 	f[35] = 68;
 	f[37] = 67;				/* TCP 68 -> 67: not DHCP */
@@ -302,8 +302,8 @@ static void test_spoof_ip4(void **state)
 	len = fb_udp4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
 		      tb->vif_ip[2], 1000, 2000, 32);
 	tb_send_deliver(tb, VIF(1), f, len, FVIF(2), NULL);
-	len = fb_udp4(f, MAC_BCAST, tb->vif_mac[1], tb->vif_ip[1],
-		      ip4("10.0.0.255"), 1000, 2000, 32);
+	len = fb_udp4(f, FP_MAC_BCAST, tb->vif_mac[1], tb->vif_ip[1],
+		      fp_ip4("10.0.0.255"), 1000, 2000, 32);
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FWIRE, FVIF(2), FVIF(3),
 			NULL);
 }
@@ -328,24 +328,24 @@ static void test_spoof_ip6(void **state)
 {
 	struct testbed *tb = *state;
 	uint8_t f[FP_FRAME_BUF], bcast6[6];
-	struct in6_addr all = ip6("ff02::1"), any, other_ll, x;
+	struct in6_addr all = fp_ip6("ff02::1"), any, other_ll, x;
 	uint32_t len;
 
 	memset(&any, 0, sizeof(any));
-	mcast6_mac(&all, bcast6);
+	fp_mcast6_mac(&all, bcast6);
 	/* another vif's global address */
 	len = fb_udp6(f, tb->vif_mac[2], tb->vif_mac[1], &tb->vif_ip6[2],
 		      &tb->vif_ip6[2]);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_IP);
 	/* the EUI-64 link-local address of another MAC */
-	eui64_ll6(MAC_EVIL, &other_ll);
+	fp_eui64_ll6(MAC_EVIL, &other_ll);
 	len = fb_udp6(f, bcast6, tb->vif_mac[1], &other_ll, &all);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_IP);
 	/* another vif's link-local address */
 	len = fb_udp6(f, bcast6, tb->vif_mac[1], &tb->vif_ll6[2], &all);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_IP);
 	/* an address in the vif's own /64 it does not have */
-	x = ip6("2001:db8::1:1");
+	x = fp_ip6("2001:db8::1:1");
 	len = fb_udp6(f, tb->vif_mac[2], tb->vif_mac[1], &x, &tb->vif_ip6[2]);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_IP);
 	/* :: outside DAD: UDP, an NA, an RS */
@@ -381,7 +381,7 @@ static void test_ra_guard(void **state)
 {
 	struct testbed *tb = *state;
 	uint8_t f[FP_FRAME_BUF];
-	struct in6_addr t = ip6("fe80::99"), dst = ip6("2001:db8::2:2");
+	struct in6_addr t = fp_ip6("fe80::99"), dst = fp_ip6("2001:db8::2:2");
 	uint32_t len;
 
 	/* RA and Redirect from a domain, from its own legitimate sources */
@@ -486,26 +486,26 @@ static void test_isolated_from_wire(void **state)
 	uint32_t len;
 
 	/* link-local source, link-local destination, ARP for / from one */
-	len = fb_udp4(f, tb->vif_mac[2], MAC_GW, ip4("169.254.7.7"),
+	len = fb_udp4(f, tb->vif_mac[2], MAC_GW, fp_ip4("169.254.7.7"),
 		      tb->vif_ip[2], 1000, 2000, 32);
 	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_ISOLATED_FROM_WIRE);
-	len = fb_udp4(f, tb->vif_mac[2], MAC_GW, ip4("192.0.2.1"),
+	len = fb_udp4(f, tb->vif_mac[2], MAC_GW, fp_ip4("192.0.2.1"),
 		      tb->vif_ll[2], 1000, 2000, 32);
 	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_ISOLATED_FROM_WIRE);
-	len = fb_arp_req(f, MAC_GW, ip4("192.0.2.1"), tb->vif_ll[2]);
+	len = fb_arp_req(f, MAC_GW, fp_ip4("192.0.2.1"), tb->vif_ll[2]);
 	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_ISOLATED_FROM_WIRE);
-	len = fb_arp_req(f, MAC_GW, ip4("169.254.200.1"), tb->vif_ip[2]);
+	len = fb_arp_req(f, MAC_GW, fp_ip4("169.254.200.1"), tb->vif_ip[2]);
 	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_ISOLATED_FROM_WIRE);
-	len = fb_arp_req(f, MAC_GW, ip4("169.254.200.1"), tb->dom0_ll);
+	len = fb_arp_req(f, MAC_GW, fp_ip4("169.254.200.1"), tb->dom0_ll);
 	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_ISOLATED_FROM_WIRE);
 
 	/* positive controls: the same, routable */
-	len = fb_udp4(f, tb->vif_mac[2], MAC_GW, ip4("192.0.2.1"),
+	len = fb_udp4(f, tb->vif_mac[2], MAC_GW, fp_ip4("192.0.2.1"),
 		      tb->vif_ip[2], 1000, 2000, 32);
 	tb_send_deliver(tb, WIRE, f, len, FVIF(2), NULL);
-	len = fb_arp_req(f, MAC_GW, ip4("192.0.2.1"), tb->vif_ip[2]);
+	len = fb_arp_req(f, MAC_GW, fp_ip4("192.0.2.1"), tb->vif_ip[2]);
 	tb_send_deliver(tb, WIRE, f, len, FVIF(2), NULL);
-	len = fb_arp_req(f, MAC_GW, ip4("192.0.2.1"), ip4("192.0.2.2"));
+	len = fb_arp_req(f, MAC_GW, fp_ip4("192.0.2.1"), fp_ip4("192.0.2.2"));
 	tb_send_deliver(tb, WIRE, f, len, FDOM0, NULL);
 }
 
@@ -517,37 +517,37 @@ static void test_isolated_to_wire(void **state)
 
 	/* vif: link-local unicast to a MAC out on the wire */
 	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], tb->vif_ll[1],
-		      ip4("192.0.2.1"), 1000, 2000, 32);
+		      fp_ip4("192.0.2.1"), 1000, 2000, 32);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_ISOLATED_TO_WIRE);
 	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
-		      ip4("169.254.9.9"), 1000, 2000, 32);
+		      fp_ip4("169.254.9.9"), 1000, 2000, 32);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_ISOLATED_TO_WIRE);
 	/* vif: ARP request for an unowned link-local address */
 	len = fb_arp_req(f, tb->vif_mac[1], tb->vif_ll[1],
-			 ip4("169.254.9.9"));
+			 fp_ip4("169.254.9.9"));
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_ISOLATED_TO_WIRE);
 	/* dom0 too: isolation applies to the privileged port */
-	len = fb_udp4(f, MAC_GW, tb->dom0_mac, tb->dom0_ll, ip4("192.0.2.1"),
+	len = fb_udp4(f, MAC_GW, tb->dom0_mac, tb->dom0_ll, fp_ip4("192.0.2.1"),
 		      1000, 2000, 32);
 	tb_send_drop(tb, DOM0, f, len, DOM0, VS_DROP_ISOLATED_TO_WIRE);
-	len = fb_arp_req(f, tb->dom0_mac, tb->dom0_ll, ip4("169.254.9.9"));
+	len = fb_arp_req(f, tb->dom0_mac, tb->dom0_ll, fp_ip4("169.254.9.9"));
 	tb_send_drop(tb, DOM0, f, len, DOM0, VS_DROP_ISOLATED_TO_WIRE);
 	len = fb_arp_reply(f, MAC_GW, tb->dom0_mac, tb->dom0_ll,
-			   ip4("169.254.9.9"));
+			   fp_ip4("169.254.9.9"));
 	tb_send_drop(tb, DOM0, f, len, DOM0, VS_DROP_ISOLATED_TO_WIRE);
 
 	/* positive controls: routable addresses go out on the wire, and
 	 * link-local ones reach local ports */
 	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
-		      ip4("192.0.2.1"), 1000, 2000, 32);
+		      fp_ip4("192.0.2.1"), 1000, 2000, 32);
 	tb_send_deliver(tb, VIF(1), f, len, FWIRE, NULL);
-	len = fb_udp4(f, MAC_GW, tb->dom0_mac, tb->dom0_ip, ip4("192.0.2.1"),
+	len = fb_udp4(f, MAC_GW, tb->dom0_mac, tb->dom0_ip, fp_ip4("192.0.2.1"),
 		      1000, 2000, 32);
 	tb_send_deliver(tb, DOM0, f, len, FWIRE, NULL);
 	len = fb_udp4(f, tb->dom0_mac, tb->vif_mac[1], tb->vif_ll[1],
 		      tb->dom0_ll, 1000, 2000, 32);
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, NULL);
-	len = fb_arp_req(f, tb->vif_mac[1], tb->vif_ip[1], ip4("10.0.0.99"));
+	len = fb_arp_req(f, tb->vif_mac[1], tb->vif_ip[1], fp_ip4("10.0.0.99"));
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FWIRE, NULL);
 }
 
@@ -562,12 +562,12 @@ static void test_isolated_flood_only_wire(void **state)
 	/* dom0 and the wire only: an isolated broadcast from dom0 has
 	 * nowhere to go but the wire */
 	tb_setup(tb, 0, true);
-	len = fb_udp4(f, MAC_BCAST, tb->dom0_mac, tb->dom0_ll,
-		      ip4("169.254.255.255"), 1000, 2000, 32);
+	len = fb_udp4(f, FP_MAC_BCAST, tb->dom0_mac, tb->dom0_ll,
+		      fp_ip4("169.254.255.255"), 1000, 2000, 32);
 	tb_send_drop(tb, DOM0, f, len, DOM0, VS_DROP_ISOLATED_TO_WIRE);
 	/* positive control: a routable broadcast goes out */
-	len = fb_udp4(f, MAC_BCAST, tb->dom0_mac, tb->dom0_ip,
-		      ip4("10.0.0.255"), 1000, 2000, 32);
+	len = fb_udp4(f, FP_MAC_BCAST, tb->dom0_mac, tb->dom0_ip,
+		      fp_ip4("10.0.0.255"), 1000, 2000, 32);
 	tb_send_deliver(tb, DOM0, f, len, FWIRE, NULL);
 	tb_teardown(tb);
 	free(tb);
@@ -577,9 +577,9 @@ static void test_isolated_prefixes(void **state)
 {
 	struct testbed *tb = *state;
 	uint8_t f[FP_FRAME_BUF], gw6[6] = { 0x02, 0x66, 0, 0, 0, 1 };
-	struct in6_addr pfx = ip6("2001:db8:dead::"), a = ip6("2001:db8:dead::1"),
-			out = ip6("2001:db8:beef::1"), ula = ip6("fd00:1:2::5");
-	struct in_addr v4 = ip4("10.0.0.0");
+	struct in6_addr pfx = fp_ip6("2001:db8:dead::"), a = fp_ip6("2001:db8:dead::1"),
+			out = fp_ip6("2001:db8:beef::1"), ula = fp_ip6("fd00:1:2::5");
+	struct in_addr v4 = fp_ip4("10.0.0.0");
 	unsigned i;
 	uint32_t len;
 
@@ -598,25 +598,25 @@ static void test_isolated_prefixes(void **state)
 	/* ... nor ULA, until a non-octet-aligned prefix covers it */
 	len = fb_udp6(f, gw6, tb->vif_mac[1], &tb->vif_ip6[1], &ula);
 	tb_send_deliver(tb, VIF(1), f, len, FWIRE, NULL);
-	pfx = ip6("fc00::");
+	pfx = fp_ip6("fc00::");
 	assert_int_equal(vs_isolated_add(SW, AF_INET6, &pfx, 7), 0);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_ISOLATED_TO_WIRE);
 	/* host bits in the prefix are ignored */
-	pfx = ip6("2001:db8:0:0:ffff::");
+	pfx = fp_ip6("2001:db8:0:0:ffff::");
 	len = fb_udp6(f, gw6, tb->vif_mac[1], &tb->vif_ip6[1], &out);
 	assert_int_equal(vs_isolated_add(SW, AF_INET6, &pfx, 64), 0);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_ISOLATED_TO_WIRE);
 
 	/* clearing lifts 169.254/16 too; IPv4 prefixes are configurable */
 	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], tb->vif_ll[1],
-		      ip4("192.0.2.1"), 1000, 2000, 32);
+		      fp_ip4("192.0.2.1"), 1000, 2000, 32);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_ISOLATED_TO_WIRE);
 	vs_isolated_clear(SW);
 	tb_send_deliver(tb, VIF(1), f, len, FWIRE, NULL);
 	assert_int_equal(vs_isolated_add(SW, AF_INET, &v4, 24), 0);
 	tb_send_deliver(tb, VIF(1), f, len, FWIRE, NULL);
 	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
-		      ip4("192.0.2.1"), 1000, 2000, 32);
+		      fp_ip4("192.0.2.1"), 1000, 2000, 32);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_ISOLATED_TO_WIRE);
 
 	/* argument checks */
@@ -639,9 +639,9 @@ static void test_no_route(void **state)
 
 	/* unknown unicast with no wire */
 	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
-		      ip4("192.0.2.1"), 1000, 2000, 32);
+		      fp_ip4("192.0.2.1"), 1000, 2000, 32);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_NO_ROUTE);
-	len = fb_udp4(f, MAC_GW, tb->dom0_mac, tb->dom0_ip, ip4("192.0.2.1"),
+	len = fb_udp4(f, MAC_GW, tb->dom0_mac, tb->dom0_ip, fp_ip4("192.0.2.1"),
 		      1000, 2000, 32);
 	tb_send_drop(tb, DOM0, f, len, DOM0, VS_DROP_NO_ROUTE);
 	/* to itself: never back out of the ingress port */
@@ -664,22 +664,22 @@ static void test_no_route_lonely(void **state)
 	assert_non_null(tb);
 	/* dom0 alone: a broadcast has nobody to go to */
 	tb_setup(tb, 0, false);
-	len = fb_udp4(f, MAC_BCAST, tb->dom0_mac, tb->dom0_ip,
-		      ip4("10.0.0.255"), 1000, 2000, 32);
+	len = fb_udp4(f, FP_MAC_BCAST, tb->dom0_mac, tb->dom0_ip,
+		      fp_ip4("10.0.0.255"), 1000, 2000, 32);
 	tb_send_drop(tb, DOM0, f, len, DOM0, VS_DROP_NO_ROUTE);
 	tb_teardown(tb);
 
 	/* with a wire: unknown unicast from the wire is not sent back */
 	tb_setup(tb, 1, true);
-	len = fb_udp4(f, MAC_EVIL, MAC_GW, ip4("192.0.2.1"),
-		      ip4("192.0.2.2"), 1000, 2000, 32);
+	len = fb_udp4(f, MAC_EVIL, MAC_GW, fp_ip4("192.0.2.1"),
+		      fp_ip4("192.0.2.2"), 1000, 2000, 32);
 	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_NO_ROUTE);
-	len = fb_udp4(f, tb->vif_mac[1], MAC_GW, ip4("192.0.2.1"),
+	len = fb_udp4(f, tb->vif_mac[1], MAC_GW, fp_ip4("192.0.2.1"),
 		      tb->vif_ip[1], 1000, 2000, 32);
 	tb_send_deliver(tb, WIRE, f, len, FVIF(1), NULL);
 	/* and a vif's unknown unicast does go to the wire */
 	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
-		      ip4("192.0.2.1"), 1000, 2000, 32);
+		      fp_ip4("192.0.2.1"), 1000, 2000, 32);
 	tb_send_deliver(tb, VIF(1), f, len, FWIRE, NULL);
 	tb_teardown(tb);
 	free(tb);
@@ -717,8 +717,8 @@ static void test_rx_ratelimit(void **state)
 
 	/* a broadcast that reaches the others is delivered; only vif2's
 	 * counter records what it missed */
-	len = fb_udp4(f, MAC_BCAST, tb->vif_mac[1], tb->vif_ip[1],
-		      ip4("10.0.0.255"), 1000, 2000, 100);
+	len = fb_udp4(f, FP_MAC_BCAST, tb->vif_mac[1], tb->vif_ip[1],
+		      fp_ip4("10.0.0.255"), 1000, 2000, 100);
 	tb_snap(tb, s);
 	assert_int_equal(tb_send(tb, VIF(1), f, len, tb->now), 1);
 	assert_int_equal(vs_port_stats(SW, VIF(2), &ps), 0);
@@ -777,8 +777,8 @@ static void test_tx_error(void **state)
 
 	/* a flood where one back end fails is still delivered */
 	tb->vif[2].accept = 0;
-	len = fb_udp4(f, MAC_BCAST, tb->vif_mac[1], tb->vif_ip[1],
-		      ip4("10.0.0.255"), 1000, 2000, 32);
+	len = fb_udp4(f, FP_MAC_BCAST, tb->vif_mac[1], tb->vif_ip[1],
+		      fp_ip4("10.0.0.255"), 1000, 2000, 32);
 	vs_switch_stats(SW, &st0);
 	assert_int_equal(tb_send(tb, VIF(1), f, len, tb->now), 1);
 	vs_switch_stats(SW, &st1);
