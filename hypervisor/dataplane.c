@@ -14,8 +14,8 @@
  *   throttled  out of credit: armed without EPOLLIN (the TAP queue fills up
  *              behind it, back-pressure), its refill time in .wakeup; the
  *              timer fires at the earliest wakeup and polls it again;
- *   failed     its back end returned an error: disarmed, left for the
- *              control plane to detach.
+ *   failed     its back end returned an error or its fd hung up: out of
+ *              epoll, left for the control plane to detach.
  *
  * Commands: xend_dp_call() puts one function in dp->cmd under dp->lock,
  * kicks the eventfd and waits on dp->cond; the thread runs it between
@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -127,6 +128,9 @@ static void timer_update(struct xend_dp *dp)
 		dp->timer_at = at;
 }
 
+/* Stop reading a port whose back end failed. It leaves epoll altogether
+ * (EPOLLERR/EPOLLHUP would be reported even with no events armed) and
+ * waits for the control plane to detach it. */
 static void port_fail(struct xend_dp *dp, struct dp_port *p, int err)
 {
 	struct vs_port_info info;
@@ -135,10 +139,26 @@ static void port_fail(struct xend_dp *dp, struct dp_port *p, int err)
 		return;
 	p->failed = true;
 	p->throttled = false;
-	port_arm(dp, p, false);
+	epoll_ctl(dp->epfd, EPOLL_CTL_DEL, p->fd, NULL);
 	if (vs_port_info(dp->sw, p->ref.port, &info) == 0)
 		fprintf(stderr, "xend: dp: port %u (%s) stopped: %s\n",
 			p->ref.port, info.name, strerror(-err));
+}
+
+/* EPOLLERR on a socket is a pending error (AF_PACKET reports ENETDOWN
+ * when the wire goes down): fetch it, which clears it, and carry on.
+ * Anything else (a TAP whose device is gone) is fatal for the port. */
+static bool port_error_clears(const struct dp_port *p)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return false;
+	if (err)
+		fprintf(stderr, "xend: dp: port %u: %s\n", p->ref.port,
+			strerror(err));
+	return true;
 }
 
 /* Switch what port @p has, then take it out of epoll if it ran out of
@@ -195,12 +215,18 @@ static void timer_event(struct xend_dp *dp)
 static void port_event(struct xend_dp *dp, struct dp_port *p, uint32_t ev,
 		       uint64_t now)
 {
-	if (p->be == BE_NONE || p->throttled || p->failed)
+	if (p->be == BE_NONE || p->failed)
 		return;			/* stale event of this round */
-	if ((ev & (EPOLLERR | EPOLLHUP)) && !(ev & EPOLLIN)) {
+	if ((ev & EPOLLERR) && !port_error_clears(p)) {
 		port_fail(dp, p, -EIO);
 		return;
 	}
+	if ((ev & EPOLLHUP) && !(ev & EPOLLIN)) {
+		port_fail(dp, p, -EPIPE);
+		return;
+	}
+	if (p->throttled || !(ev & EPOLLIN))
+		return;
 	if (port_poll(dp, p, now))
 		timer_update(dp);
 }

@@ -92,6 +92,9 @@ static int setup_ring(struct port_afpacket *a)
 	a->ring_len = (size_t)RING_BLOCK_SIZE * RING_BLOCKS;
 	a->ring = mmap(NULL, a->ring_len, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_LOCKED, a->fd, 0);
+	if (a->ring == MAP_FAILED)	/* RLIMIT_MEMLOCK: unlocked will do */
+		a->ring = mmap(NULL, a->ring_len, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, a->fd, 0);
 	if (a->ring == MAP_FAILED) {
 		a->ring = NULL;
 		return -errno;
@@ -225,10 +228,14 @@ static bool take(struct port_afpacket *a, const struct tpacket3_hdr *h,
 		a->st.rx_outgoing++;
 		return false;
 	}
-	if (h->tp_snaplen < h->tp_len || h->tp_snaplen < VS_FRAME_MIN ||
-	    (h->tp_status & TP_STATUS_VLAN_VALID)) {
-		/* cut short, a runt, or a VLAN tag the NIC took off */
-		a->st.rx_truncated++;
+	if (h->tp_snaplen < h->tp_len || h->tp_snaplen < VS_FRAME_MIN) {
+		a->st.rx_truncated++;	/* longer than a block, or a runt */
+		return false;
+	}
+	if (h->tp_status & TP_STATUS_VLAN_VALID) {
+		/* The NIC took a VLAN tag off: the frame is not what it
+		 * looks like, and the switch carries untagged frames only. */
+		a->st.rx_vlan++;
 		return false;
 	}
 	memcpy(&vh, mac - VNET_LEN, VNET_LEN);	/* host byte order */

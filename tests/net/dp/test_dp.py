@@ -131,7 +131,10 @@ def build_harness():
     out = os.path.join(BUILD, "tests", "dp_harness")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     pkgs = "libnl-3.0 libnl-route-3.0 libpcap json-c"
-    cc = ("cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE "
+    # the Makefile's SAN=1 build goes to build-san/: link it the same way
+    san = ("-fsanitize=address,undefined "
+           if os.path.basename(BUILD.rstrip("/")) == "build-san" else "")
+    cc = ("cc " + san + "-std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE "
           "-I{r}/vswitch -I{r}/hypervisor $(pkg-config --cflags {p}) "
           "-o {o} {r}/tests/net/dp/dp_harness.c {l} "
           "$(pkg-config --libs {p}) -pthread").format(
