@@ -140,12 +140,12 @@ int cli_vif_setsched(struct cli *c, int argc, char **argv)
 {
 	static const char *const names[] = { "bytes", "usecs", "packets" };
 	json_object *req = NULL;
-	uint64_t rx[3];
+	uint64_t rx[3] = { 0, 0, 0 };
 	int64_t v[3] = { 0, 0, 0 };
 	int ret, i;
 
 	ret = dom_vif(c, argv, "vif_setsched", &req);
-	for (i = 0; !ret && i < argc - 2; i++)
+	for (i = 0; !ret && i < argc - 2 && i < 3; i++)	/* max 5 args */
 		ret = cli_arg_int(c, names[i], argv[i + 2], 0, RATE_MAX, &v[i]);
 	if (!ret && c->opt)
 		ret = rx_rate(c, c->opt, rx);

@@ -24,9 +24,10 @@ struct conv {
 	size_t errlen;
 };
 
+/* config_errf() always returns -EINVAL; the comma says so to analysers */
 #define ITEM_ERR(c, it, ...) \
-	config_errf((c)->err, (c)->errlen, (c)->fname, (it)->line, (it)->col, \
-		    __VA_ARGS__)
+	(config_errf((c)->err, (c)->errlen, (c)->fname, (it)->line, \
+		     (it)->col, __VA_ARGS__), -EINVAL)
 
 /* ---- value checks ---- */
 
@@ -74,20 +75,27 @@ int config_parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 /* Parse a MAC "aa:bb:cc:dd:ee:ff" into @m; false if malformed. */
 static bool parse_mac(const char *s, unsigned char m[6])
 {
-	unsigned v[6];
-	int n = -1;
+	int i, hi, lo;
 
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &v[0], &v[1], &v[2],
-		   &v[3], &v[4], &v[5], &n) != 6 || n != 17 || s[n])
+	if (strlen(s) != 17)
 		return false;
-	for (n = 0; n < 6; n++) {
-		if (!isxdigit((unsigned char)s[n * 3]) ||
-		    !isxdigit((unsigned char)s[n * 3 + 1]))
+	for (i = 0; i < 6; i++) {
+		hi = hexval(s[i * 3]);
+		lo = hexval(s[i * 3 + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':'))
 			return false;
-		m[n] = (unsigned char)v[n];
+		m[i] = (unsigned char)(hi << 4 | lo);
 	}
 	return true;
 }

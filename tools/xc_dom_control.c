@@ -47,7 +47,8 @@ static const struct cli_cmd cmds[] = {
 	  3, 3, NULL, cli_vif_addip },
 	{ "vif_delip", "[dom] [vif] [ip]",
 	  "remove an IP address from a given vif", 3, 3, NULL, cli_vif_delip },
-	{ "vif_setsched", "[dom] [vif] [bytes] [usecs] [packets] [--rx bytes/usecs]",
+	{ "vif_setsched",
+	  "[dom] [vif] [bytes] [usecs] [packets] [--rx bytes/usecs]",
 	  "rate limit vif bandwidth: bytes every\n"
 	  "usecs (0 = unlimited), at most packets\n"
 	  "per period; --rx bytes/usecs[/packets]\n"
@@ -131,7 +132,7 @@ static int opt_value(char **argv, int argc, int *i, const char *name,
 static bool is_option(const char *s)
 {
 	/* "-1" is an argument (pincpu's CPU), not an option */
-	return s[0] == '-' && s[1] && !(s[1] >= '0' && s[1] <= '9');
+	return s && s[0] == '-' && s[1] && !(s[1] >= '0' && s[1] <= '9');
 }
 
 /* The subcommand: the first argument that is neither an option nor the
@@ -199,7 +200,7 @@ int main(int argc, char **argv)
 	struct cli c = { .prog = PROG, .out = stdout };
 	const struct cli_cmd *cmd = NULL;
 	const char *name = cmd_name(argc, argv);
-	char *pos[ARGS_MAX];
+	char *pos[ARGS_MAX] = { NULL };
 	int npos, r;
 
 	if (name)

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -64,7 +65,7 @@ static pid_t serve(const char *reply, int *pipe_rd)
 	if (reply && !strcmp(reply, HANG))
 		sleep(3);
 	else if (reply && write(fd, reply, strlen(reply) / 2) >= 0) {
-		usleep(20000);
+		nanosleep(&(struct timespec){ .tv_nsec = 20000000 }, NULL);
 		if (write(fd, reply + strlen(reply) / 2,
 			  strlen(reply) - strlen(reply) / 2) < 0)
 			_exit(1);
