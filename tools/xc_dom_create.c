@@ -144,6 +144,8 @@ static void print_var(const struct config_var_use *v)
 	printf("  %s --%s%s", v->name, v->doc ? " " : "", v->doc ? v->doc : "");
 	if (v->def)
 		printf(" (default \"%s\")", v->def);
+	else
+		printf(" (required)");
 	printf("\n");
 }
 
