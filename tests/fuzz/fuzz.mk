@@ -25,13 +25,7 @@ CORE_SRCS	:= $(filter-out vswitch/vs_pcap_run.c vswitch/port_%.c,\
 			$(wildcard vswitch/*.c))
 CORE_OBJS	:= $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRCS))
 
-# FUZZ_ALIGN: vswitch/parse.c hands out frame bytes as struct in6_addr
-# pointers, which need 4-byte alignment that the IPv6 addresses of a frame
-# (offset 22) do not have: UBSan flags every IPv6 frame. Off until parse.c
-# is fixed; FUZZ_ALIGN= turns the check back on.
-FUZZ_ALIGN	?= -fno-sanitize=alignment
-SAN		:= -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		   $(FUZZ_ALIGN)
+SAN		:= -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_CPPFLAGS	:= -D_GNU_SOURCE -Ivswitch -Ihypervisor -Itools \
 		   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_CFLAGS	:= -std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -Wextra \

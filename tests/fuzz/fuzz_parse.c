@@ -83,10 +83,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case VS_L3_IP6:
 		CHECK(p.ethertype == ETH_P_IPV6_ && size >= 54);
-		inside(p.ip6.src, 16);
-		inside(p.ip6.dst, 16);
-		if (p.ip6.nd_target)
-			inside(p.ip6.nd_target, 16);
+		CHECK(!memcmp(&p.ip6.src, f + 22, 16));
+		CHECK(!memcmp(&p.ip6.dst, f + 38, 16));
+		CHECK(!p.ip6.has_target ||
+		      (p.ip6.l4 && p.ip6.proto == IPPROTO_ICMPV6 &&
+		       (p.ip6.icmp_type == ICMP6_NEIGH_SOLICIT_ ||
+			p.ip6.icmp_type == ICMP6_NEIGH_ADVERT_ ||
+			p.ip6.icmp_type == ICMP6_REDIRECT_)));
 		if (p.ip6.nd_lladdr)
 			inside(p.ip6.nd_lladdr, 6);
 		break;
