@@ -182,14 +182,16 @@ uint64_t port_tap_errors(const struct port_tap *t)
 }
 
 /* Read up to @max frames; a full batch leaves the rest in the TAP queue
- * for the next call (the fd stays readable). */
+ * for the next call (the fd stays readable). A read that fails for one
+ * frame (the kernel has dropped it) is counted and skipped; only a TAP
+ * whose device is gone (EBADFD) fails the port. */
 static int tap_rx(void *ctx, struct vs_frame *frames, unsigned max)
 {
 	struct port_tap *t = ctx;
-	unsigned i = 0;
+	unsigned i = 0, tries = 0;
 	ssize_t n;
 
-	while (i < max) {
+	while (i < max && tries++ < 2 * max) {
 		struct vs_frame *f = &frames[i];
 		struct iovec iov[2] = {
 			{ &f->vnet, PORT_TAP_VNET_HDR_LEN },
@@ -197,15 +199,13 @@ static int tap_rx(void *ctx, struct vs_frame *frames, unsigned max)
 		};
 
 		n = readv(t->fd, iov, 2);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || i)
-				break;
-			return -errno;
-		}
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0 && errno == EBADFD)
+			return i ? (int)i : -EBADFD;
 		if (n < PORT_TAP_VNET_HDR_LEN + VS_FRAME_MIN) {
-			t->errors++;		/* runt: reuse the slot */
+			if (n >= 0 || errno != EINTR)
+				t->errors++;	/* runt or lost: reuse the slot */
 			continue;
 		}
 		f->len = (uint32_t)(n - PORT_TAP_VNET_HDR_LEN);
