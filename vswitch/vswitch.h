@@ -44,7 +44,7 @@
  * holds at most this many. */
 #define VS_BATCH		64
 #define VS_PORTS_MAX		256
-#define VS_ADDRS_MAX		16	/* IPv4 and IPv6 addresses per port */
+#define VS_ADDRS_MAX		64	/* IPv4 and IPv6 addresses per port */
 #define VS_ISOLATED_MAX		8	/* isolated prefixes */
 #define VS_FRAME_MIN		14	/* Ethernet header */
 #define VS_FRAME_MAX_DEFAULT	(65536 + 64)	/* GSO frames cross whole */

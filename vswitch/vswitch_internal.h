@@ -15,7 +15,7 @@
  * the fast path are a hash and a probe or two. Sizes are powers of two at
  * least twice the most entries they can hold. */
 #define TBL_MAC_SIZE	1024			/* >= 2 * VS_PORTS_MAX */
-#define TBL_IP_SIZE	8192			/* >= 2 * VS_PORTS_MAX * VS_ADDRS_MAX */
+#define TBL_IP_SIZE	32768			/* >= 2 * VS_PORTS_MAX * VS_ADDRS_MAX */
 
 struct tbl_mac_ent {
 	uint64_t key;		/* MAC in the low 48 bits, bit 63 = used */
