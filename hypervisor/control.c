@@ -501,6 +501,12 @@ static void client_close(struct ctl_client *c)
 		}
 	}
 	s->nclients--;
+	if (c->overlong) {
+		/* discard unread input: closing with it queued resets the
+		 * connection before the client reads our error */
+		for (int i = 0; i < 64 && read(c->fd, c->in, sizeof(c->in)) > 0; i++)
+			;
+	}
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	free(c->out);
@@ -561,6 +567,15 @@ static bool blank(const char *s, size_t len)
 	return len == 0;
 }
 
+/* Is there a line (or an over-long one) for take_line()? */
+static bool has_line(const struct ctl_client *c)
+{
+	if (c->overlong)
+		return false;
+	return memchr(c->in, '\n', c->inlen) || (c->eof && c->inlen) ||
+	       c->inlen == sizeof(c->in);
+}
+
 /* Handle one buffered line, if any; 1 if one was taken, 0 if none, or
  * -errno. */
 static int take_line(struct ctl_client *c)
@@ -571,9 +586,9 @@ static int take_line(struct ctl_client *c)
 	size_t len = nl ? (size_t)(nl - c->in) : c->inlen;
 	int ret = 0;
 
-	if (c->overlong || (!nl && !c->eof && c->inlen < sizeof(c->in)))
+	if (!has_line(c))
 		return 0;
-	if (!nl && !c->eof) {
+	if (!nl && c->inlen == sizeof(c->in)) {
 		c->overlong = true;
 		c->inlen = 0;
 		log_warn("control client sent a line over %d bytes", CTL_LINE_MAX);
@@ -603,20 +618,23 @@ static int client_flush(struct ctl_client *c)
 	return 0;
 }
 
-/* Take buffered requests, flush, pick the epoll mask or close. */
+/* Take buffered requests, flush, pick the epoll mask or close. Requests
+ * are taken only while the unwritten output stays under CTL_OUT_HIGH. */
 static void client_update(struct ctl_client *c)
 {
 	struct epoll_event ev = { .data.ptr = &c->ev };
-	int ret;
+	int ret = 0;
 
-	do {
-		if (c->outlen - c->outoff > CTL_OUT_HIGH)
+	while (ret >= 0) {
+		while (ret >= 0 && c->outlen - c->outoff <= CTL_OUT_HIGH &&
+		       has_line(c))
+			ret = take_line(c);
+		if (ret < 0 || client_flush(c) < 0) {
+			client_close(c);
+			return;
+		}
+		if (c->outlen > c->outoff || !has_line(c))
 			break;
-		ret = take_line(c);
-	} while (ret > 0);
-	if (ret < 0 || client_flush(c) < 0) {
-		client_close(c);
-		return;
 	}
 	if (c->outlen > c->outoff)
 		ev.events = EPOLLOUT;
