@@ -66,10 +66,11 @@ run: all
 			echo $$(( ($(FUZZ_SECONDS) + 2) / 3 ));; esac); \
 		[ $$s -ge 1 ] || s=1; \
 		mkdir -p $(B)/corpus/$$t $(B)/artifacts; \
+		seeds=tests/fuzz/corpus/$$t; [ -d $$seeds ] || seeds=; \
 		printf '  %-6s %s (%ss)\n' FUZZ $$t $$s; \
 		$(B)/$$t $(FUZZ_OPTS) -max_total_time=$$s \
 			-artifact_prefix=$(B)/artifacts/$$t- \
-			$(B)/corpus/$$t tests/fuzz/corpus/$$t \
+			$(B)/corpus/$$t $$seeds \
 			>$(B)/$$t.log 2>&1 || { \
 			tail -n 60 $(B)/$$t.log; \
 			echo "FAIL: $$t (log $(B)/$$t.log, inputs in $(B)/artifacts/)"; \
