@@ -449,8 +449,8 @@ static void set_aside(const char *path, const char *why)
 		log_err("state: %s is unusable (%s) and cannot be renamed: %s",
 			path, why, strerror(errno));
 	else
-		log_err("state: %s is unusable (%s); kept as %s, starting "
-			"with no domains", path, why, bad);
+		log_err("state: %s is unusable (%s); kept as %s", path, why,
+			bad);
 }
 
 /* Parse the file's top level; the "domains" array or NULL with @why. */
@@ -483,7 +483,8 @@ static json_object *parse_top(json_object *top, struct xend *x,
 	return doms;
 }
 
-static void restore_one(struct xend *x, json_object *rec, unsigned i)
+/* Restore record @i; false if the record itself is damaged. */
+static bool restore_one(struct xend *x, json_object *rec, unsigned i)
 {
 	char err[CTL_ERROR_MAX];
 	struct xend_domain *d;
@@ -491,8 +492,8 @@ static void restore_one(struct xend *x, json_object *rec, unsigned i)
 
 	d = xend_state_domain_parse(rec, err, sizeof(err));
 	if (!d) {
-		log_warn("state: domain record %u dropped: %s", i, err);
-		return;
+		log_err("state: domain record %u dropped: %s", i, err);
+		return false;
 	}
 	ret = xend_domain_restore(x, d);
 	if (ret == -ENOENT)
@@ -505,6 +506,7 @@ static void restore_one(struct xend *x, json_object *rec, unsigned i)
 		log_info("state: domain %u (%s) restored", d->id, d->name);
 	if (ret)
 		xend_domain_free(d);
+	return true;
 }
 
 /* xend_state_load() - see state.h. */
@@ -514,6 +516,7 @@ int xend_state_load(struct xend *x)
 	json_object *top, *doms;
 	char path[PATH_MAX];
 	int err = 0, n = 0;
+	bool damaged = false;
 	char *text;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", x->state_dir,
@@ -535,8 +538,11 @@ int xend_state_load(struct xend *x)
 		return 0;
 	}
 	for (unsigned i = 0; i < json_object_array_length(doms); i++)
-		restore_one(x, json_object_array_get_idx(doms, i), i);
+		if (!restore_one(x, json_object_array_get_idx(doms, i), i))
+			damaged = true;
 	json_object_put(top);
+	if (damaged)
+		set_aside(path, "damaged domain records");
 	if (xend_dom0_limits_apply(x))
 		log_warn("state: cannot apply dom0's limits");
 	for (unsigned i = 1; i <= XEND_DOMS_MAX; i++)
