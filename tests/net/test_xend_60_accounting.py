@@ -37,7 +37,7 @@ def test_counters_add_up(topo, doms):
         junk = [
             Ether(src="aa:00:00:de:ad:01", dst=d2.mac) / IP(src=d1.ip) /
             UDP(),
-            Ether(src=d1.mac, dst=d2.mac, type=0x88b5) / b"x" * 40,
+            Ether(src=d1.mac, dst=d2.mac, type=0x88b5) / (b"x" * 40),
             Ether(src=d1.mac, dst=d2.mac) / Dot1Q(vlan=5) /
             IP(src=d1.ip, dst=d2.ip) / UDP(),
             Ether(src=d1.mac, dst=d2.mac, type=0x0800) / b"\x45\x00",
