@@ -203,15 +203,28 @@ enum vs_parse_result vs_parse(const uint8_t *frame, uint32_t len,
 			      struct vs_pkt *p)
 {
 	struct cursor c = { .base = frame, .len = len, .off = 0 };
-	const uint8_t *eth = take(&c, 14);
+	const uint8_t *eth = take(&c, 14), *tag;
+	uint16_t et;
 
 	if (!eth)
 		return VS_PARSE_RUNT;
 	p->dst_mac = eth;
 	p->src_mac = eth + 6;
-	p->ethertype = get16(eth + 12);
+	p->ethertype = et = get16(eth + 12);
+	p->vlan_tags = 0;
+	p->l3 = VS_L3_OTHER;
 
-	switch (p->ethertype) {
+	/* Look through up to two VLAN tags, so isolation is judged on what a
+	 * tagged frame carries; domains may not send tagged frames at all. */
+	while ((et == ETH_P_8021Q_ || et == ETH_P_8021AD_) && p->vlan_tags < 2) {
+		tag = take(&c, 4);
+		if (!tag)
+			return VS_PARSE_MALFORMED;
+		et = get16(tag + 2);
+		p->vlan_tags++;
+	}
+
+	switch (et) {
 	case ETH_P_ARP_:
 		p->l3 = VS_L3_ARP;
 		return parse_arp(&c, p);

@@ -16,6 +16,8 @@
 #define ETH_P_IPV4_	0x0800
 #define ETH_P_ARP_	0x0806
 #define ETH_P_IPV6_	0x86dd
+#define ETH_P_8021Q_	0x8100
+#define ETH_P_8021AD_	0x88a8
 
 enum vs_l3 {
 	VS_L3_OTHER,	/* ethertype the switch does not look into */
@@ -46,6 +48,7 @@ enum {
 struct vs_pkt {
 	const uint8_t *dst_mac, *src_mac;
 	uint16_t ethertype;	/* outermost, host order */
+	uint8_t vlan_tags;	/* 802.1Q/802.1ad tags skipped (at most 2) */
 	enum vs_l3 l3;
 	union {
 		struct {

@@ -144,7 +144,7 @@ static bool vif_ingress(const struct vs_switch *sw, const struct vs_port *in,
 		drop(d, VS_DROP_SPOOF_MAC);
 		return false;
 	}
-	if (p->l3 == VS_L3_OTHER) {
+	if (p->l3 == VS_L3_OTHER || p->vlan_tags) {
 		drop(d, VS_DROP_BAD_ETHERTYPE);
 		return false;
 	}

@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -704,14 +705,17 @@ void vs_mac_default(const char *name, uint32_t domid, uint32_t vifidx,
 
 int vs_mac_parse(const char *s, uint8_t mac[6])
 {
-	unsigned v[6], i;
-	char tail;
+	unsigned i;
 
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
-		   &v[4], &v[5], &tail) != 6 || strlen(s) != 17)
+	/* Exactly "xx:xx:xx:xx:xx:xx": sscanf("%2x") would take "-1" or " 1". */
+	if (strlen(s) != 17)
 		return -EINVAL;
+	for (i = 0; i < 17; i++) {
+		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+			return -EINVAL;
+	}
 	for (i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
+		mac[i] = (uint8_t)strtoul(s + 3 * i, NULL, 16);
 	return 0;
 }
 

@@ -84,11 +84,18 @@ static void test_vlan_is_other(void **state)
 	len = fb_vlan(buf, len, 5);
 	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
 	assert_int_equal(p.ethertype, 0x8100);
-	assert_int_equal(p.l3, VS_L3_OTHER);
+	/* the tagged payload is parsed, so isolation sees through tags */
+	assert_int_equal(p.vlan_tags, 1);
+	assert_int_equal(p.l3, VS_L3_IP4);
+	assert_int_equal(p.ip4.src.s_addr, fp_ip4("10.0.0.1").s_addr);
 	/* QinQ too */
 	buf[12] = 0x88;
 	buf[13] = 0xa8;
 	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.vlan_tags, 1);
+	assert_int_equal(p.l3, VS_L3_IP4);
+	/* a truncated tag is malformed */
+	assert_int_equal(vs_parse(buf, 16, &p), VS_PARSE_MALFORMED);
 	assert_int_equal(p.l3, VS_L3_OTHER);
 }
 
@@ -677,7 +684,7 @@ static const struct {
 	{ "ra", b_ra, VS_L3_IP6 },
 	{ "redirect", b_redirect, VS_L3_IP6 },
 	{ "ns+ext", b_ns_ext, VS_L3_IP6 },
-	{ "vlan", b_vlan, VS_L3_OTHER },
+	{ "vlan", b_vlan, VS_L3_IP4 },
 };
 
 /* Every strict prefix of a frame whose L3 header declares its full length

@@ -551,6 +551,54 @@ static void test_isolated_to_wire(void **state)
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FWIRE, NULL);
 }
 
+/* A VLAN tag does not hide a link-local frame from the isolation rules:
+ * dom0 and the wire may send tagged frames, but what they carry counts. */
+static void test_isolated_vlan(void **state)
+{
+	struct testbed *tb = *state;
+	uint8_t f[FP_FRAME_BUF];
+	uint32_t len;
+
+	len = fb_udp4(f, MAC_GW, tb->dom0_mac, tb->dom0_ll, fp_ip4("192.0.2.1"),
+		      1000, 2000, 32);
+	len = fb_vlan(f, len, 7);
+	tb_send_drop(tb, DOM0, f, len, DOM0, VS_DROP_ISOLATED_TO_WIRE);
+	len = fb_udp4(f, tb->vif_mac[1], MAC_GW, fp_ip4("192.0.2.1"),
+		      tb->vif_ll[1], 1000, 2000, 32);
+	len = fb_vlan(f, len, 7);
+	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_ISOLATED_FROM_WIRE);
+
+	/* positive controls: tagged routable frames pass */
+	len = fb_udp4(f, MAC_GW, tb->dom0_mac, tb->dom0_ip, fp_ip4("192.0.2.1"),
+		      1000, 2000, 32);
+	len = fb_vlan(f, len, 7);
+	tb_send_deliver(tb, DOM0, f, len, FWIRE, NULL);
+	len = fb_udp4(f, tb->vif_mac[1], MAC_GW, fp_ip4("192.0.2.1"),
+		      tb->vif_ip[1], 1000, 2000, 32);
+	len = fb_vlan(f, len, 7);
+	tb_send_deliver(tb, WIRE, f, len, FVIF(1), NULL);
+}
+
+/* MACs are exactly six colon-separated pairs of hex digits. */
+static void test_mac_parse(void **state)
+{
+	static const char *const bad[] = {
+		"aa:-1:00:00:00:01", "aa: 1:00:00:00:01", "aa:+1:00:00:00:01",
+		"aa:0x:00:00:00:01", "aa:00:00:00:00", "aa:00:00:00:00:01:",
+		"aa-00-00-00-00-01", "", "gg:00:00:00:00:01",
+	};
+	uint8_t mac[6];
+	char out[18];
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(vs_mac_parse(bad[i], mac), -EINVAL);
+	assert_int_equal(vs_mac_parse("AA:00:0b:12:34:fe", mac), 0);
+	vs_mac_format(mac, out);
+	assert_string_equal(out, "aa:00:0b:12:34:fe");
+}
+
 static void test_isolated_flood_only_wire(void **state)
 {
 	struct testbed *tb = calloc(1, sizeof(*tb));
@@ -858,6 +906,8 @@ int main(void)
 		T(test_spoof_nd),
 		T(test_isolated_from_wire),
 		T(test_isolated_to_wire),
+		T(test_isolated_vlan),
+		cmocka_unit_test(test_mac_parse),
 		cmocka_unit_test(test_isolated_flood_only_wire),
 		T(test_isolated_prefixes),
 		TN(test_no_route),
