@@ -273,7 +273,7 @@ static int run_request(const struct ctl_cmd *cmds, void *ctx,
 
 	if (!json_object_is_type(req->msg, json_type_object))
 		return ctl_fail(req, "request must be a JSON object");
-	if (ctl_get_string(req, req->msg, "", "cmd", true, 64, &name))
+	if (ctl_get_string(req, req->msg, "", "cmd", true, 64, &name) || !name)
 		return -1;
 	cmd = find_cmd(cmds, name);
 	if (!cmd)
@@ -397,17 +397,16 @@ static int probe_socket(const struct sockaddr_un *sa)
 
 static int resolve_group(const char *group, gid_t *gid)
 {
-	struct group *gr;
-	char *end;
+	struct group gr, *res = NULL;
+	char buf[4096], *end;
 	unsigned long n;
 
 	if (!group) {
 		*gid = getegid();
 		return 0;
 	}
-	gr = getgrnam(group);
-	if (gr) {
-		*gid = gr->gr_gid;
+	if (!getgrnam_r(group, &gr, buf, sizeof(buf), &res) && res) {
+		*gid = res->gr_gid;
 		return 0;
 	}
 	n = strtoul(group, &end, 10);
@@ -654,11 +653,9 @@ static void client_read(struct ctl_client *c)
 	if (c->eof || c->overlong)
 		return;
 	n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
-	if (n == 0)
-		c->eof = true;
-	else if (n > 0)
+	if (n > 0)
 		c->inlen += (size_t)n;
-	else if (errno != EAGAIN && errno != EINTR)
+	else if (n == 0 || (errno != EAGAIN && errno != EINTR))
 		c->eof = true;
 }
 
@@ -708,25 +705,42 @@ static bool peer_allowed(struct ctl_server *s, int fd)
 	return false;
 }
 
+/* Refuse a client with a one-line error. */
+static void refuse(int fd, const char *why)
+{
+	char line[128];
+	int n = snprintf(line, sizeof(line), "{\"ok\":false,\"error\":\"%s\"}\n",
+			 why);
+
+	if (send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("control: refusing a client: %s", strerror(errno));
+	close(fd);
+}
+
 /* Accept one client; false when there is nothing more to accept. */
 static bool server_accept(struct ctl_server *s)
 {
-	static const char denied[] = "{\"ok\":false,\"error\":\"permission denied\"}\n";
-	static const char busy[] = "{\"ok\":false,\"error\":\"too many clients\"}\n";
 	struct epoll_event ev = { .events = EPOLLIN };
+	struct sockaddr_un peer;
+	socklen_t len = sizeof(peer);
 	struct ctl_client *c;
 	int fd;
 
-	fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	fd = accept4(s->fd, (struct sockaddr *)&peer, &len,
+		     SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return errno == EINTR || errno == ECONNABORTED;
-	if (!peer_allowed(s, fd) || s->nclients >= CTL_CLIENTS_MAX ||
-	    !(c = calloc(1, sizeof(*c)))) {
-		const char *msg = s->nclients >= CTL_CLIENTS_MAX ? busy : denied;
-
-		if (send(fd, msg, strlen(msg), MSG_NOSIGNAL) < 0)
-			log_debug("control: refusing a client: %s", strerror(errno));
-		close(fd);
+	if (!peer_allowed(s, fd)) {
+		refuse(fd, "permission denied");
+		return true;
+	}
+	if (s->nclients >= CTL_CLIENTS_MAX) {
+		refuse(fd, "too many clients");
+		return true;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		refuse(fd, "out of memory");
 		return true;
 	}
 	c->ev.type = XEND_EV_CLIENT;

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dataplane.h"
@@ -804,14 +805,15 @@ static int get_dom(struct xend *x, struct ctl_req *req, bool dom0_ok,
 	if (ctl_get_u32(req, req->msg, "", "dom", true, UINT32_MAX, &id))
 		return -1;
 	*out = NULL;
-	if (id == 0) {
-		if (!dom0_ok)
-			return ctl_fail(req, "not supported for Domain-0");
-		return 0;
+	if (id == 0 && !dom0_ok) {
+		ctl_fail(req, "not supported for Domain-0");
+		return -1;
 	}
-	if (id > XEND_DOMS_MAX || !x->doms[id])
-		return ctl_fail(req, "unknown domain %u", id);
-	*out = x->doms[id];
+	if (id > XEND_DOMS_MAX || (id && !x->doms[id])) {
+		ctl_fail(req, "unknown domain %u", id);
+		return -1;
+	}
+	*out = id ? x->doms[id] : NULL;
 	return 0;
 }
 
@@ -920,31 +922,44 @@ static json_object *domain_json(const struct xend_domain *d)
 	return o;
 }
 
+/* The numbers following @prefix on a line of @path, into @v (up to @n). */
+static unsigned read_numbers(const char *path, const char *prefix,
+			     unsigned long long *v, unsigned n)
+{
+	char line[512], *p, *end;
+	unsigned got = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, prefix, strlen(prefix)))
+			continue;
+		p = line + strlen(prefix);
+		for (; got < n; got++, p = end) {
+			v[got] = strtoull(p, &end, 10);
+			if (end == p)
+				break;
+		}
+		break;
+	}
+	fclose(f);
+	return got;
+}
+
 /* dom0's memory (kB) and busy CPU time (s), from /proc. */
 static void host_usage(uint64_t *mem_kb, uint64_t *time_s)
 {
 	unsigned long long v[8] = { 0 };
 	long hz = sysconf(_SC_CLK_TCK);
-	char line[256];
-	FILE *f;
 
 	*mem_kb = *time_s = 0;
-	f = fopen("/proc/meminfo", "re");
-	if (f) {
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "MemTotal: %llu", &v[0]) == 1)
-				*mem_kb = v[0];
-		fclose(f);
-	}
-	f = fopen("/proc/stat", "re");
-	if (f && fgets(line, sizeof(line), f) &&
-	    sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
-		   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8)
-		/* everything but idle (v[3]) and iowait (v[4]) */
+	if (read_numbers("/proc/meminfo", "MemTotal:", v, 1) == 1)
+		*mem_kb = v[0];
+	/* everything but idle (v[3]) and iowait (v[4]) */
+	if (read_numbers("/proc/stat", "cpu ", v, 8) == 8)
 		*time_s = (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) /
 			  (unsigned long long)(hz > 0 ? hz : 100);
-	if (f)
-		fclose(f);
 }
 
 static json_object *dom0_json(struct xend *x)
@@ -1059,7 +1074,7 @@ static int cmd_destroy(void *ctx, struct ctl_req *req)
 	struct xend *x = ctx;
 	struct xend_domain *d;
 
-	if (get_dom(x, req, false, &d))
+	if (get_dom(x, req, false, &d) || !d)
 		return -1;
 	domain_remove(x, d);
 	return 0;
@@ -1072,11 +1087,11 @@ static int cmd_shutdown(void *ctx, struct ctl_req *req)
 	struct xend *x = ctx;
 	struct xend_domain *d;
 
-	if (get_dom(x, req, false, &d))
+	if (get_dom(x, req, false, &d) || !d)
 		return -1;
 	if (xend_netns_kill(d->nsname, SIGTERM) > 0) {
 		for (int ms = 0; ms < SHUTDOWN_WAIT_MS; ms += 20) {
-			usleep(20000);
+			nanosleep(&(struct timespec){ .tv_nsec = 20000000 }, NULL);
 			if (xend_netns_kill(d->nsname, 0) <= 0)
 				break;
 		}
@@ -1090,7 +1105,7 @@ static int unsupported(struct xend *x, struct ctl_req *req)
 {
 	struct xend_domain *d;
 
-	if (get_dom(x, req, false, &d))
+	if (get_dom(x, req, false, &d) || !d)
 		return -1;
 	return ctl_fail(req, "not supported for netns domain %u", d->id);
 }
@@ -1100,12 +1115,17 @@ static int cmd_stop_start(void *ctx, struct ctl_req *req)
 	return unsupported(ctx, req);
 }
 
+/* cpu -1 means "any CPU" (xc_dom_control's convention). */
 static int cmd_pincpu(void *ctx, struct ctl_req *req)
 {
-	uint32_t cpu;
+	json_object *v = NULL;
+	int64_t cpu;
 
-	if (ctl_get_u32(req, req->msg, "", "cpu", true, 4095, &cpu))
+	if (ctl_get_typed(req, req->msg, "", "cpu", true, json_type_int, &v))
 		return -1;
+	cpu = json_object_get_int64(v);
+	if (cpu < -1 || cpu > 4095)
+		return ctl_fail(req, "field 'cpu' out of range (-1..4095)");
 	return unsupported(ctx, req);
 }
 

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <unistd.h>
 
@@ -242,7 +243,7 @@ int xend_netns_kill(const char *name, int sig)
 static void add_ticks(pid_t pid, void *arg)
 {
 	unsigned long utime, stime;
-	char path[64], buf[1024], *p;
+	char path[64], buf[1024], *p, *end, *end2;
 	ssize_t n;
 	int fd;
 
@@ -256,10 +257,16 @@ static void add_ticks(pid_t pid, void *arg)
 		return;
 	buf[n] = '\0';
 	/* the command name may hold spaces and parentheses: skip to the last
-	 * ')'; utime and stime are fields 14 and 15 */
+	 * ')'; utime and stime are fields 14 and 15, the 12th and 13th after
+	 * it */
 	p = strrchr(buf, ')');
-	if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-			"%lu %lu", &utime, &stime) == 2)
+	for (int field = 3; p && field <= 14; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return;
+	utime = strtoul(p, &end, 10);
+	stime = strtoul(end, &end2, 10);
+	if (end2 != end)
 		*(uint64_t *)arg += utime + stime;
 }
 
@@ -289,7 +296,7 @@ int xend_netns_del(const char *name)
 	if (ret)
 		return ret;
 	for (round = 0; round < 5 && xend_netns_kill(name, SIGKILL) > 0; round++)
-		usleep(10000);
+		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
 	if (umount2(path, MNT_DETACH) && errno != EINVAL && errno != ENOENT)
 		log_warn("netns %s: umount: %s", name, strerror(errno));
 	if (unlink(path) && errno != ENOENT)

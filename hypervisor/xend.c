@@ -261,7 +261,7 @@ static void epoll_add(int epfd, int fd, struct xend_evsrc *src)
 }
 
 /* The control loop; returns at SIGTERM/SIGINT. */
-static void run(int epfd, int sigfd, struct ctl_server *srv, struct xend *x)
+static void main_loop(int epfd, int sigfd, struct ctl_server *srv, struct xend *x)
 {
 	struct epoll_event evs[32];
 	bool running = true;
@@ -368,7 +368,7 @@ int main(int argc, char **argv)
 	log_info("xend %d ready on %s", (int)getpid(), o.socket);
 	daemon_ready(o.level);
 
-	run(epfd, sigfd, srv, &x);
+	main_loop(epfd, sigfd, srv, &x);
 
 	ctl_server_free(srv);
 	xend_domains_detach_all(&x);
