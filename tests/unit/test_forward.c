@@ -820,6 +820,10 @@ static void test_accounting_invariant(void **state)
 	struct vs_stats st;
 	uint64_t sum_in = 0, sum_route = 0, sum_dst = 0, drops = 0;
 
+	if (!np) {
+		fail();
+		return;
+	}
 	rng_state = 0x9e3779b97f4a7c15ULL;
 	for (i = 0; i < np; i++)
 		fps[i]->keep_data = false;

@@ -554,7 +554,7 @@ static void test_nd_truncated_target(void **state)
 	/* Cut the ICMPv6 payload (and the IPv6 payload length with it) to
 	 * every size short of the 24 bytes of an NS without options. */
 	for (cut = 0; cut < 24; cut++) {
-		len = fb_ns(buf, MAC_A, &s, &t, NULL);
+		(void)fb_ns(buf, MAC_A, &s, &t, NULL);
 		buf[18] = 0;
 		buf[19] = (uint8_t)cut;
 		len = 54 + cut;

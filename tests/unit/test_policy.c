@@ -168,7 +168,7 @@ static void test_malformed(void **state)
 	len = fb_arp_req(f, tb->vif_mac[1], tb->vif_ll[1], tb->vif_ll[2]);
 	tb_send_drop(tb, VIF(1), f, len - 1, VIF(1), VS_DROP_MALFORMED);
 	/* truncated NS target */
-	len = fb_ns(f, tb->vif_mac[1], &tb->vif_ll6[1], &tb->vif_ip6[2],
+	(void)fb_ns(f, tb->vif_mac[1], &tb->vif_ll6[1], &tb->vif_ip6[2],
 		    NULL);
 	f[19] = 10;
 	tb_send_drop(tb, VIF(1), f, 54 + 10, VIF(1), VS_DROP_MALFORMED);
