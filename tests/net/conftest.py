@@ -191,7 +191,7 @@ def cleanup_leftovers():
             if cmd and os.path.join(tmp, "xend.sock").encode() in cmd:
                 os.kill(pid, signal.SIGKILL)
                 for _ in range(50):
-                    if _pid_cmdline(pid) is None:
+                    if not _pid_cmdline(pid):  # gone, or a zombie
                         break
                     time.sleep(0.1)
         shutil.rmtree(tmp, ignore_errors=True)
