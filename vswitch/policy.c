@@ -185,7 +185,7 @@ static bool vif_ingress(const struct vs_switch *sw, const struct vs_port *in,
 /* Checks for a frame from the wire: nothing isolated comes in, nobody
  * outside may use a local MAC. */
 static bool wire_ingress(const struct vs_switch *sw, const struct vs_pkt *p,
-			 enum vs_parse_result pr, bool iso, struct vs_dest *d)
+			 enum vs_parse_result pr, struct vs_dest *d)
 {
 	if (pr != VS_PARSE_OK) {
 		drop(d, VS_DROP_MALFORMED);
@@ -195,7 +195,7 @@ static bool wire_ingress(const struct vs_switch *sw, const struct vs_pkt *p,
 		drop(d, VS_DROP_SPOOF_MAC);
 		return false;
 	}
-	if (iso) {
+	if (vs_isolated(sw, p)) {
 		drop(d, VS_DROP_ISOLATED_FROM_WIRE);
 		return false;
 	}
@@ -204,7 +204,7 @@ static bool wire_ingress(const struct vs_switch *sw, const struct vs_pkt *p,
 
 /* Broadcast ARP request: only the owner of the target IP hears it. */
 static void arp_request(const struct vs_switch *sw, const struct vs_port *in,
-			const struct vs_pkt *p, bool iso, struct vs_dest *d)
+			const struct vs_pkt *p, struct vs_dest *d)
 {
 	int owner = vs_lookup_ip4(sw, p->arp.tpa);
 
@@ -214,7 +214,7 @@ static void arp_request(const struct vs_switch *sw, const struct vs_port *in,
 		return;
 	}
 	/* No link-local ARP ever reaches the wire, from anyone. */
-	if (iso) {
+	if (vs_isolated(sw, p)) {
 		drop(d, VS_DROP_ISOLATED_TO_WIRE);
 		return;
 	}
@@ -223,7 +223,7 @@ static void arp_request(const struct vs_switch *sw, const struct vs_port *in,
 }
 
 static void unicast(const struct vs_switch *sw, const struct vs_port *in,
-		    const struct vs_pkt *p, bool iso, struct vs_dest *d)
+		    const struct vs_pkt *p, struct vs_dest *d)
 {
 	int to = vs_lookup_mac(sw, p->dst_mac);
 
@@ -236,7 +236,7 @@ static void unicast(const struct vs_switch *sw, const struct vs_port *in,
 		}
 		return;
 	}
-	if (iso)
+	if (vs_isolated(sw, p))
 		drop(d, VS_DROP_ISOLATED_TO_WIRE);
 	else if (sw->wire < 0 || in->kind == VS_PORT_WIRE)
 		drop(d, VS_DROP_NO_ROUTE);
@@ -259,7 +259,6 @@ void vs_decide(const struct vs_switch *sw, const struct vs_port *in,
 {
 	struct vs_pkt p;
 	enum vs_parse_result pr = vs_parse(frame, len, &p);
-	bool iso;
 
 	d->kind = DEST_DROP;
 	d->wire = false;
@@ -267,15 +266,16 @@ void vs_decide(const struct vs_switch *sw, const struct vs_port *in,
 		drop(d, VS_DROP_MALFORMED);
 		return;
 	}
-	iso = pr == VS_PARSE_OK && vs_isolated(sw, &p);
 
+	/* Isolation is only worked out where it matters: for frames from the
+	 * wire, and for frames that could leave by the wire. */
 	switch (in->kind) {
 	case VS_PORT_VIF:
 		if (!vif_ingress(sw, in, &p, pr, d) || d->kind == DEST_ONE)
 			return;
 		break;
 	case VS_PORT_WIRE:
-		if (!wire_ingress(sw, &p, pr, iso, d))
+		if (!wire_ingress(sw, &p, pr, d))
 			return;
 		break;
 	case VS_PORT_DOM0:
@@ -289,14 +289,16 @@ void vs_decide(const struct vs_switch *sw, const struct vs_port *in,
 	}
 
 	if (!(p.dst_mac[0] & 1)) {
-		unicast(sw, in, &p, iso, d);
+		unicast(sw, in, &p, d);
 		return;
 	}
 	if (p.l3 == VS_L3_ARP && p.arp.op == 1 &&
 	    !memcmp(p.dst_mac, mac_bcast, 6)) {
-		arp_request(sw, in, &p, iso, d);
+		arp_request(sw, in, &p, d);
 		return;
 	}
 	d->kind = DEST_FLOOD;
-	d->wire = !iso;
+	/* Isolated frames from the wire were dropped above. */
+	d->wire = sw->wire >= 0 && in->kind != VS_PORT_WIRE &&
+		  !vs_isolated(sw, &p);
 }

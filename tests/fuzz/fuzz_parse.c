@@ -45,6 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vs_pkt p;
 	enum vs_parse_result r;
+	unsigned off, t;
+	uint16_t inner;
 	uint8_t *f;
 
 	if (size > UINT32_MAX)
@@ -71,20 +73,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r != VS_PARSE_OK)
 		goto out;
 
+	/* Up to two VLAN tags are looked through: the L3 header moves by 4
+	 * bytes per tag and the inner ethertype decides the protocol. */
+	CHECK(p.vlan_tags <= 2);
+	off = 14 + 4u * p.vlan_tags;
+	for (t = 0; t < p.vlan_tags; t++) {
+		uint16_t et = (uint16_t)(f[12 + 4 * t] << 8 | f[13 + 4 * t]);
+
+		CHECK(et == 0x8100 || et == 0x88a8);
+	}
+	inner = (uint16_t)(f[off - 2] << 8 | f[off - 1]);
+
 	switch (p.l3) {
 	case VS_L3_ARP:
-		CHECK(p.ethertype == ETH_P_ARP_ && size >= 42);
+		CHECK(inner == ETH_P_ARP_ && size >= off + 28);
 		inside(p.arp.sha, 6);
 		break;
 	case VS_L3_IP4:
-		CHECK(p.ethertype == ETH_P_IPV4_ && size >= 34);
-		CHECK(!memcmp(&p.ip4.src, f + 26, 4));
-		CHECK(!memcmp(&p.ip4.dst, f + 30, 4));
+		CHECK(inner == ETH_P_IPV4_ && size >= off + 20);
+		CHECK(!memcmp(&p.ip4.src, f + off + 12, 4));
+		CHECK(!memcmp(&p.ip4.dst, f + off + 16, 4));
 		break;
 	case VS_L3_IP6:
-		CHECK(p.ethertype == ETH_P_IPV6_ && size >= 54);
-		CHECK(!memcmp(&p.ip6.src, f + 22, 16));
-		CHECK(!memcmp(&p.ip6.dst, f + 38, 16));
+		CHECK(inner == ETH_P_IPV6_ && size >= off + 40);
+		CHECK(!memcmp(&p.ip6.src, f + off + 8, 16));
+		CHECK(!memcmp(&p.ip6.dst, f + off + 24, 16));
 		CHECK(!p.ip6.has_target ||
 		      (p.ip6.l4 && p.ip6.proto == IPPROTO_ICMPV6 &&
 		       (p.ip6.icmp_type == ICMP6_NEIGH_SOLICIT_ ||
@@ -94,8 +107,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			inside(p.ip6.nd_lladdr, 6);
 		break;
 	case VS_L3_OTHER:
-		CHECK(p.ethertype != ETH_P_ARP_ && p.ethertype != ETH_P_IPV4_ &&
-		      p.ethertype != ETH_P_IPV6_);
+		CHECK(inner != ETH_P_ARP_ && inner != ETH_P_IPV4_ &&
+		      inner != ETH_P_IPV6_);
 		break;
 	}
 out:
