@@ -136,3 +136,16 @@ int vs_lookup_ip6(const struct vs_switch *sw, const struct in6_addr *a)
 		i = (i + 1) & (TBL_IP_SIZE - 1);
 	}
 }
+
+/* vs_table_add_ip4()/vs_table_add_ip6() - enter one new address without a
+ * rebuild (adding is the common change; removals rebuild). */
+void vs_table_add_ip4(struct vs_switch *sw, struct in_addr a, uint16_t port)
+{
+	put_ip4(&sw->tbl, a, port);
+}
+
+void vs_table_add_ip6(struct vs_switch *sw, const struct in6_addr *a,
+		      uint16_t port)
+{
+	put_ip6(&sw->tbl, a, port);
+}

@@ -281,7 +281,7 @@ int vs_addr4_add(struct vs_switch *sw, unsigned port, struct in_addr a)
 	if (p->n4 == VS_ADDRS_MAX)
 		return -ENOSPC;
 	p->a4[p->n4++] = a;
-	vs_tables_rebuild(sw);
+	vs_table_add_ip4(sw, a, (uint16_t)port);
 	return 0;
 }
 
@@ -320,7 +320,7 @@ int vs_addr6_add(struct vs_switch *sw, unsigned port, const struct in6_addr *a)
 	if (p->n6 == VS_ADDRS_MAX)
 		return -ENOSPC;
 	p->a6[p->n6++] = *a;
-	vs_tables_rebuild(sw);
+	vs_table_add_ip6(sw, a, (uint16_t)port);
 	return 0;
 }
 

@@ -118,6 +118,9 @@ struct vs_switch {
 
 /* table.c */
 void vs_tables_rebuild(struct vs_switch *sw);
+void vs_table_add_ip4(struct vs_switch *sw, struct in_addr a, uint16_t port);
+void vs_table_add_ip6(struct vs_switch *sw, const struct in6_addr *a,
+		      uint16_t port);
 int vs_lookup_mac(const struct vs_switch *sw, const uint8_t *mac);
 int vs_lookup_ip4(const struct vs_switch *sw, struct in_addr a);
 int vs_lookup_ip6(const struct vs_switch *sw, const struct in6_addr *a);
