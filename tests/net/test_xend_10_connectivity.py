@@ -23,6 +23,16 @@ def test_domains_and_dom0_ping(topo, doms):
             "dom0 cannot ping %r" % d
 
 
+def test_ipv6_link_local_ping(topo, doms):
+    # The kernels' own neighbour discovery (multicast NS, unicast NA) goes
+    # through the switch's ND checks: the legitimate side of spoof_nd.
+    d1, d2, d3 = doms
+    for a, b in ((d1, d2), (d2, d3), (d3, d1)):
+        assert xn.ping6(a.ns, b.ll6, need=2, timeout=8) == 2, \
+            "%r cannot ping6 %s" % (a, b.ll6)
+    assert xn.ping6(d1.ns, "fe80::dead:beef", need=1, timeout=1.0) == 0
+
+
 def test_no_reply_from_unowned_link_local(topo, doms):
     # Negative control for the pings above: an address nobody owns stays
     # silent, so a reply really means the switch delivered it.

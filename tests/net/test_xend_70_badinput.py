@@ -153,3 +153,29 @@ def test_empty_line_keeps_connection(topo):
         if r and r[0].get("ok") is False:
             r = xn.read_replies(s, 1)
         assert r and r[0].get("ok") is True, r
+
+
+def test_socket_mode_and_peer_check(topo):
+    # mode 0660, and a user outside root/xend's group is turned away
+    assert os.stat(topo.sock).st_mode & 0o777 == 0o660
+    pid = os.fork()
+    if pid == 0:
+        code = 3
+        try:
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(5)
+            try:
+                s.connect(topo.sock)
+                s.sendall(b'{"cmd": "list"}\n')
+                r = xn.read_replies(s, 1)
+                code = 0 if r and r[0].get("ok") is False else 2
+            except PermissionError:
+                code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0, "nobody was served by xend"
+    assert topo.ctl.call("ping")["ok"] is True

@@ -30,6 +30,7 @@ import time
 CLONE_NEWNET = 0x40000000
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
+SO_TIMESTAMPNS = 35     # also SCM_TIMESTAMPNS
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -151,8 +152,10 @@ class Sniffer:
     def __init__(self, ns, ifname):
         self.ns, self.ifname = ns, ifname
         self.sock = l2_socket(ns, ifname)
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         self.sock.setblocking(False)
         self.frames = []
+        self.stamps = []    # kernel receive time of each frame, seconds
 
     def _drain(self, wait):
         r, _, _ = select.select([self.sock], [], [], wait)
@@ -160,11 +163,18 @@ class Sniffer:
             return
         while True:
             try:
-                data, addr = self.sock.recvfrom(65600)
+                data, anc, _, addr = self.sock.recvmsg(65600, 64)
             except BlockingIOError:
                 return
-            if addr[2] != PACKET_OUTGOING:
-                self.frames.append(data)
+            if addr[2] == PACKET_OUTGOING:
+                continue
+            stamp = time.time()
+            for level, typ, val in anc:
+                if level == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS:
+                    sec, nsec = struct.unpack("qq", val[:16])
+                    stamp = sec + nsec / 1e9
+            self.frames.append(data)
+            self.stamps.append(stamp)
 
     def collect(self, until=None, timeout=3.0, grace=0.3):
         """Gather frames until @until(frames) is true (then @grace seconds
@@ -249,6 +259,46 @@ def ping(ns, dst, need=1, timeout=5.0, interval=0.2, src=None):
                 continue
             typ, _, _, rid, rseq = struct.unpack("!BBHHH", icmp[:8])
             if typ == 0 and rid == ident and rseq not in seen:
+                seen.add(rseq)
+                got += 1
+    return got
+
+
+def ping6(ns, dst, ifname="eth0", need=1, timeout=5.0, interval=0.2):
+    """ICMPv6 echo from netns @ns to @dst (a link-local address is scoped
+    to @ifname), as ping() does for IPv4: the kernel resolves the
+    neighbour with real NS/NA through the switch. Returns the replies."""
+    with netns(ns):
+        s = socket.socket(socket.AF_INET6, socket.SOCK_RAW,
+                          socket.IPPROTO_ICMPV6)
+        scope = socket.if_nametoindex(ifname)
+    with contextlib.closing(s):
+        ident = random.getrandbits(16)
+        got, seq, seen = 0, 0, set()
+        end = time.monotonic() + timeout
+        next_tx = 0.0
+        while got < need and time.monotonic() < end:
+            now = time.monotonic()
+            if now >= next_tx:
+                seq += 1
+                # the kernel fills in the ICMPv6 checksum
+                msg = struct.pack("!BBHHH", 128, 0, 0, ident, seq) + \
+                    b"xeno-ping6" + bytes(22)
+                try:
+                    s.sendto(msg, (dst, 0, 0, scope))
+                except OSError as e:
+                    if e.errno not in (errno.EHOSTUNREACH, errno.ENETUNREACH,
+                                       errno.EHOSTDOWN, errno.EADDRNOTAVAIL):
+                        raise
+                next_tx = now + interval
+            r, _, _ = select.select([s], [], [], 0.05)
+            if not r:
+                continue
+            data, addr = s.recvfrom(2048)
+            if len(data) < 8 or addr[0].split("%")[0] != dst:
+                continue
+            typ, _, _, rid, rseq = struct.unpack("!BBHHH", data[:8])
+            if typ == 129 and rid == ident and rseq not in seen:
                 seen.add(rseq)
                 got += 1
     return got
