@@ -136,13 +136,14 @@ static int set_str(struct conv *c, const struct config_entry *e, char **dst)
 static int set_long(struct conv *c, const struct config_entry *e, long *dst,
 		    long min, long max, const char *unit)
 {
-	const struct config_item *it = &e->items[0];
+	const struct config_item *it;
 	char *end;
 	long v;
 	int ret = want_scalar(c, e);
 
 	if (ret)
 		return ret;
+	it = &e->items[0];	/* want_scalar() made sure there is one */
 	errno = 0;
 	v = strtol(it->s, &end, 10);
 	if (!it->s[0] || *end || errno || isspace((unsigned char)it->s[0]))
@@ -158,13 +159,14 @@ static int set_long(struct conv *c, const struct config_entry *e, long *dst,
 static int set_choice(struct conv *c, const struct config_entry *e,
 		      char **dst, const char *const *choices)
 {
-	const struct config_item *it = &e->items[0];
+	const struct config_item *it;
 	char list[128] = "";
 	size_t i;
 	int ret = want_scalar(c, e);
 
 	if (ret)
 		return ret;
+	it = &e->items[0];	/* want_scalar() made sure there is one */
 	for (i = 0; choices[i]; i++) {
 		if (!strcmp(it->s, choices[i]))
 			return set_str(c, e, dst);
@@ -216,12 +218,13 @@ static int add_ips(struct conv *c, const struct config_item *it,
 
 static int set_name(struct conv *c, const struct config_entry *e)
 {
-	const struct config_item *it = &e->items[0];
+	const struct config_item *it;
 	const char *p;
 	int ret = want_scalar(c, e);
 
 	if (ret)
 		return ret;
+	it = &e->items[0];	/* want_scalar() made sure there is one */
 	if (!it->s[0])
 		return ITEM_ERR(c, it, "'name' must not be empty");
 	if (strlen(it->s) > CONFIG_NAME_MAX)
@@ -291,11 +294,12 @@ static int set_ip(struct conv *c, const struct config_entry *e)
 
 static int set_netmask(struct conv *c, const struct config_entry *e)
 {
-	const struct config_item *it = &e->items[0];
+	const struct config_item *it;
 	int ret = want_scalar(c, e);
 
 	if (ret)
 		return ret;
+	it = &e->items[0];	/* want_scalar() made sure there is one */
 	if (it->s[0] && !check_netmask(it->s))
 		return ITEM_ERR(c, it, "bad netmask '%s' (expected a dotted "
 				"IPv4 mask such as 255.255.255.0)", it->s);
@@ -304,12 +308,13 @@ static int set_netmask(struct conv *c, const struct config_entry *e)
 
 static int set_gateway(struct conv *c, const struct config_entry *e)
 {
-	const struct config_item *it = &e->items[0];
+	const struct config_item *it;
 	struct in_addr a;
 	int ret = want_scalar(c, e);
 
 	if (ret)
 		return ret;
+	it = &e->items[0];	/* want_scalar() made sure there is one */
 	if (it->s[0] && inet_pton(AF_INET, it->s, &a) != 1)
 		return ITEM_ERR(c, it, "bad gateway '%s' (expected an IPv4 "
 				"address)", it->s);

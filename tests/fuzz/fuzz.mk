@@ -5,7 +5,8 @@
 #
 #   make -f tests/fuzz/fuzz.mk                    build build-fuzz/fuzz_*
 #   make -f tests/fuzz/fuzz.mk run FUZZ_SECONDS=N fuzz every target, N s
-#                                                 in all (fuzz_switch 2/3)
+#                                                 in all (fuzz_switch 1/2,
+#                                                 the others 1/4 each)
 #   make -f tests/fuzz/fuzz.mk repro T=fuzz_switch IN=crash-file
 #
 # Each target is one tests/fuzz/<target>.c linked with the switch core
@@ -52,9 +53,14 @@ $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC_FUZZ) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
 
+# Targets over other parsers name their extra sources here.
+CONFIG_SRCS	:= tools/config.c tools/config_domain.c
+$(B)/fuzz_config: $(patsubst %.c,$(B)/obj/%.o,$(CONFIG_SRCS))
+$(B)/fuzz_config: LDLIBS_FUZZ := $(shell pkg-config --libs json-c 2>/dev/null)
+
 $(B)/fuzz_%: $(B)/obj/tests/fuzz/fuzz_%.o $(CORE_OBJS)
 	@printf '  %-6s %s\n' FUZZLD $@
-	$(Q)$(CC_FUZZ) $(SAN) -o $@ $^
+	$(Q)$(CC_FUZZ) $(SAN) -o $@ $^ $(LDLIBS_FUZZ)
 
 # One target after the other (the machine has two cores). Each stops at
 # its share of FUZZ_SECONDS; libFuzzer exits non-zero on any finding and
@@ -62,8 +68,8 @@ $(B)/fuzz_%: $(B)/obj/tests/fuzz/fuzz_%.o $(CORE_OBJS)
 run: all
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		s=$$(case $$t in fuzz_switch) \
-			echo $$(( ($(FUZZ_SECONDS) * 2 + 2) / 3 ));; *) \
-			echo $$(( ($(FUZZ_SECONDS) + 2) / 3 ));; esac); \
+			echo $$(( ($(FUZZ_SECONDS) + 1) / 2 ));; *) \
+			echo $$(( ($(FUZZ_SECONDS) + 3) / 4 ));; esac); \
 		[ $$s -ge 1 ] || s=1; \
 		mkdir -p $(B)/corpus/$$t $(B)/artifacts; \
 		seeds=tests/fuzz/corpus/$$t; [ -d $$seeds ] || seeds=; \
