@@ -25,6 +25,13 @@ dir, creates the domains, and on exit (also after a failure) destroys
 them, stops xend and removes the namespaces, links and vif0.0.
 
 Tests in tests/net/dp/ do not use anything here (no autouse fixtures).
+
+With another xend running on the machine (it owns vif0.0), run the suite
+in private namespaces instead, where vif0.0 and /run/netns are its own:
+
+  unshare --mount --net --pid --fork --mount-proc sh -c 'mount
+    --make-rprivate / && mount -t tmpfs tmpfs /run/netns && ip link set lo
+    up && BUILD=$PWD/build /usr/bin/python3 -m pytest -q tests/net'
 """
 
 import glob
@@ -202,7 +209,8 @@ def cleanup_leftovers():
     others = _xend_pids()
     if others:
         pytest.exit("another xend is running (pid %s): tests/net needs "
-                    "vif0.0 and the xeno-domN namespaces for itself"
+                    "vif0.0 and the xeno-domN namespaces for itself (or "
+                    "run it in private namespaces: see tests/net/conftest.py)"
                     % ", ".join(map(str, others)), returncode=1)
     for ns in glob.glob("/run/netns/xeno-dom*"):
         xn.sh("ip", "netns", "del", os.path.basename(ns), check=False)
