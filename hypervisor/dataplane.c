@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "dataplane.h"
 #include "port_afpacket.h"
 #include "port_tap.h"
@@ -122,7 +123,7 @@ static void timer_update(struct xend_dp *dp)
 	its.it_value.tv_sec = (time_t)(at / 1000000000ULL);
 	its.it_value.tv_nsec = (long)(at % 1000000000ULL);
 	if (timerfd_settime(dp->timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
-		fprintf(stderr, "xend: dp: timerfd_settime: %s\n",
+		log_warn("dp: timerfd_settime: %s",
 			strerror(errno));
 	else
 		dp->timer_at = at;
@@ -141,7 +142,7 @@ static void port_fail(struct xend_dp *dp, struct dp_port *p, int err)
 	p->throttled = false;
 	epoll_ctl(dp->epfd, EPOLL_CTL_DEL, p->fd, NULL);
 	if (vs_port_info(dp->sw, p->ref.port, &info) == 0)
-		fprintf(stderr, "xend: dp: port %u (%s) stopped: %s\n",
+		log_warn("dp: port %u (%s) stopped: %s",
 			p->ref.port, info.name, strerror(-err));
 }
 
@@ -156,7 +157,7 @@ static bool port_error_clears(const struct dp_port *p)
 	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		return false;
 	if (err)
-		fprintf(stderr, "xend: dp: port %u: %s\n", p->ref.port,
+		log_warn("dp: port %u: %s", p->ref.port,
 			strerror(err));
 	return true;
 }
@@ -207,7 +208,7 @@ static void timer_event(struct xend_dp *dp)
 	uint64_t ticks;
 
 	if (read(dp->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
-		fprintf(stderr, "xend: dp: timerfd: %s\n", strerror(errno));
+		log_warn("dp: timerfd: %s", strerror(errno));
 	dp->timer_at = 0;		/* fired: one-shot */
 	ports_recheck(dp, xend_dp_now(), false);
 }
@@ -238,7 +239,7 @@ static void cmd_event(struct xend_dp *dp)
 	uint64_t v;
 
 	if (read(dp->cmdfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		fprintf(stderr, "xend: dp: eventfd: %s\n", strerror(errno));
+		log_warn("dp: eventfd: %s", strerror(errno));
 	pthread_mutex_lock(&dp->lock);
 	if (dp->cmd.busy && !dp->cmd.done) {
 		dp->cmd.ret = dp->cmd.fn(dp->sw, dp->cmd.arg, xend_dp_now());
@@ -266,7 +267,7 @@ int xend_dp_call(struct xend_dp *dp, xend_dp_fn fn, void *arg)
 	}
 	dp->cmd = (struct dp_cmd){ .fn = fn, .arg = arg, .busy = true };
 	if (write(dp->cmdfd, &one, sizeof(one)) < 0)
-		fprintf(stderr, "xend: dp: eventfd: %s\n", strerror(errno));
+		log_warn("dp: eventfd: %s", strerror(errno));
 	while (!dp->cmd.done && !dp->dead)
 		pthread_cond_wait(&dp->cond, &dp->lock);
 	ret = dp->cmd.done ? dp->cmd.ret : -ESHUTDOWN;
@@ -307,7 +308,7 @@ static void *dp_thread(void *arg)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			fprintf(stderr, "xend: dp: epoll_wait: %s\n",
+			log_warn("dp: epoll_wait: %s",
 				strerror(errno));
 			break;
 		}

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "dom0.h"
 #include "port_tap.h"
 
@@ -86,7 +87,7 @@ static void log_addr(const char *what, int family, const void *a, int err)
 	char buf[INET6_ADDRSTRLEN];
 
 	inet_ntop(family, a, buf, sizeof(buf));
-	fprintf(stderr, "xend: dom0: %s %s: %s\n", what, buf, strerror(-err));
+	log_warn("dom0: %s %s: %s", what, buf, strerror(-err));
 }
 
 /* Data-plane side -------------------------------------------------------*/
@@ -281,7 +282,7 @@ static void link_changed(struct xend_dom0 *d0, struct nl_object *obj)
 		return;			/* some other change of the link */
 	ret = xend_dp_call(d0->dp, mac_fn, &op);
 	if (ret)
-		fprintf(stderr, "xend: dom0: cannot follow %s's MAC: %s\n",
+		log_warn("dom0: cannot follow %s's MAC: %s",
 			d0->ifname, strerror(-ret));
 	else
 		memcpy(d0->mac, op.mac, 6);
@@ -327,7 +328,7 @@ int xend_dom0_process(struct xend_dom0 *d0)
 	while (ret >= 0);
 	if (ret == -NLE_NOMEM || ret == -NLE_MSG_OVERFLOW) {
 		/* ENOBUFS: the kernel dropped events for us */
-		fprintf(stderr, "xend: dom0: address events lost, resyncing\n");
+		log_warn("dom0: address events lost, resyncing");
 		d0->resync = true;
 	}
 	if (d0->resync)
@@ -424,6 +425,31 @@ out:
 	return ret;
 }
 
+/* Give vif0.0 a MAC that stays the same across restarts of xend, so the
+ * domains' neighbour entries for 169.254.1.0 stay valid while xend comes
+ * back (a new TAP would otherwise get a new random MAC). */
+static int tap_stable_mac(struct xend_dom0 *d0, uint8_t mac[6])
+{
+	struct rtnl_link *link = rtnl_link_alloc(), *chg = rtnl_link_alloc();
+	struct nl_addr *hw = NULL;
+	int ret = -ENOMEM;
+
+	vs_mac_default("Domain-0", 0, 0, mac);
+	if (!link || !chg)
+		goto out;
+	hw = nl_addr_build(AF_LLC, mac, 6);
+	if (!hw)
+		goto out;
+	rtnl_link_set_ifindex(link, d0->ifindex);
+	rtnl_link_set_addr(chg, hw);
+	ret = nlerr(rtnl_link_change(d0->rt, link, chg, 0));
+out:
+	nl_addr_put(hw);
+	rtnl_link_put(chg);
+	rtnl_link_put(link);
+	return ret;
+}
+
 /* Create the TAP and attach it as the dom0 port. */
 static int tap_attach(struct xend_dom0 *d0)
 {
@@ -434,6 +460,8 @@ static int tap_attach(struct xend_dom0 *d0)
 	if (fd < 0)
 		return fd;
 	ret = tap_identity(d0, cfg.mac);
+	if (!ret)
+		ret = tap_stable_mac(d0, cfg.mac);
 	if (ret) {
 		close(fd);
 		return ret;
@@ -467,7 +495,7 @@ struct xend_dom0 *xend_dom0_start(struct xend_dp *dp, const char *ifname)
 	if (!ret)
 		ret = dom0_sync(d0);
 	if (ret) {
-		fprintf(stderr, "xend: dom0: %s: %s\n", d0->ifname,
+		log_warn("dom0: %s: %s", d0->ifname,
 			strerror(-ret));
 		xend_dom0_stop(d0);
 		errno = -ret;
