@@ -85,9 +85,11 @@ PROGS		:= $(if $(wildcard $(VS_MAINS)),$(BUILD)/vs_pcap_run) \
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all test unit unit-san scenarios fuzz net check bench demo deps \
+.PHONY: FORCE all test unit unit-san scenarios fuzz net check bench demo deps \
 	install uninstall clean
 .DEFAULT_GOAL := all
+# Objects made through pattern chains are kept, not rebuilt every time.
+.SECONDARY:
 
 all: $(PROGS) $(UNIT_BINS) $(BENCH_BINS)
 
@@ -95,6 +97,14 @@ $(BUILD)/%.o: %.c
 	$(say) CC $<
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# xc_dom_create has the configured sysconfdir built in: rebuild it when
+# `make sysconfdir=...` changes it.
+$(BUILD)/sysconfdir.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(sysconfdir)" ] || echo "$(sysconfdir)" >$@
+$(BUILD)/tools/xc_dom_create.o: $(BUILD)/sysconfdir.stamp
+FORCE:
 
 $(LIBVS): $(call obj,$(VS_SRCS))
 $(LIBXEND): $(call obj,$(XEND_SRCS))
@@ -179,10 +189,10 @@ install: all
 		install -m 755 $$s $(DESTDIR)$(bindir)/; done
 	[ ! -f etc/xc/defaults ] || \
 		install -m 644 etc/xc/defaults $(DESTDIR)$(sysconfdir)/xc/defaults
-	for m in docs/*.1; do [ ! -f $$m ] || \
-		install -m 644 $$m $(DESTDIR)$(mandir)/man1/; done
-	for m in docs/*.8; do [ ! -f $$m ] || \
-		install -m 644 $$m $(DESTDIR)$(mandir)/man8/; done
+	for m in docs/*.1 docs/*.8; do [ ! -f $$m ] || { \
+		d=$(DESTDIR)$(mandir)/man$${m##*.}; \
+		sed 's|/usr/local/etc|$(sysconfdir)|g' $$m >$$d/$${m##*/} && \
+		chmod 644 $$d/$${m##*/}; }; done
 
 uninstall:
 	rm -f $(DESTDIR)$(sbindir)/xend $(DESTDIR)$(bindir)/vs_pcap_run \
