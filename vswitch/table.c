@@ -149,3 +149,9 @@ void vs_table_add_ip6(struct vs_switch *sw, const struct in6_addr *a,
 {
 	put_ip6(&sw->tbl, a, port);
 }
+
+/* vs_table_add_mac() - enter a new port's MAC without a rebuild. */
+void vs_table_add_mac(struct vs_switch *sw, const uint8_t *mac, uint16_t port)
+{
+	put_mac(&sw->tbl, mac, port);
+}

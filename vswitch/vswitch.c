@@ -177,7 +177,8 @@ int vs_port_add(struct vs_switch *sw, const struct vs_port_config *cfg)
 	else if (p->kind == VS_PORT_WIRE)
 		sw->wire = (int)i;
 	active_rebuild(sw);
-	vs_tables_rebuild(sw);
+	if (p->kind != VS_PORT_WIRE)	/* a new port has no addresses yet */
+		vs_table_add_mac(sw, p->mac, (uint16_t)i);
 	return (int)i;
 }
 

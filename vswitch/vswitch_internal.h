@@ -118,6 +118,7 @@ struct vs_switch {
 
 /* table.c */
 void vs_tables_rebuild(struct vs_switch *sw);
+void vs_table_add_mac(struct vs_switch *sw, const uint8_t *mac, uint16_t port);
 void vs_table_add_ip4(struct vs_switch *sw, struct in_addr a, uint16_t port);
 void vs_table_add_ip6(struct vs_switch *sw, const struct in6_addr *a,
 		      uint16_t port);
