@@ -172,8 +172,10 @@ check: deps
 	scripts/check
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
 
-bench: deps $(BENCH_BINS)
+bench: deps $(BENCH_BINS) $(PROGS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b; done
+	@for b in bench/*.sh; do [ ! -x $$b ] || { echo "== $$b"; \
+		BUILD=$(abspath $(BUILD)) $$b; }; done
 
 demo: deps all
 	scripts/demo
