@@ -18,6 +18,8 @@
 
 const uint8_t FP_MAC_BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 const uint8_t FP_MAC_ZERO[6];
+const uint8_t FP_MAC_GW[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+const uint8_t FP_MAC_EVIL[6] = { 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
 
 /* The fake back end ------------------------------------------------------*/
 
@@ -343,6 +345,12 @@ uint32_t fb_udp4(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6],
 	return len;			/* UDP checksum 0: none (IPv4) */
 }
 
+uint32_t fb_dgram4(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6],
+		   struct in_addr s, struct in_addr d)
+{
+	return fb_udp4(buf, dst, src, s, d, 1000, 2000, 32);
+}
+
 uint32_t fb_icmp4(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6],
 		  struct in_addr s, struct in_addr d)
 {
@@ -603,6 +611,41 @@ void tb_teardown(struct testbed *tb)
 		fp_free(&tb->wire);
 	for (i = 1; i <= tb->nvifs; i++)
 		fp_free(&tb->vif[i]);
+}
+
+struct testbed *tb_new(unsigned nvifs, bool wire)
+{
+	struct testbed *tb = calloc(1, sizeof(*tb));
+
+	assert_non_null(tb);
+	tb_setup(tb, nvifs, wire);
+	return tb;
+}
+
+void tb_free(struct testbed *tb)
+{
+	if (!tb)
+		return;
+	tb_teardown(tb);
+	free(tb);
+}
+
+int tb_fixture_wire(void **state)
+{
+	*state = tb_new(3, true);
+	return 0;
+}
+
+int tb_fixture_nowire(void **state)
+{
+	*state = tb_new(3, false);
+	return 0;
+}
+
+int tb_fixture_free(void **state)
+{
+	tb_free(*state);
+	return 0;
 }
 
 unsigned tb_ports(struct testbed *tb, struct fakeport **fps, int *nos)

@@ -91,6 +91,9 @@ void fp_mcast6_mac(const struct in6_addr *a, uint8_t mac[6]);
 
 extern const uint8_t FP_MAC_BCAST[6];
 extern const uint8_t FP_MAC_ZERO[6];
+/* A router out on the wire, and a MAC no port of the test bed owns */
+extern const uint8_t FP_MAC_GW[6];
+extern const uint8_t FP_MAC_EVIL[6];
 
 /* Frame builders: each writes into @buf (>= FP_FRAME_BUF bytes) and
  * returns the frame length. MACs in, addresses in network order. ----*/
@@ -113,6 +116,10 @@ uint32_t fb_ip4(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6],
 uint32_t fb_udp4(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6],
 		 struct in_addr s, struct in_addr d, uint16_t sport,
 		 uint16_t dport, uint32_t plen);
+/* A UDP datagram whose contents do not matter to the test: 1000 -> 2000,
+ * 32 bytes of payload. */
+uint32_t fb_dgram4(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6],
+		   struct in_addr s, struct in_addr d);
 uint32_t fb_icmp4(uint8_t *buf, const uint8_t dst[6], const uint8_t src[6],
 		  struct in_addr s, struct in_addr d);
 /* DHCPDISCOVER: 0.0.0.0:68 -> 255.255.255.255:67, broadcast */
@@ -174,6 +181,32 @@ struct testbed {
  * addresses as in the table above. Fails the test on error. */
 void tb_setup(struct testbed *tb, unsigned nvifs, bool wire);
 void tb_teardown(struct testbed *tb);
+/* tb_new() - a test bed on the heap, set up as by tb_setup(); the caller
+ * owns it and gives it back with tb_free(), which accepts NULL. */
+struct testbed *tb_new(unsigned nvifs, bool wire);
+void tb_free(struct testbed *tb);
+
+/* cmocka fixtures: *state is a tb_new(3, wire) bed, with or without the
+ * wire, freed by tb_fixture_free(). TB_TEST() and TB_TEST_NOWIRE() name a
+ * test that runs on one. */
+int tb_fixture_wire(void **state);
+int tb_fixture_nowire(void **state);
+int tb_fixture_free(void **state);
+#define TB_TEST(f)	\
+	cmocka_unit_test_setup_teardown(f, tb_fixture_wire, tb_fixture_free)
+#define TB_TEST_NOWIRE(f) \
+	cmocka_unit_test_setup_teardown(f, tb_fixture_nowire, tb_fixture_free)
+
+/* Shorthands for the bed of the running test, a `struct testbed *tb` in
+ * scope: the switch, port numbers, and the fake ports behind them. */
+#define SW	(tb->sw)
+#define DOM0	(tb->p_dom0)
+#define WIRE	(tb->p_wire)
+#define VIF(i)	(tb->p_vif[i])
+#define FDOM0	(&tb->dom0)
+#define FWIRE	(&tb->wire)
+#define FVIF(i)	(&tb->vif[i])
+
 /* All fake ports of the bed, for loops: dom0, wire (if any), vifs. */
 unsigned tb_ports(struct testbed *tb, struct fakeport **fps, int *nos);
 void tb_clear_logs(struct testbed *tb);

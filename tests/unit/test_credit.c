@@ -17,30 +17,16 @@
 #include "credit.h"
 #include "fakeport.h"
 
-#define SW	(tb->sw)
-#define VIF(i)	(tb->p_vif[i])
-
 #define MS	1000000ULL		/* ns */
 #define SEC	1000000000ULL
 
 static int setup(void **state)
 {
-	struct testbed *tb = calloc(1, sizeof(*tb));
+	struct testbed *tb;
 
-	if (!tb)
-		return -1;
-	tb_setup(tb, 3, true);
+	tb_fixture_wire(state);
+	tb = *state;
 	tb->vif[2].keep_data = false;	/* long runs: lengths and seqs only */
-	*state = tb;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct testbed *tb = *state;
-
-	tb_teardown(tb);
-	free(tb);
 	return 0;
 }
 
@@ -59,14 +45,23 @@ struct sender {
 	unsigned nsizes;
 };
 
-static void sender_init(struct sender *s, struct testbed *tb,
-			const uint32_t *sizes, unsigned nsizes)
+/* sender_new() - a backlogged sender of frames of @sizes (used in turn)
+ * from vif1 to vif2, with vif1's tx limit set to @bytes and @pkts per
+ * @usecs at time 0. The caller frees it. */
+static struct sender *sender_new(struct testbed *tb, const uint32_t *sizes,
+				 unsigned nsizes, uint64_t bytes,
+				 uint64_t usecs, uint64_t pkts)
 {
-	memset(s, 0, sizeof(*s));
+	struct sender *s = calloc(1, sizeof(*s));
+
+	assert_non_null(s);
 	s->tb = tb;
 	s->next_seq = s->expect_seq = 1;
 	s->sizes = sizes;
 	s->nsizes = nsizes;
+	assert_int_equal(vs_port_set_tx_limit(SW, VIF(1), bytes, usecs, pkts,
+					      0), 0);
+	return s;
 }
 
 /* Top the window of waiting frames up to a full batch. */
@@ -155,14 +150,11 @@ struct rate_case {
 
 static void rate_case(struct testbed *tb, const struct rate_case *c)
 {
-	struct sender *s = malloc(sizeof(*s));
+	struct sender *s;
 	const uint64_t t_end = 10 * SEC;
 	double want, got, err;
 
-	assert_non_null(s);
-	sender_init(s, tb, c->sizes, c->nsizes);
-	assert_int_equal(vs_port_set_tx_limit(SW, VIF(1), c->bytes, c->usecs,
-					      0, 0), 0);
+	s = sender_new(tb, c->sizes, c->nsizes, c->bytes, c->usecs, 0);
 	sender_run(s, 0, t_end, c->tick);
 
 	want = (double)c->bytes * 1e6 / (double)c->usecs;	/* bytes/s */
@@ -211,15 +203,12 @@ static void test_big_frames(void **state)
 {
 	static const uint32_t big[] = { 1514 };
 	struct testbed *tb = *state;
-	struct sender *s = malloc(sizeof(*s));
+	struct sender *s;
 	struct credit_info ci;
 	uint64_t wake;
 	double got, want = 1000.0 * 1e6 / 1000.0, err;
 
-	assert_non_null(s);
-	sender_init(s, tb, big, 1);
-	assert_int_equal(vs_port_set_tx_limit(SW, VIF(1), 1000, 1000, 0, 0),
-			 0);
+	s = sender_new(tb, big, 1, 1000, 1000, 0);
 	/* full bucket: the first goes at once, in debt */
 	assert_int_equal(sender_offer(s, 0), 1);
 	assert_int_equal(vs_port_limits(SW, VIF(1), &ci, NULL), 0);
@@ -315,13 +304,10 @@ static void test_idle_cap(void **state)
 {
 	struct testbed *tb = *state;
 	static const uint32_t sz[] = { 500 };
-	struct sender *s = malloc(sizeof(*s));
+	struct sender *s;
 	struct credit_info ci;
 
-	assert_non_null(s);
-	sender_init(s, tb, sz, 1);
-	assert_int_equal(vs_port_set_tx_limit(SW, VIF(1), 5000, 1000, 0, 0),
-			 0);
+	s = sender_new(tb, sz, 1, 5000, 1000, 0);
 	/* idle for an hour of virtual time */
 	assert_int_equal(sender_offer(s, 3600 * SEC), 10);
 	assert_int_equal(vs_port_limits(SW, VIF(1), &ci, NULL), 0);
@@ -339,15 +325,12 @@ static void test_live_change(void **state)
 {
 	struct testbed *tb = *state;
 	static const uint32_t sz[] = { 1000 };
-	struct sender *s = malloc(sizeof(*s));
+	struct sender *s;
 	struct credit_info ci;
 	uint64_t now, b0, wake;
 	double got, err;
 
-	assert_non_null(s);
-	sender_init(s, tb, sz, 1);
-	assert_int_equal(vs_port_set_tx_limit(SW, VIF(1), 10000, 10000, 0, 0),
-			 0);
+	s = sender_new(tb, sz, 1, 10000, 10000, 0);
 	assert_int_equal(sender_offer(s, 0), 10);
 	/* at 5 ms: double it. The period under way keeps the old setting */
 	assert_int_equal(vs_port_set_tx_limit(SW, VIF(1), 20000, 10000, 0,
@@ -401,14 +384,11 @@ static void test_lift_limit(void **state)
 {
 	struct testbed *tb = *state;
 	static const uint32_t sz[] = { 1000 };
-	struct sender *s = malloc(sizeof(*s));
+	struct sender *s;
 	struct credit_info ci;
 	uint64_t wake;
 
-	assert_non_null(s);
-	sender_init(s, tb, sz, 1);
-	assert_int_equal(vs_port_set_tx_limit(SW, VIF(1), 3000, 1000000, 0,
-					      0), 0);
+	s = sender_new(tb, sz, 1, 3000, 1000000, 0);
 	assert_int_equal(sender_offer(s, 0), 3);
 	assert_true(vs_port_throttled(SW, VIF(1), &wake));
 	assert_int_equal(wake, SEC);
@@ -439,14 +419,11 @@ static void test_packet_limit(void **state)
 {
 	struct testbed *tb = *state;
 	static const uint32_t small[] = { 100 };
-	struct sender *s = malloc(sizeof(*s));
+	struct sender *s;
 	uint64_t wake;
 
-	assert_non_null(s);
-	sender_init(s, tb, small, 1);
 	/* plenty of bytes, 10 frames per 10 ms */
-	assert_int_equal(vs_port_set_tx_limit(SW, VIF(1), 1000000, 10000, 10,
-					      0), 0);
+	s = sender_new(tb, small, 1, 1000000, 10000, 10);
 	assert_int_equal(sender_offer(s, 0), 10);
 	assert_true(vs_port_throttled(SW, VIF(1), &wake));
 	assert_int_equal(wake, 10 * MS);
@@ -465,15 +442,12 @@ static void test_packet_limit_no_byte_banking(void **state)
 {
 	struct testbed *tb = *state;
 	static const uint32_t small[] = { 64 }, big[] = { 1514 };
-	struct sender *s = malloc(sizeof(*s));
+	struct sender *s;
 	uint64_t now, b0;
 	double got, want = 1.25e6, err;
 
-	assert_non_null(s);
-	sender_init(s, tb, small, 1);
 	/* 125000 B and 100 frames per 100 ms */
-	assert_int_equal(vs_port_set_tx_limit(SW, VIF(1), 125000, 100000, 100,
-					      0), 0);
+	s = sender_new(tb, small, 1, 125000, 100000, 100);
 	now = sender_run(s, 0, 5 * SEC, 0);
 	assert_int_equal(s->frames, 5000);	/* packet-bound */
 	/* now 1514-byte frames: 100 of them would be 151400 B per period */
@@ -710,7 +684,7 @@ static void test_poll_budget_errors(void **state)
 
 int main(void)
 {
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, tb_fixture_free)
 	const struct CMUnitTest tests[] = {
 		T(test_rate_accuracy),
 		T(test_big_frames),

@@ -16,47 +16,6 @@
 
 #include "fakeport.h"
 
-#define SW	(tb->sw)
-#define DOM0	(tb->p_dom0)
-#define WIRE	(tb->p_wire)
-#define VIF(i)	(tb->p_vif[i])
-#define FDOM0	(&tb->dom0)
-#define FWIRE	(&tb->wire)
-#define FVIF(i)	(&tb->vif[i])
-
-static const uint8_t MAC_GW[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
-
-static int setup_wire(void **state)
-{
-	struct testbed *tb = calloc(1, sizeof(*tb));
-
-	if (!tb)
-		return -1;
-	tb_setup(tb, 3, true);
-	*state = tb;
-	return 0;
-}
-
-static int setup_nowire(void **state)
-{
-	struct testbed *tb = calloc(1, sizeof(*tb));
-
-	if (!tb)
-		return -1;
-	tb_setup(tb, 3, false);
-	*state = tb;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct testbed *tb = *state;
-
-	tb_teardown(tb);
-	free(tb);
-	return 0;
-}
-
 /* Unicast ----------------------------------------------------------------*/
 
 static void test_unicast(void **state)
@@ -66,32 +25,32 @@ static void test_unicast(void **state)
 	uint32_t len;
 
 	/* vif to vif, vif to dom0 (link-local: dom0 is local), dom0 to vif */
-	len = fb_udp4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
-		      tb->vif_ip[2], 1, 2, 64);
+	len = fb_dgram4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
+			tb->vif_ip[2]);
 	tb_send_deliver(tb, VIF(1), f, len, FVIF(2), NULL);
-	len = fb_udp4(f, tb->dom0_mac, tb->vif_mac[1], tb->vif_ll[1],
-		      tb->dom0_ll, 1, 2, 64);
+	len = fb_dgram4(f, tb->dom0_mac, tb->vif_mac[1], tb->vif_ll[1],
+			tb->dom0_ll);
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, NULL);
-	len = fb_udp4(f, tb->vif_mac[3], tb->dom0_mac, tb->dom0_ll,
-		      tb->vif_ll[3], 1, 2, 64);
+	len = fb_dgram4(f, tb->vif_mac[3], tb->dom0_mac, tb->dom0_ll,
+			tb->vif_ll[3]);
 	tb_send_deliver(tb, DOM0, f, len, FVIF(3), NULL);
 	/* dom0 addressed by MAC even for an address it does not own */
-	len = fb_udp4(f, tb->dom0_mac, tb->vif_mac[1], tb->vif_ip[1],
-		      fp_ip4("8.8.8.8"), 1, 2, 64);
+	len = fb_dgram4(f, tb->dom0_mac, tb->vif_mac[1], tb->vif_ip[1],
+			fp_ip4("8.8.8.8"));
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, NULL);
 	/* unknown unicast: the wire, from a vif and from dom0 */
-	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
-		      fp_ip4("8.8.8.8"), 1, 2, 64);
+	len = fb_dgram4(f, FP_MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
+			fp_ip4("8.8.8.8"));
 	tb_send_deliver(tb, VIF(1), f, len, FWIRE, NULL);
-	len = fb_udp4(f, MAC_GW, tb->dom0_mac, tb->dom0_ip, fp_ip4("8.8.8.8"),
-		      1, 2, 64);
+	len = fb_dgram4(f, FP_MAC_GW, tb->dom0_mac, tb->dom0_ip,
+			fp_ip4("8.8.8.8"));
 	tb_send_deliver(tb, DOM0, f, len, FWIRE, NULL);
 	/* from the wire to a vif, and to dom0 */
-	len = fb_udp4(f, tb->vif_mac[2], MAC_GW, fp_ip4("8.8.8.8"),
-		      tb->vif_ip[2], 1, 2, 64);
+	len = fb_dgram4(f, tb->vif_mac[2], FP_MAC_GW, fp_ip4("8.8.8.8"),
+			tb->vif_ip[2]);
 	tb_send_deliver(tb, WIRE, f, len, FVIF(2), NULL);
-	len = fb_udp4(f, tb->dom0_mac, MAC_GW, fp_ip4("8.8.8.8"), tb->dom0_ip,
-		      1, 2, 64);
+	len = fb_dgram4(f, tb->dom0_mac, FP_MAC_GW, fp_ip4("8.8.8.8"),
+			tb->dom0_ip);
 	tb_send_deliver(tb, WIRE, f, len, FDOM0, NULL);
 	/* IPv6 unicast */
 	len = fb_udp6(f, tb->vif_mac[3], tb->vif_mac[2], &tb->vif_ip6[2],
@@ -105,15 +64,15 @@ static void test_unicast_no_wire(void **state)
 	uint8_t f[FP_FRAME_BUF];
 	uint32_t len;
 
-	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
-		      fp_ip4("8.8.8.8"), 1, 2, 64);
+	len = fb_dgram4(f, FP_MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
+			fp_ip4("8.8.8.8"));
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_NO_ROUTE);
-	len = fb_udp4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
-		      tb->vif_ip[2], 1, 2, 64);
+	len = fb_dgram4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
+			tb->vif_ip[2]);
 	tb_send_deliver(tb, VIF(1), f, len, FVIF(2), NULL);
 	/* a flood without a wire reaches everyone else */
-	len = fb_udp4(f, FP_MAC_BCAST, tb->vif_mac[1], tb->vif_ip[1],
-		      fp_ip4("10.0.0.255"), 1, 2, 64);
+	len = fb_dgram4(f, FP_MAC_BCAST, tb->vif_mac[1], tb->vif_ip[1],
+			fp_ip4("10.0.0.255"));
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FVIF(2), FVIF(3), NULL);
 }
 
@@ -178,22 +137,23 @@ static void test_arp_to_owner(void **state)
 	/* from dom0 and from the wire, too */
 	len = fb_arp_req(f, tb->dom0_mac, tb->dom0_ll, tb->vif_ll[2]);
 	tb_send_deliver(tb, DOM0, f, len, FVIF(2), NULL);
-	len = fb_arp_req(f, MAC_GW, fp_ip4("10.0.0.200"), tb->vif_ip[2]);
+	len = fb_arp_req(f, FP_MAC_GW, fp_ip4("10.0.0.200"), tb->vif_ip[2]);
 	tb_send_deliver(tb, WIRE, f, len, FVIF(2), NULL);
-	len = fb_arp_req(f, MAC_GW, fp_ip4("10.0.0.200"), tb->dom0_ip);
+	len = fb_arp_req(f, FP_MAC_GW, fp_ip4("10.0.0.200"), tb->dom0_ip);
 	tb_send_deliver(tb, WIRE, f, len, FDOM0, NULL);
 	/* unowned target: the wire and dom0, no vif */
 	len = fb_arp_req(f, tb->vif_mac[1], tb->vif_ip[1], fp_ip4("10.0.0.99"));
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FWIRE, NULL);
 	len = fb_arp_req(f, tb->dom0_mac, tb->dom0_ip, fp_ip4("10.0.0.99"));
 	tb_send_deliver(tb, DOM0, f, len, FWIRE, NULL);
-	len = fb_arp_req(f, MAC_GW, fp_ip4("10.0.0.200"), fp_ip4("10.0.0.99"));
+	len = fb_arp_req(f, FP_MAC_GW, fp_ip4("10.0.0.200"),
+			 fp_ip4("10.0.0.99"));
 	tb_send_deliver(tb, WIRE, f, len, FDOM0, NULL);
 	/* replies are unicast by MAC */
 	len = fb_arp_reply(f, tb->vif_mac[1], tb->vif_mac[2], tb->vif_ll[2],
 			   tb->vif_ll[1]);
 	tb_send_deliver(tb, VIF(2), f, len, FVIF(1), NULL);
-	len = fb_arp_reply(f, MAC_GW, tb->vif_mac[2], tb->vif_ip[2],
+	len = fb_arp_reply(f, FP_MAC_GW, tb->vif_mac[2], tb->vif_ip[2],
 			   fp_ip4("10.0.0.200"));
 	tb_send_deliver(tb, VIF(2), f, len, FWIRE, NULL);
 }
@@ -247,9 +207,9 @@ static void test_ll_arp_never_on_wire(void **state)
 		len = fb_arp(f, FP_MAC_BCAST, m, 2, m, spa, FP_MAC_BCAST, spa);
 		tb_send(tb, who[w].port, f, len, 0);
 		/* unicast reply and request to a MAC out on the wire */
-		len = fb_arp_reply(f, MAC_GW, m, spa, fp_ip4("192.0.2.1"));
+		len = fb_arp_reply(f, FP_MAC_GW, m, spa, fp_ip4("192.0.2.1"));
 		tb_send(tb, who[w].port, f, len, 0);
-		len = fb_arp(f, MAC_GW, m, 1, m, spa, FP_MAC_ZERO,
+		len = fb_arp(f, FP_MAC_GW, m, 1, m, spa, FP_MAC_ZERO,
 			     fp_ip4("192.0.2.1"));
 		tb_send(tb, who[w].port, f, len, 0);
 		/* routable sender asking for a link-local target */
@@ -288,19 +248,19 @@ static void test_flood(void **state)
 
 	/* broadcast from each vif: everyone but itself */
 	for (i = 1; i <= 3; i++) {
-		len = fb_udp4(f, FP_MAC_BCAST, tb->vif_mac[i], tb->vif_ip[i],
-			      fp_ip4("10.0.0.255"), 1, 2, 64);
+		len = fb_dgram4(f, FP_MAC_BCAST, tb->vif_mac[i], tb->vif_ip[i],
+				fp_ip4("10.0.0.255"));
 		tb_send_deliver(tb, VIF(i), f, len, FDOM0, FWIRE,
 				i == 1 ? FVIF(2) : FVIF(1),
 				i == 3 ? FVIF(2) : FVIF(3), NULL);
 	}
 	/* from dom0 and from the wire */
-	len = fb_udp4(f, FP_MAC_BCAST, tb->dom0_mac, tb->dom0_ip,
-		      fp_ip4("10.0.0.255"), 1, 2, 64);
+	len = fb_dgram4(f, FP_MAC_BCAST, tb->dom0_mac, tb->dom0_ip,
+			fp_ip4("10.0.0.255"));
 	tb_send_deliver(tb, DOM0, f, len, FWIRE, FVIF(1), FVIF(2), FVIF(3),
 			NULL);
-	len = fb_udp4(f, FP_MAC_BCAST, MAC_GW, fp_ip4("10.0.0.200"),
-		      fp_ip4("10.0.0.255"), 1, 2, 64);
+	len = fb_dgram4(f, FP_MAC_BCAST, FP_MAC_GW, fp_ip4("10.0.0.200"),
+			fp_ip4("10.0.0.255"));
 	tb_send_deliver(tb, WIRE, f, len, FDOM0, FVIF(1), FVIF(2), FVIF(3),
 			NULL);
 	/* IPv4 and IPv6 multicast */
@@ -320,11 +280,11 @@ static void test_flood(void **state)
 			NULL);
 
 	/* isolated: every local port, not the wire */
-	len = fb_udp4(f, FP_MAC_BCAST, tb->vif_mac[1], tb->vif_ll[1],
-		      fp_ip4("169.254.255.255"), 1, 2, 64);
+	len = fb_dgram4(f, FP_MAC_BCAST, tb->vif_mac[1], tb->vif_ll[1],
+			fp_ip4("169.254.255.255"));
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FVIF(2), FVIF(3), NULL);
-	len = fb_udp4(f, FP_MAC_BCAST, tb->dom0_mac, tb->dom0_ll,
-		      fp_ip4("255.255.255.255"), 1, 2, 64);
+	len = fb_dgram4(f, FP_MAC_BCAST, tb->dom0_mac, tb->dom0_ll,
+			fp_ip4("255.255.255.255"));
 	tb_send_deliver(tb, DOM0, f, len, FVIF(1), FVIF(2), FVIF(3), NULL);
 	len = fb_udp4(f, (const uint8_t[6]){ 0x01, 0, 0x5e, 0, 0, 0xfb },
 		      tb->vif_mac[2], tb->vif_ll[2], fp_ip4("224.0.0.251"),
@@ -510,7 +470,7 @@ static void test_port_add_errors(void **state)
 	assert_int_equal(vs_port_set_mac(SW, (unsigned)p, tb->vif_mac[2]),
 			 -EEXIST);
 	assert_int_equal(vs_port_set_mac(SW, (unsigned)p, FP_MAC_BCAST), -EINVAL);
-	assert_int_equal(vs_port_set_mac(SW, 250, MAC_GW), -ENOENT);
+	assert_int_equal(vs_port_set_mac(SW, 250, FP_MAC_GW), -ENOENT);
 	assert_int_equal(vs_port_set_mac(SW, (unsigned)p, cfg.mac), 0);
 
 	/* deletion */
@@ -557,7 +517,7 @@ static void test_port_del_runtime(void **state)
 	/* the wire leaves: unknown unicast has no route */
 	assert_int_equal(vs_port_del(SW, WIRE), 0);
 	assert_int_equal(vs_port_by_kind(SW, VS_PORT_WIRE), -ENOENT);
-	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
+	len = fb_udp4(f, FP_MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
 		      fp_ip4("8.8.8.8"), 1, 2, 10);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_NO_ROUTE);
 
@@ -706,7 +666,7 @@ static uint32_t random_frame(struct testbed *tb, int port, uint8_t *f)
 		mine_ll = tb->dom0_ll;
 		mine6 = tb->dom0_ip6;
 	} else if (port == tb->p_wire) {
-		me = MAC_GW;
+		me = FP_MAC_GW;
 		mine = fp_ip4("192.0.2.1");
 		mine_ll = fp_ip4("169.254.99.1");
 		mine6 = fp_ip6("2001:db8:ffff::1");
@@ -721,7 +681,7 @@ static uint32_t random_frame(struct testbed *tb, int port, uint8_t *f)
 	memcpy(dsts[0], tb->dom0_mac, 6);
 	for (i = 1; i <= 3; i++)
 		memcpy(dsts[i], tb->vif_mac[i], 6);
-	memcpy(dsts[4], MAC_GW, 6);
+	memcpy(dsts[4], FP_MAC_GW, 6);
 	dst = dsts[rnd() % 5];
 	fp_mcast6_mac(&all, m6);
 
@@ -763,12 +723,11 @@ static uint32_t random_frame(struct testbed *tb, int port, uint8_t *f)
 		len = fb_ra(f, me, &mine6);
 		break;
 	case 12:	/* spoofed MAC */
-		len = fb_udp4(f, dst, tb->vif_mac[1 + rnd() % 3], mine,
-			      tb->vif_ip[1], 1, 2, 64);
+		len = fb_dgram4(f, dst, tb->vif_mac[1 + rnd() % 3], mine,
+				tb->vif_ip[1]);
 		break;
 	case 13:	/* spoofed IP */
-		len = fb_udp4(f, dst, me, fp_ip4("10.0.0.77"), tb->vif_ip[1],
-			      1, 2, 64);
+		len = fb_dgram4(f, dst, me, fp_ip4("10.0.0.77"), tb->vif_ip[1]);
 		break;
 	case 14:	/* VLAN */
 		len = fb_vlan(f, fb_udp4(f, dst, me, mine, tb->vif_ip[1], 1,
@@ -786,8 +745,7 @@ static uint32_t random_frame(struct testbed *tb, int port, uint8_t *f)
 			f[i] = (uint8_t)rnd();
 		break;
 	case 17:	/* isolated unicast to the wire side */
-		len = fb_udp4(f, MAC_GW, me, mine_ll, fp_ip4("192.0.2.9"), 1, 2,
-			      64);
+		len = fb_dgram4(f, FP_MAC_GW, me, mine_ll, fp_ip4("192.0.2.9"));
 		break;
 	case 18:	/* big frame */
 		len = fb_udp4(f, dst, me, mine, tb->vif_ip[3], 1, 2, 1472);
@@ -796,7 +754,7 @@ static uint32_t random_frame(struct testbed *tb, int port, uint8_t *f)
 		len = fb_udp6(f, m6, me, &mine6, &all);
 		break;
 	case 20:	/* to itself */
-		len = fb_udp4(f, me, me, mine, mine, 1, 2, 64);
+		len = fb_dgram4(f, me, me, mine, mine);
 		break;
 	case 21:	/* spoofed ARP sender */
 		len = fb_arp_req(f, me, fp_ip4("10.0.0.77"), tb->vif_ip[1]);
@@ -962,27 +920,24 @@ static void test_accounting_invariant(void **state)
 		      (unsigned long long)deferred_rounds);
 }
 
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup_wire, teardown)
-#define TN(f)	cmocka_unit_test_setup_teardown(f, setup_nowire, teardown)
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_unicast),
-		TN(test_unicast_no_wire),
-		T(test_batch),
-		T(test_arp_to_owner),
-		TN(test_arp_unowned_no_wire),
-		T(test_ll_arp_never_on_wire),
-		T(test_flood),
-		T(test_addr4_runtime),
-		T(test_addr6_runtime),
-		T(test_port_add_errors),
-		T(test_port_del_runtime),
-		T(test_set_mac_runtime),
+		TB_TEST(test_unicast),
+		TB_TEST_NOWIRE(test_unicast_no_wire),
+		TB_TEST(test_batch),
+		TB_TEST(test_arp_to_owner),
+		TB_TEST_NOWIRE(test_arp_unowned_no_wire),
+		TB_TEST(test_ll_arp_never_on_wire),
+		TB_TEST(test_flood),
+		TB_TEST(test_addr4_runtime),
+		TB_TEST(test_addr6_runtime),
+		TB_TEST(test_port_add_errors),
+		TB_TEST(test_port_del_runtime),
+		TB_TEST(test_set_mac_runtime),
 		cmocka_unit_test(test_port_table_full),
 		cmocka_unit_test(test_mac_helpers),
-		T(test_accounting_invariant),
+		TB_TEST(test_accounting_invariant),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,6 +16,21 @@
 static const uint8_t MAC_A[6] = { 0xaa, 0, 0, 0, 0, 1 };
 static const uint8_t MAC_B[6] = { 0xaa, 0, 0, 0, 0, 2 };
 
+/* IPv4 from A (10.0.0.1) to B (10.0.0.2), with @plen zero bytes of
+ * payload: UDP from @sport to @dport, or any @proto */
+static uint32_t udp4_ab(uint8_t *buf, uint16_t sport, uint16_t dport,
+			uint32_t plen)
+{
+	return fb_udp4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"),
+		       fp_ip4("10.0.0.2"), sport, dport, plen);
+}
+
+static uint32_t ip4_ab(uint8_t *buf, uint8_t proto, uint32_t plen)
+{
+	return fb_ip4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"), fp_ip4("10.0.0.2"),
+		      proto, plen);
+}
+
 /* Parse @len bytes of @frame from a heap copy of exactly @len bytes, so
  * that ASan catches any read past the end. Pointers in @p are rebased
  * onto @frame. */
@@ -77,8 +92,7 @@ static void test_vlan_is_other(void **state)
 {
 	uint8_t buf[FP_FRAME_BUF];
 	struct vs_pkt p;
-	uint32_t len = fb_udp4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"),
-			       fp_ip4("10.0.0.2"), 1, 2, 10);
+	uint32_t len = udp4_ab(buf, 1, 2, 10);
 
 	(void)state;
 	len = fb_vlan(buf, len, 5);
@@ -159,8 +173,7 @@ static void test_ip4_udp(void **state)
 {
 	uint8_t buf[FP_FRAME_BUF];
 	struct vs_pkt p;
-	uint32_t len = fb_udp4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"),
-			       fp_ip4("10.0.0.2"), 1234, 53, 20);
+	uint32_t len = udp4_ab(buf, 1234, 53, 20);
 
 	(void)state;
 	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
@@ -200,8 +213,7 @@ static void test_ip4_icmp_and_tcp(void **state)
 	assert_int_equal(p.ip4.sport, 0);
 	assert_int_equal(p.ip4.dport, 0);
 
-	len = fb_ip4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"), fp_ip4("10.0.0.2"),
-		     IPPROTO_TCP, 20);
+	len = ip4_ab(buf, IPPROTO_TCP, 20);
 	buf[34] = 0x1f;			/* sport 8080 */
 	buf[35] = 0x90;
 	buf[37] = 22;
@@ -218,8 +230,7 @@ static void test_ip4_options(void **state)
 
 	(void)state;
 	/* IHL 6: one option word, then UDP */
-	len = fb_ip4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"), fp_ip4("10.0.0.2"),
-		     IPPROTO_UDP, 4 + 8);
+	len = ip4_ab(buf, IPPROTO_UDP, 4 + 8);
 	buf[14] = 0x46;
 	buf[34] = 1;			/* NOPs */
 	buf[35] = 1;
@@ -234,8 +245,7 @@ static void test_ip4_options(void **state)
 	assert_int_equal(p.ip4.dport, 67);
 
 	/* IHL 15 (60 bytes) with total length covering it */
-	len = fb_ip4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"), fp_ip4("10.0.0.2"),
-		     IPPROTO_ICMP, 40);
+	len = ip4_ab(buf, IPPROTO_ICMP, 40);
 	buf[14] = 0x4f;
 	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
 }
@@ -249,15 +259,13 @@ static void test_ip4_bad_ihl_len(void **state)
 
 	(void)state;
 	for (ihl = 0; ihl < 5; ihl++) {
-		len = fb_udp4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"),
-			      fp_ip4("10.0.0.2"), 1, 2, 0);
+		len = udp4_ab(buf, 1, 2, 0);
 		buf[14] = (uint8_t)(0x40 | ihl);
 		assert_int_equal(parse_exact(buf, len, &p),
 				 VS_PARSE_MALFORMED);
 	}
 	/* IHL past the total length (28 bytes, IHL 8 = 32) */
-	len = fb_udp4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"), fp_ip4("10.0.0.2"),
-		      1, 2, 0);
+	len = udp4_ab(buf, 1, 2, 0);
 	buf[14] = 0x48;
 	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
 	/* IHL past the frame even with a lying total length */
@@ -267,8 +275,7 @@ static void test_ip4_bad_ihl_len(void **state)
 	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
 
 	/* total length below the header */
-	len = fb_udp4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"), fp_ip4("10.0.0.2"),
-		      1, 2, 0);
+	len = udp4_ab(buf, 1, 2, 0);
 	buf[16] = 0;
 	buf[17] = 19;
 	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
@@ -284,8 +291,7 @@ static void test_ip4_bad_ihl_len(void **state)
 	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
 
 	/* version 6 in an IPv4 ethertype */
-	len = fb_udp4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"), fp_ip4("10.0.0.2"),
-		      1, 2, 0);
+	len = udp4_ab(buf, 1, 2, 0);
 	buf[14] = 0x65;
 	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
 }
@@ -294,8 +300,7 @@ static void test_ip4_fragments(void **state)
 {
 	uint8_t buf[FP_FRAME_BUF];
 	struct vs_pkt p;
-	uint32_t len = fb_udp4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"),
-			       fp_ip4("10.0.0.2"), 1, 2, 100);
+	uint32_t len = udp4_ab(buf, 1, 2, 100);
 
 	(void)state;
 	buf[20] = 0x20;			/* MF, offset 0: first fragment */
@@ -312,8 +317,7 @@ static void test_ip4_fragments(void **state)
 	assert_int_equal(p.ip4.dport, 0);
 
 	/* UDP with fewer than 4 bytes of L4: no ports, not malformed */
-	len = fb_ip4(buf, MAC_B, MAC_A, fp_ip4("10.0.0.1"), fp_ip4("10.0.0.2"),
-		     IPPROTO_UDP, 3);
+	len = ip4_ab(buf, IPPROTO_UDP, 3);
 	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
 	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
 	assert_int_equal(p.ip4.sport, 0);
@@ -605,8 +609,7 @@ static uint32_t b_arp(uint8_t *b)
 
 static uint32_t b_udp4(uint8_t *b)
 {
-	return fb_udp4(b, MAC_B, MAC_A, fp_ip4("10.0.0.1"), fp_ip4("10.0.0.2"),
-		       1, 2, 30);
+	return udp4_ab(b, 1, 2, 30);
 }
 
 static uint32_t b_icmp4(uint8_t *b)

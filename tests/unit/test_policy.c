@@ -23,49 +23,6 @@
 #include "fakeport.h"
 #include "parse.h"
 
-/* Shorthands for the test bed of the running test */
-#define SW	(tb->sw)
-#define DOM0	(tb->p_dom0)
-#define WIRE	(tb->p_wire)
-#define VIF(i)	(tb->p_vif[i])
-#define FDOM0	(&tb->dom0)
-#define FWIRE	(&tb->wire)
-#define FVIF(i)	(&tb->vif[i])
-
-static const uint8_t MAC_GW[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
-static const uint8_t MAC_EVIL[6] = { 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
-
-static int setup_wire(void **state)
-{
-	struct testbed *tb = calloc(1, sizeof(*tb));
-
-	if (!tb)
-		return -1;
-	tb_setup(tb, 3, true);
-	*state = tb;
-	return 0;
-}
-
-static int setup_nowire(void **state)
-{
-	struct testbed *tb = calloc(1, sizeof(*tb));
-
-	if (!tb)
-		return -1;
-	tb_setup(tb, 3, false);
-	*state = tb;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct testbed *tb = *state;
-
-	tb_teardown(tb);
-	free(tb);
-	return 0;
-}
-
 /* 1. spoof_mac -----------------------------------------------------------*/
 
 static void test_spoof_mac(void **state)
@@ -75,19 +32,19 @@ static void test_spoof_mac(void **state)
 	uint32_t len;
 
 	/* a vif using another vif's MAC, and a made-up one */
-	len = fb_udp4(f, tb->vif_mac[2], tb->vif_mac[3], tb->vif_ip[1],
-		      tb->vif_ip[2], 1000, 2000, 32);
+	len = fb_dgram4(f, tb->vif_mac[2], tb->vif_mac[3], tb->vif_ip[1],
+			tb->vif_ip[2]);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_MAC);
-	len = fb_udp4(f, tb->vif_mac[2], MAC_EVIL, tb->vif_ip[1],
-		      tb->vif_ip[2], 1000, 2000, 32);
+	len = fb_dgram4(f, tb->vif_mac[2], FP_MAC_EVIL, tb->vif_ip[1],
+			tb->vif_ip[2]);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_MAC);
 	/* spoof_mac comes first: even an unknown ethertype says spoof_mac */
-	len = fb_eth(f, FP_MAC_BCAST, MAC_EVIL, 0x88cc, 46);
+	len = fb_eth(f, FP_MAC_BCAST, FP_MAC_EVIL, 0x88cc, 46);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_MAC);
 
 	/* positive control: the vif's own MAC */
-	len = fb_udp4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
-		      tb->vif_ip[2], 1000, 2000, 32);
+	len = fb_dgram4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
+			tb->vif_ip[2]);
 	tb_send_deliver(tb, VIF(1), f, len, FVIF(2), NULL);
 }
 
@@ -98,16 +55,16 @@ static void test_spoof_mac_from_wire(void **state)
 	uint32_t len;
 
 	/* nobody outside may use a local vif's MAC, or dom0's */
-	len = fb_udp4(f, tb->vif_mac[2], tb->vif_mac[1], fp_ip4("192.0.2.1"),
-		      tb->vif_ip[2], 1000, 2000, 32);
+	len = fb_dgram4(f, tb->vif_mac[2], tb->vif_mac[1], fp_ip4("192.0.2.1"),
+			tb->vif_ip[2]);
 	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_SPOOF_MAC);
-	len = fb_udp4(f, tb->vif_mac[2], tb->dom0_mac, fp_ip4("192.0.2.1"),
-		      tb->vif_ip[2], 1000, 2000, 32);
+	len = fb_dgram4(f, tb->vif_mac[2], tb->dom0_mac, fp_ip4("192.0.2.1"),
+			tb->vif_ip[2]);
 	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_SPOOF_MAC);
 
 	/* positive control: a foreign MAC from the wire */
-	len = fb_udp4(f, tb->vif_mac[2], MAC_GW, fp_ip4("192.0.2.1"),
-		      tb->vif_ip[2], 1000, 2000, 32);
+	len = fb_dgram4(f, tb->vif_mac[2], FP_MAC_GW, fp_ip4("192.0.2.1"),
+			tb->vif_ip[2]);
 	tb_send_deliver(tb, WIRE, f, len, FVIF(2), NULL);
 }
 
@@ -125,16 +82,16 @@ static void test_bad_ethertype(void **state)
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_BAD_ETHERTYPE);
 
 	/* a VLAN tag around a frame that would pass untagged */
-	len = fb_udp4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
-		      tb->vif_ip[2], 1000, 2000, 32);
+	len = fb_dgram4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
+			tb->vif_ip[2]);
 	len = fb_vlan(f, len, 42);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_BAD_ETHERTYPE);
 	len = fb_vlan(f, len, 0);	/* QinQ-ish double tag, priority tag */
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_BAD_ETHERTYPE);
 
 	/* positive control: the same frame untagged */
-	len = fb_udp4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
-		      tb->vif_ip[2], 1000, 2000, 32);
+	len = fb_dgram4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
+			tb->vif_ip[2]);
 	tb_send_deliver(tb, VIF(1), f, len, FVIF(2), NULL);
 }
 
@@ -147,8 +104,8 @@ static void test_malformed(void **state)
 	uint32_t len, full;
 
 	/* truncated IPv4 (total length says more) */
-	full = fb_udp4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
-		       tb->vif_ip[2], 1000, 2000, 32);
+	full = fb_dgram4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
+			 tb->vif_ip[2]);
 	tb_send_drop(tb, VIF(1), f, full - 1, VIF(1), VS_DROP_MALFORMED);
 	/* bad IHL */
 	f[14] = 0x44;
@@ -174,8 +131,8 @@ static void test_malformed(void **state)
 	tb_send_drop(tb, VIF(1), f, 54 + 10, VIF(1), VS_DROP_MALFORMED);
 
 	/* positive controls: the same frames whole */
-	full = fb_udp4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
-		       tb->vif_ip[2], 1000, 2000, 32);
+	full = fb_dgram4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
+			 tb->vif_ip[2]);
 	tb_send_deliver(tb, VIF(1), f, full, FVIF(2), NULL);
 	len = fb_arp_req(f, tb->vif_mac[1], tb->vif_ll[1], tb->vif_ll[2]);
 	tb_send_deliver(tb, VIF(1), f, len, FVIF(2), NULL);
@@ -188,13 +145,13 @@ static void test_malformed_dom0_wire(void **state)
 	uint32_t full;
 
 	/* dom0 is privileged, but isolation needs a parseable frame */
-	full = fb_udp4(f, tb->vif_mac[2], tb->dom0_mac, tb->dom0_ll,
-		       tb->vif_ll[2], 1000, 2000, 32);
+	full = fb_dgram4(f, tb->vif_mac[2], tb->dom0_mac, tb->dom0_ll,
+			 tb->vif_ll[2]);
 	tb_send_drop(tb, DOM0, f, full - 5, DOM0, VS_DROP_MALFORMED);
 	tb_send_deliver(tb, DOM0, f, full, FVIF(2), NULL);
 
-	full = fb_udp4(f, tb->vif_mac[2], MAC_GW, fp_ip4("192.0.2.1"),
-		       tb->vif_ip[2], 1000, 2000, 32);
+	full = fb_dgram4(f, tb->vif_mac[2], FP_MAC_GW, fp_ip4("192.0.2.1"),
+			 tb->vif_ip[2]);
 	tb_send_drop(tb, WIRE, f, full - 5, WIRE, VS_DROP_MALFORMED);
 	tb_send_deliver(tb, WIRE, f, full, FVIF(2), NULL);
 }
@@ -223,7 +180,7 @@ static void test_spoof_arp(void **state)
 		     tb->vif_ll[1], FP_MAC_ZERO, tb->vif_ll[3]);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_ARP);
 	/* a probe, but with a foreign sender MAC */
-	len = fb_arp(f, FP_MAC_BCAST, tb->vif_mac[1], 1, MAC_EVIL, any,
+	len = fb_arp(f, FP_MAC_BCAST, tb->vif_mac[1], 1, FP_MAC_EVIL, any,
 		     FP_MAC_ZERO, tb->vif_ll[3]);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_ARP);
 
@@ -256,7 +213,7 @@ static void test_dom0_privileged(void **state)
 	len = fb_ra(f, tb->dom0_mac, &ll);
 	tb_send_deliver(tb, DOM0, f, len, FWIRE, FVIF(1), FVIF(2), FVIF(3),
 			NULL);
-	len = fb_udp4(f, tb->vif_mac[3], MAC_GW, fp_ip4("198.51.100.1"),
+	len = fb_udp4(f, tb->vif_mac[3], FP_MAC_GW, fp_ip4("198.51.100.1"),
 		      tb->vif_ip[3], 53, 2000, 32);
 	tb_send_deliver(tb, DOM0, f, len, FVIF(3), NULL);
 	len = fb_eth(f, FP_MAC_BCAST, tb->dom0_mac, 0x88cc, 46);
@@ -273,14 +230,14 @@ static void test_spoof_ip4(void **state)
 	struct in_addr any = { 0 };
 	uint32_t len;
 
-	len = fb_udp4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[2],
-		      tb->vif_ip[2], 1000, 2000, 32);
+	len = fb_dgram4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[2],
+			tb->vif_ip[2]);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_IP);
 	len = fb_icmp4(f, tb->dom0_mac, tb->vif_mac[1], tb->dom0_ip,
 		       tb->dom0_ip);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_IP);
-	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], fp_ip4("8.8.8.8"),
-		      fp_ip4("192.0.2.1"), 1000, 2000, 32);
+	len = fb_dgram4(f, FP_MAC_GW, tb->vif_mac[1], fp_ip4("8.8.8.8"),
+			fp_ip4("192.0.2.1"));
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_IP);
 	/* 0.0.0.0 outside the DHCP client exception */
 	len = fb_icmp4(f, FP_MAC_BCAST, tb->vif_mac[1], any, fp_ip4("255.255.255.255"));
@@ -299,11 +256,11 @@ static void test_spoof_ip4(void **state)
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_IP);
 
 	/* positive controls: own address (unicast and broadcast) */
-	len = fb_udp4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
-		      tb->vif_ip[2], 1000, 2000, 32);
+	len = fb_dgram4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
+			tb->vif_ip[2]);
 	tb_send_deliver(tb, VIF(1), f, len, FVIF(2), NULL);
-	len = fb_udp4(f, FP_MAC_BCAST, tb->vif_mac[1], tb->vif_ip[1],
-		      fp_ip4("10.0.0.255"), 1000, 2000, 32);
+	len = fb_dgram4(f, FP_MAC_BCAST, tb->vif_mac[1], tb->vif_ip[1],
+			fp_ip4("10.0.0.255"));
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FWIRE, FVIF(2), FVIF(3),
 			NULL);
 }
@@ -338,7 +295,7 @@ static void test_spoof_ip6(void **state)
 		      &tb->vif_ip6[2]);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_IP);
 	/* the EUI-64 link-local address of another MAC */
-	fp_eui64_ll6(MAC_EVIL, &other_ll);
+	fp_eui64_ll6(FP_MAC_EVIL, &other_ll);
 	len = fb_udp6(f, bcast6, tb->vif_mac[1], &other_ll, &all);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_IP);
 	/* another vif's link-local address */
@@ -441,7 +398,7 @@ static void test_spoof_nd(void **state)
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_ND);
 	/* NS with a source lladdr that is not its MAC */
 	len = fb_ns(f, tb->vif_mac[1], &tb->vif_ll6[1], &tb->vif_ip6[2],
-		    MAC_EVIL);
+		    FP_MAC_EVIL);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_ND);
 	/* DAD NS (from ::) for a target it does not own */
 	len = fb_ns(f, tb->vif_mac[1], &any, &tb->vif_ip6[2], NULL);
@@ -472,7 +429,7 @@ static void test_spoof_nd(void **state)
 			NULL);
 	/* dom0 may answer for anything */
 	len = fb_na(f, tb->dom0_mac, &tb->dom0_ip6, &tb->vif_ip6[2],
-		    MAC_EVIL);
+		    FP_MAC_EVIL);
 	tb_send_deliver(tb, DOM0, f, len, FWIRE, FVIF(1), FVIF(2), FVIF(3),
 			NULL);
 }
@@ -486,26 +443,27 @@ static void test_isolated_from_wire(void **state)
 	uint32_t len;
 
 	/* link-local source, link-local destination, ARP for / from one */
-	len = fb_udp4(f, tb->vif_mac[2], MAC_GW, fp_ip4("169.254.7.7"),
-		      tb->vif_ip[2], 1000, 2000, 32);
+	len = fb_dgram4(f, tb->vif_mac[2], FP_MAC_GW, fp_ip4("169.254.7.7"),
+			tb->vif_ip[2]);
 	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_ISOLATED_FROM_WIRE);
-	len = fb_udp4(f, tb->vif_mac[2], MAC_GW, fp_ip4("192.0.2.1"),
-		      tb->vif_ll[2], 1000, 2000, 32);
+	len = fb_dgram4(f, tb->vif_mac[2], FP_MAC_GW, fp_ip4("192.0.2.1"),
+			tb->vif_ll[2]);
 	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_ISOLATED_FROM_WIRE);
-	len = fb_arp_req(f, MAC_GW, fp_ip4("192.0.2.1"), tb->vif_ll[2]);
+	len = fb_arp_req(f, FP_MAC_GW, fp_ip4("192.0.2.1"), tb->vif_ll[2]);
 	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_ISOLATED_FROM_WIRE);
-	len = fb_arp_req(f, MAC_GW, fp_ip4("169.254.200.1"), tb->vif_ip[2]);
+	len = fb_arp_req(f, FP_MAC_GW, fp_ip4("169.254.200.1"), tb->vif_ip[2]);
 	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_ISOLATED_FROM_WIRE);
-	len = fb_arp_req(f, MAC_GW, fp_ip4("169.254.200.1"), tb->dom0_ll);
+	len = fb_arp_req(f, FP_MAC_GW, fp_ip4("169.254.200.1"), tb->dom0_ll);
 	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_ISOLATED_FROM_WIRE);
 
 	/* positive controls: the same, routable */
-	len = fb_udp4(f, tb->vif_mac[2], MAC_GW, fp_ip4("192.0.2.1"),
-		      tb->vif_ip[2], 1000, 2000, 32);
+	len = fb_dgram4(f, tb->vif_mac[2], FP_MAC_GW, fp_ip4("192.0.2.1"),
+			tb->vif_ip[2]);
 	tb_send_deliver(tb, WIRE, f, len, FVIF(2), NULL);
-	len = fb_arp_req(f, MAC_GW, fp_ip4("192.0.2.1"), tb->vif_ip[2]);
+	len = fb_arp_req(f, FP_MAC_GW, fp_ip4("192.0.2.1"), tb->vif_ip[2]);
 	tb_send_deliver(tb, WIRE, f, len, FVIF(2), NULL);
-	len = fb_arp_req(f, MAC_GW, fp_ip4("192.0.2.1"), fp_ip4("192.0.2.2"));
+	len = fb_arp_req(f, FP_MAC_GW, fp_ip4("192.0.2.1"),
+			 fp_ip4("192.0.2.2"));
 	tb_send_deliver(tb, WIRE, f, len, FDOM0, NULL);
 }
 
@@ -516,36 +474,36 @@ static void test_isolated_to_wire(void **state)
 	uint32_t len;
 
 	/* vif: link-local unicast to a MAC out on the wire */
-	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], tb->vif_ll[1],
-		      fp_ip4("192.0.2.1"), 1000, 2000, 32);
+	len = fb_dgram4(f, FP_MAC_GW, tb->vif_mac[1], tb->vif_ll[1],
+			fp_ip4("192.0.2.1"));
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_ISOLATED_TO_WIRE);
-	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
-		      fp_ip4("169.254.9.9"), 1000, 2000, 32);
+	len = fb_dgram4(f, FP_MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
+			fp_ip4("169.254.9.9"));
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_ISOLATED_TO_WIRE);
 	/* vif: ARP request for an unowned link-local address */
 	len = fb_arp_req(f, tb->vif_mac[1], tb->vif_ll[1],
 			 fp_ip4("169.254.9.9"));
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_ISOLATED_TO_WIRE);
 	/* dom0 too: isolation applies to the privileged port */
-	len = fb_udp4(f, MAC_GW, tb->dom0_mac, tb->dom0_ll, fp_ip4("192.0.2.1"),
-		      1000, 2000, 32);
+	len = fb_dgram4(f, FP_MAC_GW, tb->dom0_mac, tb->dom0_ll,
+			fp_ip4("192.0.2.1"));
 	tb_send_drop(tb, DOM0, f, len, DOM0, VS_DROP_ISOLATED_TO_WIRE);
 	len = fb_arp_req(f, tb->dom0_mac, tb->dom0_ll, fp_ip4("169.254.9.9"));
 	tb_send_drop(tb, DOM0, f, len, DOM0, VS_DROP_ISOLATED_TO_WIRE);
-	len = fb_arp_reply(f, MAC_GW, tb->dom0_mac, tb->dom0_ll,
+	len = fb_arp_reply(f, FP_MAC_GW, tb->dom0_mac, tb->dom0_ll,
 			   fp_ip4("169.254.9.9"));
 	tb_send_drop(tb, DOM0, f, len, DOM0, VS_DROP_ISOLATED_TO_WIRE);
 
 	/* positive controls: routable addresses go out on the wire, and
 	 * link-local ones reach local ports */
-	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
-		      fp_ip4("192.0.2.1"), 1000, 2000, 32);
+	len = fb_dgram4(f, FP_MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
+			fp_ip4("192.0.2.1"));
 	tb_send_deliver(tb, VIF(1), f, len, FWIRE, NULL);
-	len = fb_udp4(f, MAC_GW, tb->dom0_mac, tb->dom0_ip, fp_ip4("192.0.2.1"),
-		      1000, 2000, 32);
+	len = fb_dgram4(f, FP_MAC_GW, tb->dom0_mac, tb->dom0_ip,
+			fp_ip4("192.0.2.1"));
 	tb_send_deliver(tb, DOM0, f, len, FWIRE, NULL);
-	len = fb_udp4(f, tb->dom0_mac, tb->vif_mac[1], tb->vif_ll[1],
-		      tb->dom0_ll, 1000, 2000, 32);
+	len = fb_dgram4(f, tb->dom0_mac, tb->vif_mac[1], tb->vif_ll[1],
+			tb->dom0_ll);
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, NULL);
 	len = fb_arp_req(f, tb->vif_mac[1], tb->vif_ip[1], fp_ip4("10.0.0.99"));
 	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FWIRE, NULL);
@@ -559,22 +517,22 @@ static void test_isolated_vlan(void **state)
 	uint8_t f[FP_FRAME_BUF];
 	uint32_t len;
 
-	len = fb_udp4(f, MAC_GW, tb->dom0_mac, tb->dom0_ll, fp_ip4("192.0.2.1"),
-		      1000, 2000, 32);
+	len = fb_dgram4(f, FP_MAC_GW, tb->dom0_mac, tb->dom0_ll,
+			fp_ip4("192.0.2.1"));
 	len = fb_vlan(f, len, 7);
 	tb_send_drop(tb, DOM0, f, len, DOM0, VS_DROP_ISOLATED_TO_WIRE);
-	len = fb_udp4(f, tb->vif_mac[1], MAC_GW, fp_ip4("192.0.2.1"),
-		      tb->vif_ll[1], 1000, 2000, 32);
+	len = fb_dgram4(f, tb->vif_mac[1], FP_MAC_GW, fp_ip4("192.0.2.1"),
+			tb->vif_ll[1]);
 	len = fb_vlan(f, len, 7);
 	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_ISOLATED_FROM_WIRE);
 
 	/* positive controls: tagged routable frames pass */
-	len = fb_udp4(f, MAC_GW, tb->dom0_mac, tb->dom0_ip, fp_ip4("192.0.2.1"),
-		      1000, 2000, 32);
+	len = fb_dgram4(f, FP_MAC_GW, tb->dom0_mac, tb->dom0_ip,
+			fp_ip4("192.0.2.1"));
 	len = fb_vlan(f, len, 7);
 	tb_send_deliver(tb, DOM0, f, len, FWIRE, NULL);
-	len = fb_udp4(f, tb->vif_mac[1], MAC_GW, fp_ip4("192.0.2.1"),
-		      tb->vif_ip[1], 1000, 2000, 32);
+	len = fb_dgram4(f, tb->vif_mac[1], FP_MAC_GW, fp_ip4("192.0.2.1"),
+			tb->vif_ip[1]);
 	len = fb_vlan(f, len, 7);
 	tb_send_deliver(tb, WIRE, f, len, FVIF(1), NULL);
 }
@@ -601,24 +559,21 @@ static void test_mac_parse(void **state)
 
 static void test_isolated_flood_only_wire(void **state)
 {
-	struct testbed *tb = calloc(1, sizeof(*tb));
+	/* dom0 and the wire only: an isolated broadcast from dom0 has
+	 * nowhere to go but the wire */
+	struct testbed *tb = tb_new(0, true);
 	uint8_t f[FP_FRAME_BUF];
 	uint32_t len;
 
 	(void)state;
-	assert_non_null(tb);
-	/* dom0 and the wire only: an isolated broadcast from dom0 has
-	 * nowhere to go but the wire */
-	tb_setup(tb, 0, true);
-	len = fb_udp4(f, FP_MAC_BCAST, tb->dom0_mac, tb->dom0_ll,
-		      fp_ip4("169.254.255.255"), 1000, 2000, 32);
+	len = fb_dgram4(f, FP_MAC_BCAST, tb->dom0_mac, tb->dom0_ll,
+			fp_ip4("169.254.255.255"));
 	tb_send_drop(tb, DOM0, f, len, DOM0, VS_DROP_ISOLATED_TO_WIRE);
 	/* positive control: a routable broadcast goes out */
-	len = fb_udp4(f, FP_MAC_BCAST, tb->dom0_mac, tb->dom0_ip,
-		      fp_ip4("10.0.0.255"), 1000, 2000, 32);
+	len = fb_dgram4(f, FP_MAC_BCAST, tb->dom0_mac, tb->dom0_ip,
+			fp_ip4("10.0.0.255"));
 	tb_send_deliver(tb, DOM0, f, len, FWIRE, NULL);
-	tb_teardown(tb);
-	free(tb);
+	tb_free(tb);
 }
 
 static void test_isolated_prefixes(void **state)
@@ -656,15 +611,15 @@ static void test_isolated_prefixes(void **state)
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_ISOLATED_TO_WIRE);
 
 	/* clearing lifts 169.254/16 too; IPv4 prefixes are configurable */
-	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], tb->vif_ll[1],
-		      fp_ip4("192.0.2.1"), 1000, 2000, 32);
+	len = fb_dgram4(f, FP_MAC_GW, tb->vif_mac[1], tb->vif_ll[1],
+			fp_ip4("192.0.2.1"));
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_ISOLATED_TO_WIRE);
 	vs_isolated_clear(SW);
 	tb_send_deliver(tb, VIF(1), f, len, FWIRE, NULL);
 	assert_int_equal(vs_isolated_add(SW, AF_INET, &v4, 24), 0);
 	tb_send_deliver(tb, VIF(1), f, len, FWIRE, NULL);
-	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
-		      fp_ip4("192.0.2.1"), 1000, 2000, 32);
+	len = fb_dgram4(f, FP_MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
+			fp_ip4("192.0.2.1"));
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_ISOLATED_TO_WIRE);
 
 	/* argument checks */
@@ -686,51 +641,48 @@ static void test_no_route(void **state)
 	uint32_t len;
 
 	/* unknown unicast with no wire */
-	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
-		      fp_ip4("192.0.2.1"), 1000, 2000, 32);
+	len = fb_dgram4(f, FP_MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
+			fp_ip4("192.0.2.1"));
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_NO_ROUTE);
-	len = fb_udp4(f, MAC_GW, tb->dom0_mac, tb->dom0_ip, fp_ip4("192.0.2.1"),
-		      1000, 2000, 32);
+	len = fb_dgram4(f, FP_MAC_GW, tb->dom0_mac, tb->dom0_ip,
+			fp_ip4("192.0.2.1"));
 	tb_send_drop(tb, DOM0, f, len, DOM0, VS_DROP_NO_ROUTE);
 	/* to itself: never back out of the ingress port */
-	len = fb_udp4(f, tb->vif_mac[1], tb->vif_mac[1], tb->vif_ip[1],
-		      tb->vif_ip[1], 1000, 2000, 32);
+	len = fb_dgram4(f, tb->vif_mac[1], tb->vif_mac[1], tb->vif_ip[1],
+			tb->vif_ip[1]);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_NO_ROUTE);
 	/* positive control: a known MAC */
-	len = fb_udp4(f, tb->vif_mac[3], tb->vif_mac[1], tb->vif_ip[1],
-		      tb->vif_ip[3], 1000, 2000, 32);
+	len = fb_dgram4(f, tb->vif_mac[3], tb->vif_mac[1], tb->vif_ip[1],
+			tb->vif_ip[3]);
 	tb_send_deliver(tb, VIF(1), f, len, FVIF(3), NULL);
 }
 
 static void test_no_route_lonely(void **state)
 {
-	struct testbed *tb = calloc(1, sizeof(*tb));
+	/* dom0 alone: a broadcast has nobody to go to */
+	struct testbed *tb = tb_new(0, false);
 	uint8_t f[FP_FRAME_BUF];
 	uint32_t len;
 
 	(void)state;
-	assert_non_null(tb);
-	/* dom0 alone: a broadcast has nobody to go to */
-	tb_setup(tb, 0, false);
-	len = fb_udp4(f, FP_MAC_BCAST, tb->dom0_mac, tb->dom0_ip,
-		      fp_ip4("10.0.0.255"), 1000, 2000, 32);
+	len = fb_dgram4(f, FP_MAC_BCAST, tb->dom0_mac, tb->dom0_ip,
+			fp_ip4("10.0.0.255"));
 	tb_send_drop(tb, DOM0, f, len, DOM0, VS_DROP_NO_ROUTE);
-	tb_teardown(tb);
+	tb_free(tb);
 
 	/* with a wire: unknown unicast from the wire is not sent back */
-	tb_setup(tb, 1, true);
-	len = fb_udp4(f, MAC_EVIL, MAC_GW, fp_ip4("192.0.2.1"),
-		      fp_ip4("192.0.2.2"), 1000, 2000, 32);
+	tb = tb_new(1, true);
+	len = fb_dgram4(f, FP_MAC_EVIL, FP_MAC_GW, fp_ip4("192.0.2.1"),
+			fp_ip4("192.0.2.2"));
 	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_NO_ROUTE);
-	len = fb_udp4(f, tb->vif_mac[1], MAC_GW, fp_ip4("192.0.2.1"),
-		      tb->vif_ip[1], 1000, 2000, 32);
+	len = fb_dgram4(f, tb->vif_mac[1], FP_MAC_GW, fp_ip4("192.0.2.1"),
+			tb->vif_ip[1]);
 	tb_send_deliver(tb, WIRE, f, len, FVIF(1), NULL);
 	/* and a vif's unknown unicast does go to the wire */
-	len = fb_udp4(f, MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
-		      fp_ip4("192.0.2.1"), 1000, 2000, 32);
+	len = fb_dgram4(f, FP_MAC_GW, tb->vif_mac[1], tb->vif_ip[1],
+			fp_ip4("192.0.2.1"));
 	tb_send_deliver(tb, VIF(1), f, len, FWIRE, NULL);
-	tb_teardown(tb);
-	free(tb);
+	tb_free(tb);
 }
 
 /* Destination-side drops -------------------------------------------------*/
@@ -796,8 +748,8 @@ static void test_tx_error(void **state)
 	uint32_t len;
 	unsigned i;
 
-	len = fb_udp4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
-		      tb->vif_ip[2], 1000, 2000, 32);
+	len = fb_dgram4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
+			tb->vif_ip[2]);
 	/* vif2's back end refuses everything: charged to vif2 */
 	tb->vif[2].accept = 0;
 	tb_send_drop(tb, VIF(1), f, len, VIF(2), VS_DROP_TX_ERROR);
@@ -825,8 +777,8 @@ static void test_tx_error(void **state)
 
 	/* a flood where one back end fails is still delivered */
 	tb->vif[2].accept = 0;
-	len = fb_udp4(f, FP_MAC_BCAST, tb->vif_mac[1], tb->vif_ip[1],
-		      fp_ip4("10.0.0.255"), 1000, 2000, 32);
+	len = fb_dgram4(f, FP_MAC_BCAST, tb->vif_mac[1], tb->vif_ip[1],
+			fp_ip4("10.0.0.255"));
 	vs_switch_stats(SW, &st0);
 	assert_int_equal(tb_send(tb, VIF(1), f, len, tb->now), 1);
 	vs_switch_stats(SW, &st1);
@@ -886,35 +838,32 @@ static void test_drop_names(void **state)
 	assert_int_equal(VS_DROP__MAX, 12);
 }
 
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup_wire, teardown)
-#define TN(f)	cmocka_unit_test_setup_teardown(f, setup_nowire, teardown)
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_spoof_mac),
-		T(test_spoof_mac_from_wire),
-		T(test_bad_ethertype),
-		T(test_malformed),
-		T(test_malformed_dom0_wire),
-		T(test_spoof_arp),
-		T(test_dom0_privileged),
-		T(test_spoof_ip4),
-		T(test_dhcp_client_to_dom0_only),
-		T(test_spoof_ip6),
-		T(test_ra_guard),
-		T(test_spoof_nd),
-		T(test_isolated_from_wire),
-		T(test_isolated_to_wire),
-		T(test_isolated_vlan),
+		TB_TEST(test_spoof_mac),
+		TB_TEST(test_spoof_mac_from_wire),
+		TB_TEST(test_bad_ethertype),
+		TB_TEST(test_malformed),
+		TB_TEST(test_malformed_dom0_wire),
+		TB_TEST(test_spoof_arp),
+		TB_TEST(test_dom0_privileged),
+		TB_TEST(test_spoof_ip4),
+		TB_TEST(test_dhcp_client_to_dom0_only),
+		TB_TEST(test_spoof_ip6),
+		TB_TEST(test_ra_guard),
+		TB_TEST(test_spoof_nd),
+		TB_TEST(test_isolated_from_wire),
+		TB_TEST(test_isolated_to_wire),
+		TB_TEST(test_isolated_vlan),
 		cmocka_unit_test(test_mac_parse),
 		cmocka_unit_test(test_isolated_flood_only_wire),
-		T(test_isolated_prefixes),
-		TN(test_no_route),
+		TB_TEST(test_isolated_prefixes),
+		TB_TEST_NOWIRE(test_no_route),
 		cmocka_unit_test(test_no_route_lonely),
-		T(test_rx_ratelimit),
-		T(test_tx_error),
-		T(test_ingress_drop_costs_no_credit),
+		TB_TEST(test_rx_ratelimit),
+		TB_TEST(test_tx_error),
+		TB_TEST(test_ingress_drop_costs_no_credit),
 		cmocka_unit_test(test_drop_names),
 	};
 
