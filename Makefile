@@ -85,7 +85,7 @@ PROGS		:= $(if $(wildcard $(VS_MAINS)),$(BUILD)/vs_pcap_run) \
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: FORCE all test unit unit-san scenarios fuzz net check bench demo deps \
+.PHONY: FORCE all test unit unit-san scenarios doccheck fuzz net check bench demo deps \
 	install uninstall clean
 .DEFAULT_GOAL := all
 # Objects made through pattern chains are kept, not rebuilt every time.
@@ -153,6 +153,9 @@ scenarios: $(BUILD)/vs_pcap_run
 	@[ ! -d tests/scenarios ] || \
 		BUILD=$(BUILD) /usr/bin/python3 -m pytest -q tests/scenarios
 
+doccheck: $(PROGS)
+	@BUILD=$(BUILD) /usr/bin/python3 -m pytest -q tests/docs
+
 fuzz:
 	$(Q)$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk run
 
@@ -165,6 +168,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory unit-san
 	$(Q)$(MAKE) --no-print-directory scenarios
+	$(Q)$(MAKE) --no-print-directory doccheck
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 	$(Q)$(MAKE) --no-print-directory net
 
