@@ -89,6 +89,9 @@ bool cli_jbool(json_object *o, const char *key);
 void cli_print_list(FILE *f, json_object *reply);
 void cli_print_vbds(FILE *f, json_object *reply);
 void cli_print_vif_stats(FILE *f, json_object *reply);
+
+/* cli_print_switch_stats() - print a `switch_stats` reply. */
+void cli_print_switch_stats(FILE *f, json_object *reply);
 void cli_print_vif_sched(FILE *f, json_object *reply);
 
 /* Handlers (cli_dom.c, cli_vif.c, cli_vbd.c). */
@@ -103,6 +106,7 @@ int cli_list(struct cli *c, int argc, char **argv);
 int cli_cpu_bvtset(struct cli *c, int argc, char **argv);
 int cli_cpu_bvtslice(struct cli *c, int argc, char **argv);
 int cli_vif_stats(struct cli *c, int argc, char **argv);
+int cli_switch_stats(struct cli *c, int argc, char **argv);
 int cli_vif_addip(struct cli *c, int argc, char **argv);
 int cli_vif_delip(struct cli *c, int argc, char **argv);
 int cli_vif_setsched(struct cli *c, int argc, char **argv);

@@ -58,6 +58,75 @@ void cli_print_vif_stats(FILE *f, json_object *reply)
 		cli_jint(st, "credit_remaining"));
 }
 
+/* Print the switch-wide part of a `switch_stats` reply and return the sum
+ * of its drops. */
+static int64_t print_totals(FILE *f, json_object *reply)
+{
+	json_object *drops;
+	int64_t sum = 0;
+
+	fprintf(f, "in_frames: %" PRId64 "\ndelivered: %" PRId64 "\n",
+		cli_jint(reply, "in_frames"), cli_jint(reply, "delivered"));
+	if (json_object_object_get_ex(reply, "drops", &drops) &&
+	    json_object_is_type(drops, json_type_object)) {
+		json_object_object_foreach(drops, reason, v) {
+			fprintf(f, "drop_%s: %" PRId64 "\n", reason,
+				json_object_get_int64(v));
+			sum += json_object_get_int64(v);
+		}
+	}
+	return sum;
+}
+
+/* cli_print_switch_stats() - totals, the accounting invariant, and one
+ * line per port (the domain's view: tx into the switch, rx out of it). */
+void cli_print_switch_stats(FILE *f, json_object *reply)
+{
+	int64_t drops = print_totals(f, reply), in, dl;
+	json_object *ports, *st;
+	size_t i, n;
+
+	in = cli_jint(reply, "in_frames");
+	dl = cli_jint(reply, "delivered");
+	fprintf(f, "invariant: in_frames %s delivered + drops (%" PRId64
+		" %s %" PRId64 " + %" PRId64 ")\n", in == dl + drops ? "==" :
+		"!=", in, in == dl + drops ? "=" : "!=", dl, drops);
+	if (!json_object_object_get_ex(reply, "ports", &ports) ||
+	    !json_object_is_type(ports, json_type_array))
+		return;
+	fprintf(f, "\n%-4s %-10s %-5s %12s %12s %12s %12s %10s\n", "Port",
+		"Name", "Kind", "tx_packets", "tx_bytes", "rx_packets",
+		"rx_bytes", "throttled");
+	n = json_object_array_length(ports);
+	for (i = 0; i < n; i++) {
+		json_object *p = json_object_array_get_idx(ports, i);
+
+		if (!json_object_object_get_ex(p, "stats", &st))
+			continue;
+		fprintf(f, "%-4" PRId64 " %-10s %-5s %12" PRId64 " %12" PRId64
+			" %12" PRId64 " %12" PRId64 " %10" PRId64 "\n",
+			cli_jint(p, "port"), cli_jstr(p, "name"),
+			cli_jstr(p, "kind"), cli_jint(st, "tx_packets"),
+			cli_jint(st, "tx_bytes"), cli_jint(st, "rx_packets"),
+			cli_jint(st, "rx_bytes"), cli_jint(st, "throttled"));
+	}
+}
+
+/* cli_switch_stats() - `switch_stats`: the whole switch's counters. */
+int cli_switch_stats(struct cli *c, int argc, char **argv)
+{
+	json_object *reply;
+	int ret;
+
+	(void)argc;
+	(void)argv;
+	ret = cli_call(c, cli_request("switch_stats"), &reply);
+	if (!ret && !c->json)
+		cli_print_switch_stats(c->out, reply);
+	json_object_put(reply);
+	return ret;
+}
+
 /* cli_vif_stats() - `vif_stats DOM VIF`. */
 int cli_vif_stats(struct cli *c, int argc, char **argv)
 {

@@ -4,7 +4,7 @@
  *   xc_dom_control [--socket PATH] [--json] <command> [args]
  *
  * The subcommands and their argument names are the seed's
- * (SEED-NOTES.md §3), plus vif_delip and the receive and packet limits of
+ * (SEED-NOTES.md §3), plus vif_delip, switch_stats and the receive and packet limits of
  * vif_setsched. One table below drives parsing, dispatch and the usage
  * text; the handlers are in cli_dom.c, cli_vif.c and cli_vbd.c.
  */
@@ -55,6 +55,8 @@ static const struct cli_cmd cmds[] = {
 	  "limits what the vif receives", 4, 5, "--rx", cli_vif_setsched },
 	{ "vif_getsched", "[dom] [vif]", "print vif's scheduling parameters",
 	  2, 2, NULL, cli_vif_getsched },
+	{ "switch_stats", "", "print the switch's counters: totals,\n"
+	  "drops by reason, every port", 0, 0, NULL, cli_switch_stats },
 	{ "vbd_add", "[dom] [uname] [dev] [mode]",
 	  "make disk/partition uname available to\n"
 	  "domain as dev (mode r or w), e.g.\n"

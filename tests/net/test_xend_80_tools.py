@@ -36,6 +36,24 @@ def test_list(topo, doms):
     assert doms[2].public_ip in byid[doms[2].id]["vifs"][0]["ip"]
 
 
+def test_switch_stats(topo, doms):
+    """switch_stats prints the totals that add up and a line per port,
+    and agrees with the JSON reply of the same command."""
+    xn.ping(doms[0].ns, doms[1].ip)          # some traffic to count
+    out = topo.ctl_tool("switch_stats").stdout
+    print("\n$ xc_dom_control switch_stats\n" + out)
+    m = re.search(r"^invariant: in_frames (==|!=) delivered \+ drops", out,
+                  re.M)
+    assert m and m.group(1) == "==", out
+    ports = [ln.split() for ln in out.splitlines()
+             if re.match(r"^\d+\s+\S+\s+(dom0|wire|vif)\s", ln)]
+    kinds = {p[2] for p in ports}
+    assert {"dom0", "wire", "vif"} <= kinds, ports
+    assert len([p for p in ports if p[2] == "vif"]) >= len(doms)
+    j = topo.ctl_json("switch_stats")
+    assert j["in_frames"] == j["delivered"] + sum(j["drops"].values())
+
+
 def _fails(topo, *args, mention):
     r = topo.ctl_tool(*args, check=False)
     msg = r.stderr + r.stdout
