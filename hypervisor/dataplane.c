@@ -123,8 +123,7 @@ static void timer_update(struct xend_dp *dp)
 	its.it_value.tv_sec = (time_t)(at / 1000000000ULL);
 	its.it_value.tv_nsec = (long)(at % 1000000000ULL);
 	if (timerfd_settime(dp->timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
-		log_warn("dp: timerfd_settime: %s",
-			strerror(errno));
+		log_warn("dp: timerfd_settime: %s", strerror(errno));
 	else
 		dp->timer_at = at;
 }
@@ -143,7 +142,7 @@ static void port_fail(struct xend_dp *dp, struct dp_port *p, int err)
 	epoll_ctl(dp->epfd, EPOLL_CTL_DEL, p->fd, NULL);
 	if (vs_port_info(dp->sw, p->ref.port, &info) == 0)
 		log_warn("dp: port %u (%s) stopped: %s",
-			p->ref.port, info.name, strerror(-err));
+			 p->ref.port, info.name, strerror(-err));
 }
 
 /* EPOLLERR on a socket is a pending error (AF_PACKET reports ENETDOWN
@@ -157,8 +156,7 @@ static bool port_error_clears(const struct dp_port *p)
 	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		return false;
 	if (err)
-		log_warn("dp: port %u: %s", p->ref.port,
-			strerror(err));
+		log_warn("dp: port %u: %s", p->ref.port, strerror(err));
 	return true;
 }
 
@@ -308,8 +306,7 @@ static void *dp_thread(void *arg)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			log_warn("dp: epoll_wait: %s",
-				strerror(errno));
+			log_warn("dp: epoll_wait: %s", strerror(errno));
 			break;
 		}
 		for (i = 0; i < n && !dp->stop; i++)

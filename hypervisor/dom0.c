@@ -283,7 +283,7 @@ static void link_changed(struct xend_dom0 *d0, struct nl_object *obj)
 	ret = xend_dp_call(d0->dp, mac_fn, &op);
 	if (ret)
 		log_warn("dom0: cannot follow %s's MAC: %s",
-			d0->ifname, strerror(-ret));
+			 d0->ifname, strerror(-ret));
 	else
 		memcpy(d0->mac, op.mac, 6);
 }
@@ -495,8 +495,7 @@ struct xend_dom0 *xend_dom0_start(struct xend_dp *dp, const char *ifname)
 	if (!ret)
 		ret = dom0_sync(d0);
 	if (ret) {
-		log_warn("dom0: %s: %s", d0->ifname,
-			strerror(-ret));
+		log_warn("dom0: %s: %s", d0->ifname, strerror(-ret));
 		xend_dom0_stop(d0);
 		errno = -ret;
 		return NULL;
