@@ -98,7 +98,9 @@ static int parse_limit(const char *s, struct scn_limit *l)
 	a = strtok_r(buf, "/", &save);
 	b = strtok_r(NULL, "/", &save);
 	c = strtok_r(NULL, "/", &save);
-	if (!a || !b || strtok_r(NULL, "/", &save) || strstr(s, "//"))
+	/* strtok_r() would pass "/1/2", "1/2/" and "1//2" as "1/2". */
+	if (!a || !b || strtok_r(NULL, "/", &save) || strstr(s, "//") ||
+	    s[0] == '/' || s[strlen(s) - 1] == '/')
 		return -EINVAL;
 	l->packets = 0;
 	if (parse_u64(a, &l->bytes) || parse_u64(b, &l->usecs) ||
@@ -303,6 +305,30 @@ static int port_check(struct parser *ps, const struct scn_port *p)
 	return 0;
 }
 
+/* Room for one more port in ports[]; 0 or -ENOMEM. Most scenarios have a
+ * handful of ports, so the array grows rather than taking the maximum. */
+static int ports_grow(struct parser *ps)
+{
+	struct scn *sc = ps->sc;
+	struct scn_port *n;
+	unsigned cap;
+
+	if (sc->nports < sc->cap)
+		return 0;
+	cap = sc->cap ? sc->cap * 2 : 4;
+	if (cap > VS_PORTS_MAX)
+		cap = VS_PORTS_MAX;
+	n = realloc(sc->ports, cap * sizeof(*n));
+	if (!n) {
+		fail(ps, 0, "out of memory");
+		return -ENOMEM;
+	}
+	memset(n + sc->cap, 0, (cap - sc->cap) * sizeof(*n));
+	sc->ports = n;
+	sc->cap = cap;
+	return 0;
+}
+
 /* port NAME key=value... */
 static int parse_port(struct parser *ps, unsigned line, char **save)
 {
@@ -323,6 +349,9 @@ static int parse_port(struct parser *ps, unsigned line, char **save)
 				    name, sc->ports[i].line);
 	if (sc->nports == VS_PORTS_MAX)
 		return fail(ps, line, "more than %d ports", VS_PORTS_MAX);
+	ret = ports_grow(ps);
+	if (ret)
+		return ret;
 
 	p = &sc->ports[sc->nports++];
 	snprintf(p->name, sizeof(p->name), "%s", name);	/* checked */
@@ -501,5 +530,8 @@ out:
 
 void scn_free(struct scn *sc)
 {
+	if (!sc)
+		return;
+	free(sc->ports);
 	free(sc);
 }

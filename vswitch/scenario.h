@@ -13,8 +13,9 @@
  * for the file as a whole), NAME being the name the caller gave the text,
  * usually its path. The parser stops at the first error.
  *
- * A struct scn is plain data: no pointers, no back ends; it is owned by
- * whoever got it from scn_parse()/scn_load() and freed with scn_free().
+ * A struct scn holds no back ends or open files; it and its ports array
+ * are owned by whoever got it from scn_parse()/scn_load() and freed with
+ * scn_free().
  */
 #ifndef XENO_SCENARIO_H
 #define XENO_SCENARIO_H
@@ -62,14 +63,15 @@ struct scn_port {
 	struct scn_limit tx, rx;
 };
 
-/* A whole scenario. Ports are in file order. */
+/* A whole scenario. */
 struct scn {
 	char name[PATH_MAX];		/* for error messages, e.g. its path */
 	bool isolate_set;		/* an isolate line replaced the default */
 	struct scn_prefix iso[VS_ISOLATED_MAX];
 	unsigned niso;
-	struct scn_port ports[VS_PORTS_MAX];
-	unsigned nports;
+	struct scn_port *ports;		/* nports of them, in file order */
+	unsigned nports;		/* 1..VS_PORTS_MAX once parsed */
+	unsigned cap;			/* room in ports[] */
 };
 
 /* scn_parse() - parse the @len bytes at @buf (need not be NUL-terminated;
