@@ -6,7 +6,8 @@
 #   make -f tests/fuzz/fuzz.mk                    build build-fuzz/fuzz_*
 #   make -f tests/fuzz/fuzz.mk run FUZZ_SECONDS=N fuzz every target, N s
 #                                                 in all (fuzz_switch 1/2,
-#                                                 the others 1/4 each)
+#                                                 the others share the
+#                                                 other half equally)
 #   make -f tests/fuzz/fuzz.mk repro T=fuzz_switch IN=crash-file
 #
 # Each target is one tests/fuzz/<target>.c linked with the switch core
@@ -22,6 +23,9 @@ B		:= build-fuzz
 PKGS		:= libpcap libnl-3.0 libnl-route-3.0 json-c
 
 FUZZ_TARGETS	:= $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+# fuzz_switch gets half the time, the others (fuzz_config, fuzz_parse,
+# fuzz_scenario, ...) split the rest.
+FUZZ_OTHERS	:= $(words $(filter-out fuzz_switch,$(FUZZ_TARGETS)))
 CORE_SRCS	:= $(filter-out vswitch/vs_pcap_run.c vswitch/port_%.c,\
 			$(wildcard vswitch/*.c))
 CORE_OBJS	:= $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRCS))
@@ -69,7 +73,8 @@ run: all
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		s=$$(case $$t in fuzz_switch) \
 			echo $$(( ($(FUZZ_SECONDS) + 1) / 2 ));; *) \
-			echo $$(( ($(FUZZ_SECONDS) + 3) / 4 ));; esac); \
+			echo $$(( ($(FUZZ_SECONDS) + 2 * $(FUZZ_OTHERS) - 1) / \
+				(2 * $(FUZZ_OTHERS)) ));; esac); \
 		[ $$s -ge 1 ] || s=1; \
 		mkdir -p $(B)/corpus/$$t $(B)/artifacts; \
 		seeds=tests/fuzz/corpus/$$t; [ -d $$seeds ] || seeds=; \
