@@ -157,30 +157,13 @@ static int parse_reply(const char *path, const char *line,
 	return 0;
 }
 
-int client_call(const char *path, json_object *req, int timeout_ms,
-		json_object **reply, char *err, size_t errlen)
+/* Read the reply line into *@reply; 0 or -errno with @err set. */
+static int take_reply(int fd, const char *path, int timeout_ms,
+		      json_object **reply, char *err, size_t errlen)
 {
-	const char *text;
-	char *line = NULL, *msg = NULL;
-	int fd, ret;
+	char *line = NULL;
+	int ret;
 
-	*reply = NULL;
-	fd = sock_connect(path, err, errlen);
-	if (fd < 0)
-		return fd;
-	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
-					      JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (asprintf(&msg, "%s\n", text) < 0) {
-		ret = -ENOMEM;
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	ret = send_all(fd, msg, strlen(msg));
-	if (ret) {
-		snprintf(err, errlen, "cannot reach xend at %s: %s", path,
-			 strerror(-ret));
-		goto out;
-	}
 	ret = read_line(fd, timeout_ms, &line);
 	if (ret == -ETIMEDOUT)
 		snprintf(err, errlen, "no reply from xend at %s within %d s",
@@ -193,9 +176,56 @@ int client_call(const char *path, json_object *req, int timeout_ms,
 			 path, strerror(-ret));
 	else
 		ret = parse_reply(path, line, reply, err, errlen);
-out:
 	free(line);
+	return ret;
+}
+
+/* client_exchange() - see client.h. */
+int client_exchange(int fd, const char *path, json_object *req,
+		    int timeout_ms, json_object **reply, char *err,
+		    size_t errlen)
+{
+	const char *text;
+	char *msg = NULL;
+	int ret;
+
+	*reply = NULL;
+	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (asprintf(&msg, "%s\n", text) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = send_all(fd, msg, strlen(msg));
 	free(msg);
+	if (ret == -EPIPE || ret == -ECONNRESET) {
+		/* xend closed the connection before taking the request, as
+		 * it does when it refuses a client: what it said why is
+		 * still in our socket. */
+		ret = take_reply(fd, path, timeout_ms, reply, err, errlen);
+		if (ret == -ECONNRESET || ret == -ETIMEDOUT)
+			snprintf(err, errlen, "xend at %s closed the "
+				 "connection without a reply", path);
+		return ret;
+	}
+	if (ret) {
+		snprintf(err, errlen, "cannot reach xend at %s: %s", path,
+			 strerror(-ret));
+		return ret;
+	}
+	return take_reply(fd, path, timeout_ms, reply, err, errlen);
+}
+
+int client_call(const char *path, json_object *req, int timeout_ms,
+		json_object **reply, char *err, size_t errlen)
+{
+	int fd, ret;
+
+	*reply = NULL;
+	fd = sock_connect(path, err, errlen);
+	if (fd < 0)
+		return fd;
+	ret = client_exchange(fd, path, req, timeout_ms, reply, err, errlen);
 	close(fd);
 	return ret;
 }

@@ -33,9 +33,17 @@ int client_timeout_ms(void);
  * and returns 0. Otherwise returns -errno with a message in @err:
  * "cannot reach xend at PATH: ...", "no reply from xend at PATH within N
  * s", "xend at PATH closed the connection without a reply", "xend at PATH
- * sent a bad reply: ...". */
+ * sent a bad reply: ...". If xend closes the connection before taking
+ * the request (it refuses clients that way, after one error line: too
+ * many connections), that line is the reply. */
 int client_call(const char *path, json_object *req, int timeout_ms,
 		json_object **reply, char *err, size_t errlen);
+
+/* client_exchange() - client_call() on @fd, already connected to xend at
+ * @path (named in messages); @fd stays open. For tests. */
+int client_exchange(int fd, const char *path, json_object *req,
+		    int timeout_ms, json_object **reply, char *err,
+		    size_t errlen);
 
 /* client_reply_ok() - true if @reply has "ok": true. Otherwise, if @error
  * is non-NULL, *@error points to the reply's "error" string (owned by

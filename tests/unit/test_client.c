@@ -25,10 +25,13 @@ static char dir[64], sock[128], got[4096];
 static char err[CLIENT_ERR_MAX];
 
 #define HANG	"\1hang"
+#define REFUSE	"\2"	/* prefix: write the rest at once, close unread */
 
 /* Serve one connection: read a line, write @reply (in two parts, to test
  * reassembly), or close without a reply (NULL), or say nothing (HANG).
- * The request line is copied to got[] through a pipe. */
+ * The request line is copied to got[] through a pipe. A @reply starting
+ * with REFUSE is written as soon as the client connects and the
+ * connection closed without reading, as xend refuses a client. */
 static pid_t serve(const char *reply, int *pipe_rd)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -54,6 +57,11 @@ static pid_t serve(const char *reply, int *pipe_rd)
 	}
 	close(p[0]);
 	fd = accept(lfd, NULL, NULL);
+	if (reply && reply[0] == REFUSE[0]) {
+		if (write(fd, reply + 1, strlen(reply + 1)) < 0)
+			_exit(1);
+		_exit(0);
+	}
 	while (fd >= 0 && n < sizeof(got) - 1 &&
 	       (r = read(fd, got + n, sizeof(got) - 1 - n)) > 0) {
 		n += (size_t)r;
@@ -222,6 +230,73 @@ static void test_bad_reply(void **state)
 	json_object_put(r);
 }
 
+#define REFUSED	"{\"ok\":false,\"error\":\"too many connections from " \
+		"uid 1000 (at most 16 per user)\"}\n"
+
+/* xend refused the connection (one error line, then close) before the
+ * request went out: the client reports xend's error, not "Broken pipe".
+ * A socketpair makes the order certain. */
+static void test_refused_before_request(void **state)
+{
+	json_object *req = json_object_new_object(), *r = NULL;
+	const char *e = NULL;
+	int sv[2];
+
+	(void)state;
+	json_object_object_add(req, "cmd", json_object_new_string("list"));
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(write(sv[1], REFUSED, strlen(REFUSED)),
+			 (ssize_t)strlen(REFUSED));
+	close(sv[1]);
+	assert_int_equal(client_exchange(sv[0], sock, req, 2000, &r, err,
+					 sizeof(err)), 0);
+	assert_false(client_reply_ok(r, &e));
+	assert_string_equal(e, "too many connections from uid 1000 (at most "
+			    "16 per user)");
+	json_object_put(r);
+	close(sv[0]);
+
+	/* closed without a word: said so, still not "Broken pipe" */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	close(sv[1]);
+	assert_int_equal(client_exchange(sv[0], sock, req, 2000, &r, err,
+					 sizeof(err)), -ECONNRESET);
+	assert_null(r);
+	assert_non_null(strstr(err, "closed the connection without a reply"));
+	close(sv[0]);
+	json_object_put(req);
+}
+
+/* The same through client_call() against a server that refuses a client
+ * whose request is bigger than the socket's buffer: the send fails part
+ * of the way (EPIPE or ECONNRESET) whatever the timing. */
+static void test_refused_mid_request(void **state)
+{
+	json_object *req = json_object_new_object(), *r = NULL;
+	char *pad = malloc(4 << 20);
+	const char *e = NULL;
+	int rd, status;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(pad);
+	memset(pad, 'a', (4 << 20) - 1);
+	pad[(4 << 20) - 1] = '\0';
+	json_object_object_add(req, "cmd", json_object_new_string("list"));
+	json_object_object_add(req, "pad", json_object_new_string(pad));
+	free(pad);
+	pid = serve(REFUSE REFUSED, &rd);
+	assert_int_equal(client_call(sock, req, 2000, &r, err, sizeof(err)), 0);
+	assert_false(client_reply_ok(r, &e));
+	assert_string_equal(e, "too many connections from uid 1000 (at most "
+			    "16 per user)");
+	json_object_put(r);
+	json_object_put(req);
+	close(rd);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+}
+
 /* ---- xc_dom_control's arguments and printers ---- */
 
 static void test_cli_args(void **state)
@@ -338,6 +413,8 @@ int main(void)
 		cmocka_unit_test(test_unreachable),
 		cmocka_unit_test(test_no_reply),
 		cmocka_unit_test(test_bad_reply),
+		cmocka_unit_test(test_refused_before_request),
+		cmocka_unit_test(test_refused_mid_request),
 		cmocka_unit_test(test_cli_args),
 		cmocka_unit_test(test_print_list),
 		cmocka_unit_test(test_print_vbds),
