@@ -12,14 +12,34 @@
  * that does not read its replies cannot make xend buffer without bound.
  * At end of input, a last unterminated line is handled like a full one.
  *
+ * Admission: at accept, the peer's credentials are checked and then
+ * ctl_admit() decides on the counts of open clients, so that a member of
+ * the socket's group cannot take every slot: the last CTL_CLIENTS_ROOT
+ * are root's, and no other uid holds more than CTL_CLIENTS_PER_UID. A
+ * refused client gets one error line and is closed.
+ *
+ * Idle clients: each client records when bytes last moved either way
+ * (a read of its input, a write of our output). One timerfd is armed for
+ * the earliest deadline; when it fires, clients past it are closed and
+ * it is armed again. Activity only moves deadlines later, so it never
+ * re-arms the timer: a timer that fires early just finds nobody to close.
+ * A client counts as idle only if its socket is not ready for what xend
+ * waits on (input, or room for output while replies are pending), so one
+ * that xend has not served yet (the timer came first in a batch, or a
+ * handler kept xend busy) is never closed for xend's own delay. A client
+ * that stalls half-way through a line, or stops reading its replies, makes
+ * no progress and is closed like an idle one.
+ *
  * Handlers never see malformed requests: the dispatcher checks that the
  * line is one JSON object with a string "cmd" naming a known command; the
  * handler then validates its own fields through ctl_get_*().
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,13 +47,21 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "control.h"
 
 #define CTL_OUT_HIGH	(256 * 1024)	/* stop taking requests above this */
+#define CTL_REFUSE_MAX	256		/* bytes of a refusal line */
+
+static_assert(CTL_CLIENTS_ROOT < CTL_CLIENTS_MAX,
+	      "root's slots leave room for the others");
+static_assert(CTL_CLIENTS_PER_UID <= CTL_CLIENTS_MAX - CTL_CLIENTS_ROOT,
+	      "one uid's share fits in the shared slots");
 
 /* ---- log ---- */
 
@@ -224,6 +252,7 @@ static json_object *parse_line(const char *line, size_t len,
 			       struct ctl_req *req)
 {
 	json_tokener *tok = json_tokener_new();
+	enum json_tokener_error e;
 	json_object *obj;
 	size_t end;
 
@@ -234,14 +263,27 @@ static json_object *parse_line(const char *line, size_t len,
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 				    JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, line, (int)len);
+	e = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	if (!obj && e == json_tokener_continue) {
+		/* the line is all there is: end a value that only its end
+		 * delimits (42, null) with a NUL, which json-c takes as EOF */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		e = json_tokener_get_error(tok);
+		end = len;
+	}
 	if (!obj) {
-		enum json_tokener_error e = json_tokener_get_error(tok);
-
-		ctl_fail(req, "invalid JSON: %s", e == json_tokener_continue ?
-			 "unexpected end of input" : json_tokener_error_desc(e));
+		if (e == json_tokener_success)	/* JSON null */
+			ctl_fail(req, "request must be a JSON object");
+		else
+			ctl_fail(req, "invalid JSON: %s",
+				 e == json_tokener_continue ||
+				 e == json_tokener_error_parse_eof ?
+				 "unexpected end of input" :
+				 json_tokener_error_desc(e));
 		goto out;
 	}
-	for (end = json_tokener_get_parse_end(tok); end < len; end++) {
+	for (; end < len; end++) {
 		if (!strchr(" \t\r", line[end])) {
 			ctl_fail(req, "invalid JSON: trailing data after the object");
 			json_object_put(obj);
@@ -332,6 +374,9 @@ struct ctl_client {
 	struct xend_evsrc ev;		/* XEND_EV_CLIENT; first */
 	struct ctl_server *srv;
 	int fd;
+	uid_t uid;			/* the peer's credentials at accept */
+	pid_t pid;
+	uint64_t active_ms;		/* when bytes last moved either way */
 	uint32_t events;		/* current epoll mask */
 	char in[CTL_LINE_MAX + 1];
 	size_t inlen;
@@ -344,8 +389,12 @@ struct ctl_client {
 
 struct ctl_server {
 	struct xend_evsrc ev;		/* XEND_EV_LISTEN; first */
+	struct xend_evsrc timer_ev;	/* XEND_EV_CTL_TIMER */
 	int fd;
+	int timerfd;			/* idle deadlines, CLOCK_MONOTONIC */
 	int epfd;
+	uint64_t idle_ms;		/* 0: clients are never idle */
+	uint64_t timer_ms;		/* deadline armed; 0: disarmed */
 	char *path;
 	gid_t gid;
 	const struct ctl_cmd *cmds;
@@ -448,6 +497,23 @@ static int listen_on(const char *path, gid_t gid)
 	return fd;
 }
 
+/* The idle timer: a timerfd in the epoll set; fd or -errno. */
+static int timer_open(int epfd, struct xend_evsrc *src)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = src };
+	int fd, ret;
+
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
 /* ctl_server_new() - see control.h. */
 struct ctl_server *ctl_server_new(const char *path, const char *group,
 				  int epfd, const struct ctl_cmd *cmds,
@@ -460,16 +526,21 @@ struct ctl_server *ctl_server_new(const char *path, const char *group,
 	if (!s || !(s->path = strdup(path)))
 		goto fail;
 	s->ev.type = XEND_EV_LISTEN;
+	s->timer_ev.type = XEND_EV_CTL_TIMER;
 	s->epfd = epfd;
 	s->cmds = cmds;
 	s->ctx = ctx;
 	s->fd = -1;
+	s->idle_ms = CTL_IDLE_TIMEOUT_DEFAULT * 1000ULL;
 	ret = resolve_group(group, &s->gid);
 	if (ret)
 		goto fail;
-	s->fd = ret = listen_on(path, s->gid);
+	s->timerfd = ret = timer_open(epfd, &s->timer_ev);
 	if (ret < 0)
 		goto fail;
+	s->fd = ret = listen_on(path, s->gid);
+	if (ret < 0)
+		goto fail_timer;
 	ev.data.ptr = &s->ev;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev)) {
 		ret = -errno;
@@ -480,12 +551,21 @@ struct ctl_server *ctl_server_new(const char *path, const char *group,
 fail_unlink:
 	close(s->fd);
 	unlink(path);
+fail_timer:
+	epoll_ctl(epfd, EPOLL_CTL_DEL, s->timerfd, NULL);
+	close(s->timerfd);
 fail:
 	if (s)
 		free(s->path);
 	free(s);
 	errno = -ret;
 	return NULL;
+}
+
+/* ctl_server_set_idle_timeout() - see control.h. */
+void ctl_server_set_idle_timeout(struct ctl_server *s, unsigned seconds)
+{
+	s->idle_ms = seconds * 1000ULL;
 }
 
 static void client_close(struct ctl_client *c)
@@ -519,6 +599,8 @@ void ctl_server_free(struct ctl_server *s)
 		return;
 	while (s->clients)
 		client_close(s->clients);
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->timerfd, NULL);
+	close(s->timerfd);
 	if (s->fd >= 0) {
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->fd, NULL);
 		close(s->fd);
@@ -602,8 +684,9 @@ static int take_line(struct ctl_client *c)
 	return ret ? ret : (len > 0);
 }
 
-/* Write what the socket takes; 0, or -errno for a dead client. */
-static int client_flush(struct ctl_client *c)
+/* Write what the socket takes; 0, or -errno for a dead client. Bytes
+ * taken count as activity at @now. */
+static int client_flush(struct ctl_client *c, uint64_t now)
 {
 	while (c->outoff < c->outlen) {
 		ssize_t n = send(c->fd, c->out + c->outoff,
@@ -612,6 +695,7 @@ static int client_flush(struct ctl_client *c)
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 		c->outoff += (size_t)n;
+		c->active_ms = now;
 	}
 	c->outoff = c->outlen = 0;
 	return 0;
@@ -619,7 +703,7 @@ static int client_flush(struct ctl_client *c)
 
 /* Take buffered requests, flush, pick the epoll mask or close. Requests
  * are taken only while the unwritten output stays under CTL_OUT_HIGH. */
-static void client_update(struct ctl_client *c)
+static void client_update(struct ctl_client *c, uint64_t now)
 {
 	struct epoll_event ev = { .data.ptr = &c->ev };
 	int ret = 0;
@@ -628,7 +712,7 @@ static void client_update(struct ctl_client *c)
 		while (ret >= 0 && c->outlen - c->outoff <= CTL_OUT_HIGH &&
 		       has_line(c))
 			ret = take_line(c);
-		if (ret < 0 || client_flush(c) < 0) {
+		if (ret < 0 || client_flush(c, now) < 0) {
 			client_close(c);
 			return;
 		}
@@ -646,17 +730,19 @@ static void client_update(struct ctl_client *c)
 		c->events = ev.events;
 }
 
-static void client_read(struct ctl_client *c)
+static void client_read(struct ctl_client *c, uint64_t now)
 {
 	ssize_t n;
 
 	if (c->eof || c->overlong)
 		return;
 	n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
-	if (n > 0)
+	if (n > 0) {
 		c->inlen += (size_t)n;
-	else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		c->active_ms = now;
+	} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 		c->eof = true;
+	}
 }
 
 /* Is @pid (with primary group @gid) a member of group @want? */
@@ -691,53 +777,136 @@ static bool in_group(pid_t pid, gid_t gid, gid_t want)
 	return ret;
 }
 
-static bool peer_allowed(struct ctl_server *s, int fd)
+/* Read the peer's credentials into *@cr; false if it may not connect. */
+static bool peer_allowed(struct ctl_server *s, int fd, struct ucred *cr)
 {
-	struct ucred cr;
-	socklen_t len = sizeof(cr);
+	socklen_t len = sizeof(*cr);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len))
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cr, &len))
 		return false;
-	if (cr.uid == 0 || cr.uid == geteuid() ||
-	    in_group(cr.pid, cr.gid, s->gid))
+	if (cr->uid == 0 || cr->uid == geteuid() ||
+	    in_group(cr->pid, cr->gid, s->gid))
 		return true;
-	log_warn("control: refused uid %u pid %d", cr.uid, (int)cr.pid);
+	log_warn("control: refused uid %u pid %d", cr->uid, (int)cr->pid);
 	return false;
 }
 
-/* Refuse a client with a one-line error. */
+/* Refuse a client with a one-line error. What it sent already is read
+ * and dropped first: closing with input queued would leave the client
+ * ECONNRESET instead of a clean end after our line. */
 static void refuse(int fd, const char *why)
 {
-	char line[128];
+	char line[CTL_REFUSE_MAX], junk[4096];
 	int n = snprintf(line, sizeof(line), "{\"ok\":false,\"error\":\"%s\"}\n",
 			 why);
 
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = snprintf(line, sizeof(line), "{\"ok\":false,\"error\":"
+			     "\"refused\"}\n");
 	if (send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_debug("control: refusing a client: %s", strerror(errno));
+	for (int i = 0; i < 16 && recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0;
+	     i++)
+		;
 	close(fd);
 }
 
+/* ctl_admit() - see control.h. The uid's own limit is checked first: a
+ * uid at its limit is told so, whatever the total. */
+enum ctl_admit ctl_admit(uint32_t uid, unsigned total, unsigned of_uid)
+{
+	if (uid == 0)
+		return total < CTL_CLIENTS_MAX ? CTL_ADMIT_OK : CTL_ADMIT_FULL;
+	if (of_uid >= CTL_CLIENTS_PER_UID)
+		return CTL_ADMIT_UID_FULL;
+	if (total >= CTL_CLIENTS_MAX - CTL_CLIENTS_ROOT)
+		return CTL_ADMIT_FULL;
+	return CTL_ADMIT_OK;
+}
+
+/* ctl_admit_error() - see control.h. */
+char *ctl_admit_error(enum ctl_admit a, uint32_t uid, unsigned total,
+		      char *buf, size_t len)
+{
+	switch (a) {
+	case CTL_ADMIT_OK:
+		snprintf(buf, len, "admitted");
+		break;
+	case CTL_ADMIT_UID_FULL:
+		snprintf(buf, len, "too many connections from uid %u (at most "
+			 "%d per user)", uid, CTL_CLIENTS_PER_UID);
+		break;
+	case CTL_ADMIT_FULL:
+		snprintf(buf, len, "xend is full (%u connections); try again "
+			 "later", total);
+		break;
+	}
+	return buf;
+}
+
+static unsigned count_uid(const struct ctl_server *s, uid_t uid)
+{
+	unsigned n = 0;
+
+	for (const struct ctl_client *c = s->clients; c; c = c->next)
+		n += c->uid == uid;
+	return n;
+}
+
+/* Let the client of @cr in, or refuse it saying why; true if admitted. */
+static bool admit(struct ctl_server *s, int fd, const struct ucred *cr)
+{
+	enum ctl_admit a = ctl_admit(cr->uid, s->nclients,
+				     count_uid(s, cr->uid));
+	char why[CTL_ERROR_MAX];
+
+	if (a == CTL_ADMIT_OK)
+		return true;
+	ctl_admit_error(a, cr->uid, s->nclients, why, sizeof(why));
+	log_warn("control: refused uid %u pid %d: %s", cr->uid, (int)cr->pid,
+		 why);
+	refuse(fd, why);
+	return false;
+}
+
+/* Arm the idle timer for @when (monotonic ms; 0 disarms) unless it is
+ * armed for that already. */
+static void timer_arm(struct ctl_server *s, uint64_t when)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_sec = (time_t)(when / 1000),
+			      .tv_nsec = (long)(when % 1000) * 1000000 },
+	};
+
+	if (when == s->timer_ms)
+		return;
+	if (timerfd_settime(s->timerfd, TFD_TIMER_ABSTIME, &its, NULL)) {
+		log_warn("control: idle timer: %s", strerror(errno));
+		return;
+	}
+	s->timer_ms = when;
+}
+
 /* Accept one client; false when there is nothing more to accept. */
-static bool server_accept(struct ctl_server *s)
+static bool server_accept(struct ctl_server *s, uint64_t now)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct sockaddr_un peer;
 	socklen_t len = sizeof(peer);
 	struct ctl_client *c;
+	struct ucred cr;
 	int fd;
 
 	fd = accept4(s->fd, (struct sockaddr *)&peer, &len,
 		     SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return errno == EINTR || errno == ECONNABORTED;
-	if (!peer_allowed(s, fd)) {
+	if (!peer_allowed(s, fd, &cr)) {
 		refuse(fd, "permission denied");
 		return true;
 	}
-	if (s->nclients >= CTL_CLIENTS_MAX) {
-		refuse(fd, "too many clients");
+	if (!admit(s, fd, &cr))
 		return true;
-	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		refuse(fd, "out of memory");
@@ -746,6 +915,9 @@ static bool server_accept(struct ctl_server *s)
 	c->ev.type = XEND_EV_CLIENT;
 	c->srv = s;
 	c->fd = fd;
+	c->uid = cr.uid;
+	c->pid = cr.pid;
+	c->active_ms = now;
 	c->events = EPOLLIN;
 	ev.data.ptr = &c->ev;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
@@ -756,18 +928,105 @@ static bool server_accept(struct ctl_server *s)
 	c->next = s->clients;
 	s->clients = c;
 	s->nclients++;
+	if (!s->timer_ms && s->idle_ms)
+		timer_arm(s, now + s->idle_ms);
 	return true;
+}
+
+/* Is @c's socket ready for what xend waits on (input, or room for our
+ * output), so that the delay is xend's, not the client's? */
+static bool xend_late(const struct ctl_client *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = (short)c->events };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & p.events);
+}
+
+/* Close @c, idle since c->active_ms, saying what it was doing. */
+static void close_idle(struct ctl_client *c, uint64_t now)
+{
+	unsigned long long s = (now - c->active_ms) / 1000;
+	const char *what = "idle";
+
+	if (c->outlen > c->outoff)
+		what = "not reading its replies";
+	else if (c->inlen)
+		what = "idle in the middle of a request";
+	log_info("control: closed uid %u pid %d: %s for %llu s", c->uid,
+		 (int)c->pid, what, s);
+	client_close(c);
+}
+
+/* ctl_server_expire() - see control.h. */
+uint64_t ctl_server_expire(struct ctl_server *s, uint64_t now)
+{
+	struct ctl_client *c, *next;
+	uint64_t first = 0, due;
+
+	if (!s->idle_ms)
+		return 0;
+	for (c = s->clients; c; c = next) {
+		next = c->next;
+		due = c->active_ms + s->idle_ms;
+		if (due <= now && xend_late(c)) {
+			/* the delay is xend's (a handler or other clients
+			 * kept it busy): the event is handled in this or
+			 * the next batch */
+			c->active_ms = now;
+			due = now + s->idle_ms;
+		} else if (due <= now) {
+			close_idle(c, now);
+			continue;
+		}
+		if (!first || due < first)
+			first = due;
+	}
+	return first;
+}
+
+/* The idle timer fired: close who is idle, arm for the next deadline. */
+static void timer_event(struct ctl_server *s, uint64_t now)
+{
+	uint64_t ticks;
+
+	if (read(s->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		log_debug("control: idle timer: %s", strerror(errno));
+	s->timer_ms = 0;
+	timer_arm(s, ctl_server_expire(s, now));
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* ctl_server_event() - see control.h. */
 void ctl_server_event(struct ctl_server *s, struct xend_evsrc *src,
 		      uint32_t events)
 {
+	ctl_server_event_at(s, src, events, now_ms());
+}
+
+/* ctl_server_event_at() - see control.h. */
+void ctl_server_event_at(struct ctl_server *s, struct xend_evsrc *src,
+			 uint32_t events, uint64_t now)
+{
 	struct ctl_client *c;
 
-	if (src->type == XEND_EV_LISTEN) {
-		for (unsigned i = 0; i < 16 && server_accept(s); i++)
+	switch (src->type) {
+	case XEND_EV_LISTEN:
+		for (unsigned i = 0; i < 16 && server_accept(s, now); i++)
 			;
+		return;
+	case XEND_EV_CTL_TIMER:
+		timer_event(s, now);
+		return;
+	case XEND_EV_CLIENT:
+		break;
+	default:
 		return;
 	}
 	c = (struct ctl_client *)src;
@@ -776,6 +1035,6 @@ void ctl_server_event(struct ctl_server *s, struct xend_evsrc *src,
 		return;
 	}
 	if (events & (EPOLLIN | EPOLLHUP))
-		client_read(c);
-	client_update(c);
+		client_read(c, now);
+	client_update(c, now);
 }

@@ -12,7 +12,14 @@
  *
  * Every fd the server puts in the caller's epoll set carries a pointer to
  * a struct xend_evsrc in epoll_event.data.ptr; the main loop switches on
- * its type and gives CTL_EV_* events back to ctl_server_event().
+ * its type and gives the XEND_EV_LISTEN, XEND_EV_CLIENT and
+ * XEND_EV_CTL_TIMER events back to ctl_server_event().
+ *
+ * Connections are limited (ctl_admit()): CTL_CLIENTS_MAX in all, of which
+ * the last CTL_CLIENTS_ROOT are for root only, and at most
+ * CTL_CLIENTS_PER_UID for each other uid; a client refused gets one error
+ * line. A client that moves no bytes either way for the idle timeout is
+ * closed.
  */
 #ifndef XENO_CONTROL_H
 #define XENO_CONTROL_H
@@ -23,7 +30,10 @@
 #include <stdint.h>
 
 #define CTL_LINE_MAX		65536	/* request bytes, '\n' excluded */
-#define CTL_CLIENTS_MAX		128
+#define CTL_CLIENTS_MAX		128	/* connections at once, root's included */
+#define CTL_CLIENTS_ROOT	8	/* of those, kept for uid 0 */
+#define CTL_CLIENTS_PER_UID	16	/* connections of one non-root uid */
+#define CTL_IDLE_TIMEOUT_DEFAULT 60	/* seconds; ctl_server_set_idle_timeout() */
 #define CTL_ERROR_MAX		256
 
 /* ---- log ---- */
@@ -62,6 +72,7 @@ enum xend_ev {
 	XEND_EV_CLIENT,		/* a control client (ctl_server_event) */
 	XEND_EV_SIGNAL,		/* xend.c: the signalfd */
 	XEND_EV_DOM0,		/* xend.c: dom0's netlink socket */
+	XEND_EV_CTL_TIMER,	/* the idle timer of clients (ctl_server_event) */
 };
 
 /* The first member of anything registered in the main epoll set. */
@@ -127,10 +138,47 @@ struct ctl_server *ctl_server_new(const char *path, const char *group,
  * Accepts NULL. */
 void ctl_server_free(struct ctl_server *s);
 
-/* ctl_server_event() - handle epoll @events on @src (XEND_EV_LISTEN or
- * XEND_EV_CLIENT). Never fails: a broken client is closed. */
+/* ctl_server_set_idle_timeout() - close clients that move no bytes for
+ * @seconds (0: never). Default CTL_IDLE_TIMEOUT_DEFAULT. Takes effect for
+ * the next deadline the server computes. */
+void ctl_server_set_idle_timeout(struct ctl_server *s, unsigned seconds);
+
+/* ctl_server_event() - handle epoll @events on @src (XEND_EV_LISTEN,
+ * XEND_EV_CLIENT or XEND_EV_CTL_TIMER): ctl_server_event_at() at the
+ * current CLOCK_MONOTONIC time. Never fails: a broken client is closed. */
 void ctl_server_event(struct ctl_server *s, struct xend_evsrc *src,
 		      uint32_t events);
+
+/* ctl_server_event_at() - ctl_server_event() at time @now_ms (monotonic
+ * milliseconds, as ctl_server_expire() takes): what tests call with a
+ * virtual clock. */
+void ctl_server_event_at(struct ctl_server *s, struct xend_evsrc *src,
+			 uint32_t events, uint64_t now_ms);
+
+/* ctl_server_expire() - close every client idle for the timeout at
+ * @now_ms, logging each. A client whose socket is ready for what xend
+ * waits on (its request is there, or room for pending replies: xend was
+ * busy elsewhere) is not idle; its clock restarts. Returns the next deadline of a
+ * client still open, or 0 if there is none (or no timeout). */
+uint64_t ctl_server_expire(struct ctl_server *s, uint64_t now_ms);
+
+/* Whether a new connection may stay (ctl_admit()). */
+enum ctl_admit {
+	CTL_ADMIT_OK,
+	CTL_ADMIT_UID_FULL,	/* the uid has CTL_CLIENTS_PER_UID already */
+	CTL_ADMIT_FULL,		/* no slot left that this uid may take */
+};
+
+/* ctl_admit() - may a client of @uid connect while @total clients are
+ * open, @of_uid of them with @uid? Root may use all CTL_CLIENTS_MAX slots;
+ * any other uid only the first CTL_CLIENTS_MAX - CTL_CLIENTS_ROOT, and at
+ * most CTL_CLIENTS_PER_UID of them. Pure. */
+enum ctl_admit ctl_admit(uint32_t uid, unsigned total, unsigned of_uid);
+
+/* ctl_admit_error() - the error line's text for a refusal @a of @uid
+ * (with @total clients open) into @buf; returns @buf. */
+char *ctl_admit_error(enum ctl_admit a, uint32_t uid, unsigned total,
+		      char *buf, size_t len);
 
 /* ctl_dispatch_line() - handle one request line and return the reply
  * line (malloc'd, '\n' terminated). Exposed for tests and fuzzing. */

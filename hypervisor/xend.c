@@ -47,6 +47,7 @@ struct options {
 	const char *pidfile;
 	const char *wire;
 	const char *dom0_ifname;
+	unsigned idle_timeout;		/* seconds, 0: never */
 	enum xend_log_level level;
 };
 
@@ -82,6 +83,8 @@ static void usage(FILE *f)
 "  -p, --pidfile PATH      pidfile (default STATE_DIR/xend.pid)\n"
 "  -w, --wire IFNAME       attach network interface IFNAME as the wire\n"
 "      --dom0 IFNAME       name of dom0's TAP (default " XEND_DOM0_IFNAME ")\n"
+"      --idle-timeout SECS close control clients idle for SECS seconds\n"
+"                          (default 60; 0: never)\n"
 "  -l, --log-level LEVEL   error, warn, info (default) or debug\n"
 "  -h, --help              this help\n"
 "  -V, --version           version\n");
@@ -97,12 +100,15 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "wire", required_argument, NULL, 'w' },
 		{ "dom0", required_argument, NULL, 'D' },
+		{ "idle-timeout", required_argument, NULL, 'I' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	unsigned long secs;
 	int c, lvl;
+	char *end;
 
 	while ((c = getopt_long(argc, argv, "fs:g:d:p:w:l:hV", longopts,
 				NULL)) != -1) {
@@ -114,6 +120,15 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'p': o->pidfile = optarg; break;
 		case 'w': o->wire = optarg; break;
 		case 'D': o->dom0_ifname = optarg; break;
+		case 'I':
+			errno = 0;
+			secs = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || errno || secs > 86400 ||
+			    *optarg == '-')
+				die("bad idle timeout '%s' (0..86400 seconds)",
+				    optarg);
+			o->idle_timeout = (unsigned)secs;
+			break;
 		case 'l':
 			lvl = xend_log_level_parse(optarg);
 			if (lvl < 0)
@@ -281,6 +296,7 @@ static void main_loop(int epfd, int sigfd, struct ctl_server *srv, struct xend *
 			switch (src->type) {
 			case XEND_EV_LISTEN:
 			case XEND_EV_CLIENT:
+			case XEND_EV_CTL_TIMER:
 				ctl_server_event(srv, src, evs[i].events);
 				break;
 			case XEND_EV_SIGNAL:
@@ -301,6 +317,7 @@ static void defaults(struct options *o)
 	o->socket = DEFAULT_SOCKET;
 	o->state_dir = DEFAULT_STATE_DIR;
 	o->dom0_ifname = XEND_DOM0_IFNAME;
+	o->idle_timeout = CTL_IDLE_TIMEOUT_DEFAULT;
 	o->level = XEND_LOG_INFO;
 }
 
@@ -364,6 +381,7 @@ int main(int argc, char **argv)
 	if (!srv)
 		die("control socket %s: %s", o.socket, errno == EADDRINUSE ?
 		    "another xend is answering on it" : strerror(errno));
+	ctl_server_set_idle_timeout(srv, o.idle_timeout);
 	start(&o, &x, epfd);
 	log_info("xend %d ready on %s", (int)getpid(), o.socket);
 	daemon_ready(o.level);

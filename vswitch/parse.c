@@ -41,6 +41,11 @@ static struct in_addr get_in(const uint8_t *p)
 	return a;
 }
 
+static bool is_vlan(uint16_t et)
+{
+	return et == ETH_P_8021Q_ || et == ETH_P_8021AD_ || et == ETH_P_QINQ1_;
+}
+
 /* ARP for IPv4 over Ethernet only: other sizes are malformed. */
 static enum vs_parse_result parse_arp(struct cursor *c, struct vs_pkt *p)
 {
@@ -62,6 +67,7 @@ static enum vs_parse_result parse_ip4(struct cursor *c, struct vs_pkt *p)
 {
 	const uint8_t *h = take(c, 20), *l4;
 	uint32_t ihl, tot;
+	bool more;
 
 	if (!h || h[0] >> 4 != 4)
 		return VS_PARSE_MALFORMED;
@@ -77,10 +83,17 @@ static enum vs_parse_result parse_ip4(struct cursor *c, struct vs_pkt *p)
 	p->ip4.dst = get_in(h + 16);
 	p->ip4.proto = h[9];
 	p->ip4.first_frag = (get16(h + 6) & 0x1fff) == 0;
+	more = get16(h + 6) & 0x2000;
 	p->ip4.sport = p->ip4.dport = 0;
-	if (p->ip4.first_frag && (p->ip4.proto == IPPROTO_UDP ||
-				  p->ip4.proto == IPPROTO_TCP) &&
-	    tot - ihl >= 4) {
+	if (!p->ip4.first_frag || (p->ip4.proto != IPPROTO_UDP &&
+				   p->ip4.proto != IPPROTO_TCP))
+		return VS_PARSE_OK;
+	/* A first fragment too short for the UDP header (a tiny fragment,
+	 * RFC 1858) would hide its ports, and with them a DHCP server
+	 * message, until reassembly. */
+	if (more && tot - ihl < 8)
+		return VS_PARSE_MALFORMED;
+	if (tot - ihl >= 4) {
 		l4 = take(c, 4);
 		if (!l4)
 			return VS_PARSE_MALFORMED;
@@ -90,7 +103,8 @@ static enum vs_parse_result parse_ip4(struct cursor *c, struct vs_pkt *p)
 	return VS_PARSE_OK;
 }
 
-/* ND options: find the source (NS) or target (NA) link-layer address. */
+/* ND options: find the source (NS, RS) or target (NA) link-layer
+ * address. */
 static enum vs_parse_result parse_nd_opts(struct cursor *c, struct vs_pkt *p,
 					  uint8_t want)
 {
@@ -132,6 +146,11 @@ static enum vs_parse_result parse_icmp6(struct cursor *c, struct vs_pkt *p)
 		memcpy(&p->ip6.nd_target, t, 16);
 		p->ip6.has_target = true;
 		return parse_nd_opts(c, p, h[0] == ICMP6_NEIGH_SOLICIT_ ? 1 : 2);
+	case ICMP6_ROUTER_SOLICIT_:
+		/* reserved (4), then options: an SLLA names the sender */
+		if (!take(c, 4))
+			return VS_PARSE_MALFORMED;
+		return parse_nd_opts(c, p, 1);
 	case ICMP6_REDIRECT_:
 		if (!take(c, 4) || !(t = take(c, 16)) || !take(c, 16))
 			return VS_PARSE_MALFORMED;
@@ -143,13 +162,93 @@ static enum vs_parse_result parse_icmp6(struct cursor *c, struct vs_pkt *p)
 	}
 }
 
-/* Walk extension headers to the upper layer. A first fragment must carry
- * the whole header chain (RFC 7112), so ICMPv6 cannot hide behind one. */
+static const uint8_t zero2[2];
+
+/* Length of the extension header @nh starting at @e (2 bytes readable),
+ * or 0 when @nh is not an extension header the parser can walk. */
+static uint32_t ext_len(uint8_t nh, const uint8_t *e)
+{
+	switch (nh) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_MH:
+	case IP6_NH_HIP_:
+	case IP6_NH_SHIM6_:
+	case IP6_NH_EXP1_:
+	case IP6_NH_EXP2_:
+		return ((uint32_t)e[1] + 1) * 8;	/* RFC 6564 format */
+	case IPPROTO_AH:
+		return ((uint32_t)e[1] + 2) * 4;	/* RFC 4302 */
+	default:
+		return 0;
+	}
+}
+
+/* Is @nh the next header of an upper layer the parser knows to be one
+ * (not an extension header in disguise)? ESP counts: what it carries is
+ * only readable by a host holding its SA. */
+static bool upper_known(uint8_t nh)
+{
+	return nh <= IP6_NH_ASSIGNED_MAX_ && !ext_len(nh, zero2);
+}
+
+/* The upper-layer header at the cursor: ICMPv6 type and ND fields, or
+ * UDP/TCP ports. @frag: this is a first fragment, where a missing header
+ * is the RFC 7112 case (unclassified) rather than a truncation. */
+static enum vs_parse_result parse_upper(struct cursor *c, struct vs_pkt *p,
+					bool frag)
+{
+	uint32_t left = c->len - c->off, need;
+	const uint8_t *l4;
+
+	need = p->ip6.proto == IPPROTO_ICMPV6 ? 4 :
+	       p->ip6.proto == IPPROTO_UDP ? 8 :
+	       p->ip6.proto == IPPROTO_TCP ? 20 : 0;
+	if (frag && left < need) {
+		p->ip6.unclassified = true;
+		return VS_PARSE_OK;
+	}
+	switch (p->ip6.proto) {
+	case IPPROTO_ICMPV6:
+		return parse_icmp6(c, p);
+	case IPPROTO_UDP:
+	case IPPROTO_TCP:
+		/* Short of 4 bytes the datagram is no use to anyone: no
+		 * ports, as for IPv4. */
+		l4 = left >= 4 ? take(c, 4) : NULL;
+		if (l4) {
+			p->ip6.l4 = true;
+			p->ip6.sport = get16(l4);
+			p->ip6.dport = get16(l4 + 2);
+		}
+		return VS_PARSE_OK;
+	default:
+		return VS_PARSE_OK;
+	}
+}
+
+/* The chain runs past the end at extension header @nh: in a first
+ * fragment the rest may be in the next one (the RFC 7112 case, the
+ * packet itself is fine), otherwise the packet is truncated. */
+static enum vs_parse_result frag_cut(struct vs_pkt *p, bool frag, uint8_t nh)
+{
+	if (!frag)
+		return VS_PARSE_MALFORMED;
+	p->ip6.proto = nh;
+	p->ip6.unclassified = true;
+	return VS_PARSE_OK;
+}
+
+/* Walk every extension header to the upper layer. Each is 8 bytes or
+ * more, so the walk is bounded by the frame. A first fragment must carry
+ * the whole chain and the upper-layer header (RFC 7112), so ICMPv6 cannot
+ * hide behind one; a non-first fragment has no upper layer to look at. */
 static enum vs_parse_result parse_ip6(struct cursor *c, struct vs_pkt *p)
 {
 	const uint8_t *h = take(c, 40), *e;
+	bool frag = false;
 	uint8_t nh;
-	unsigned hops;
 
 	if (!h || h[0] >> 4 != 6)
 		return VS_PARSE_MALFORMED;
@@ -160,45 +259,51 @@ static enum vs_parse_result parse_ip6(struct cursor *c, struct vs_pkt *p)
 	memcpy(&p->ip6.src, h + 8, 16);
 	memcpy(&p->ip6.dst, h + 24, 16);
 	p->ip6.l4 = false;
+	p->ip6.unclassified = false;
+	p->ip6.sport = p->ip6.dport = 0;
 	p->ip6.icmp_type = 0;
 	p->ip6.has_target = false;
 	p->ip6.nd_lladdr = NULL;
 	nh = h[6];
 
-	for (hops = 0; hops < 8; hops++) {
-		switch (nh) {
-		case IPPROTO_HOPOPTS:
-		case IPPROTO_ROUTING:
-		case IPPROTO_DSTOPTS:
-			e = take(c, 2);
-			if (!e || !take(c, (uint32_t)e[1] * 8 + 6))
-				return VS_PARSE_MALFORMED;
-			nh = e[0];
-			continue;
-		case IPPROTO_FRAGMENT:
+	for (;;) {
+		if (nh == IPPROTO_FRAGMENT) {
 			e = take(c, 8);
 			if (!e)
-				return VS_PARSE_MALFORMED;
+				return frag_cut(p, frag, nh);
 			if (get16(e + 2) & 0xfff8) {	/* not the first */
 				p->ip6.proto = e[0];
 				return VS_PARSE_OK;
 			}
+			frag = true;
 			nh = e[0];
 			continue;
-		default:
-			break;
 		}
-		break;
+		if (upper_known(nh))
+			break;
+		if (!ext_len(nh, zero2)) {		/* unknown next header */
+			p->ip6.proto = nh;
+			p->ip6.unclassified = true;
+			return VS_PARSE_OK;
+		}
+		e = c->len - c->off >= 2 ? c->base + c->off : NULL;
+		if (!e || !take(c, ext_len(nh, e)))
+			return frag_cut(p, frag, nh);
+		nh = e[0];
 	}
-	if (hops == 8)
-		return VS_PARSE_MALFORMED;
-
 	p->ip6.proto = nh;
-	if (nh == IPPROTO_ICMPV6)
-		return parse_icmp6(c, p);
-	return VS_PARSE_OK;
+	return parse_upper(c, p, frag);
 }
 
+/**
+ * vs_parse() - parse one frame; see parse.h
+ * @frame:	Ethernet frame
+ * @len:	its length
+ * @p:		filled in; pointers in it point into @frame
+ *
+ * Return: VS_PARSE_OK, VS_PARSE_RUNT (under 14 bytes) or
+ * VS_PARSE_MALFORMED (a tag or header cut short or inconsistent).
+ */
 enum vs_parse_result vs_parse(const uint8_t *frame, uint32_t len,
 			      struct vs_pkt *p)
 {
@@ -214,9 +319,12 @@ enum vs_parse_result vs_parse(const uint8_t *frame, uint32_t len,
 	p->vlan_tags = 0;
 	p->l3 = VS_L3_OTHER;
 
-	/* Look through up to two VLAN tags, so isolation is judged on what a
-	 * tagged frame carries; domains may not send tagged frames at all. */
-	while ((et == ETH_P_8021Q_ || et == ETH_P_8021AD_) && p->vlan_tags < 2) {
+	/* Look through every VLAN tag, so isolation is judged on what a
+	 * tagged frame carries however deep it is stacked (a switch out on
+	 * the wire may pop any number of them). Each tag takes 4 bytes, so
+	 * the frame bounds the loop. Domains may not send tagged frames at
+	 * all (policy.c). */
+	while (is_vlan(et)) {
 		tag = take(&c, 4);
 		if (!tag)
 			return VS_PARSE_MALFORMED;

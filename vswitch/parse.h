@@ -18,6 +18,7 @@
 #define ETH_P_IPV6_	0x86dd
 #define ETH_P_8021Q_	0x8100
 #define ETH_P_8021AD_	0x88a8
+#define ETH_P_QINQ1_	0x9100	/* pre-802.1ad QinQ, still used by switches */
 
 enum vs_l3 {
 	VS_L3_OTHER,	/* ethertype the switch does not look into */
@@ -45,10 +46,26 @@ enum {
 	ICMP6_MLD2_REPORT_ = 143,
 };
 
+/* IPv6 extension headers in the generic format of RFC 6564 (next header,
+ * length in 8-octet units not counting the first 8) that netinet/in.h
+ * does not name. The IANA "IPv6 Extension Header Types" registry. */
+enum {
+	IP6_NH_HIP_ = 139,
+	IP6_NH_SHIM6_ = 140,
+	IP6_NH_EXP1_ = 253,
+	IP6_NH_EXP2_ = 254,
+};
+
+/* The highest IANA-assigned protocol number; 146-252 are unassigned and,
+ * as a next header, could be an extension header the parser does not
+ * know (RFC 7045), so they do not count as a known upper layer. */
+#define IP6_NH_ASSIGNED_MAX_	145
+
 struct vs_pkt {
 	const uint8_t *dst_mac, *src_mac;
 	uint16_t ethertype;	/* outermost, host order */
-	uint8_t vlan_tags;	/* 802.1Q/802.1ad tags skipped (at most 2) */
+	uint32_t vlan_tags;	/* 802.1Q/802.1ad tags looked through: all of
+				 * them, up to the end of the frame */
 	enum vs_l3 l3;
 	union {
 		struct {
@@ -67,15 +84,30 @@ struct vs_pkt {
 			struct in6_addr src, dst;
 			uint8_t proto;		/* upper layer after ext headers */
 			bool l4;		/* upper layer header is present */
+			/* The chain does not reach a known upper layer whose
+			 * header lies in this (first) fragment: an unknown
+			 * next header, or a first fragment cut before the
+			 * upper-layer header (RFC 7112). Nothing behind it
+			 * can be ruled out, an RA included (RFC 7113). */
+			bool unclassified;
+			uint16_t sport, dport;	/* UDP/TCP, host order */
 			uint8_t icmp_type;
 			bool has_target;		/* NS, NA, Redirect */
 			struct in6_addr nd_target;
-			const uint8_t *nd_lladdr;	/* SLLA (NS) / TLLA (NA) */
+			const uint8_t *nd_lladdr;	/* SLLA (NS, RS) / TLLA (NA) */
 		} ip6;
 	};
 };
 
-/* vs_parse() - parse @len bytes at @frame into @p. */
+/* vs_parse() - parse @len bytes at @frame into @p.
+ *
+ * VLAN tags (0x8100, 0x88a8, 0x9100) are looked through, every one of
+ * them, so the L3 fields describe what the innermost tag carries. A tag
+ * stack or header cut short or inconsistent is VS_PARSE_MALFORMED: the
+ * caller can never be handed a frame it could not classify. IPv6
+ * extension headers are walked to the upper layer (bounded by the frame:
+ * each is 8 bytes or more); see ip6.unclassified for chains that do not
+ * get there. */
 enum vs_parse_result vs_parse(const uint8_t *frame, uint32_t len,
 			      struct vs_pkt *p);
 

@@ -515,6 +515,30 @@ uint32_t fb_redirect(uint8_t *buf, const uint8_t dst_mac[6],
 	return fb_icmp6(buf, dst_mac, src_mac, s, d, 137, body, sizeof(body));
 }
 
+uint32_t fb_ip6_ext(uint8_t *buf, uint32_t len, uint8_t nh, uint32_t hlen,
+		    uint16_t frag)
+{
+	uint32_t plen = len - 54 + hlen;
+	uint8_t *e = buf + 54;
+
+	assert_true(len >= 54 && len + hlen <= FP_FRAME_BUF && hlen >= 8);
+	memmove(buf + 54 + hlen, buf + 54, len - 54);
+	memset(e, 0, hlen);
+	e[0] = buf[20];
+	buf[20] = nh;
+	if (nh == IPPROTO_FRAGMENT) {
+		put16(e + 2, frag);
+	} else if (nh == IPPROTO_AH) {
+		e[1] = (uint8_t)(hlen / 4 - 2);
+	} else {
+		e[1] = (uint8_t)(hlen / 8 - 1);
+		e[2] = 1;			/* PadN over the rest */
+		e[3] = (uint8_t)(hlen - 4);
+	}
+	put16(buf + 18, (uint16_t)plen);
+	return 54 + plen;
+}
+
 uint32_t fb_vlan(uint8_t *buf, uint32_t len, uint16_t vid)
 {
 	assert_true(len + 4 <= FP_FRAME_BUF && len >= 14);

@@ -157,6 +157,15 @@ uint32_t fb_redirect(uint8_t *buf, const uint8_t dst_mac[6],
 		     const uint8_t src_mac[6], const struct in6_addr *s,
 		     const struct in6_addr *d, const struct in6_addr *target,
 		     const struct in6_addr *dest);
+/* Put an IPv6 extension header of type @nh and @hlen bytes (>= 8; a
+ * multiple of 8, of 4 for AH) in front of the extension header chain of
+ * the IPv6 frame in @buf of @len bytes, with the length field its type
+ * uses (PadN inside options); a fragment header gets offset and flags
+ * @frag (1: first fragment, more follow). Returns the new length. The
+ * upper-layer checksum is not touched (the pseudo-header does not cover
+ * extension headers). */
+uint32_t fb_ip6_ext(uint8_t *buf, uint32_t len, uint8_t nh, uint32_t hlen,
+		    uint16_t frag);
 /* Insert an 802.1Q tag (VID @vid) after the MAC addresses of the frame
  * in @buf of @len bytes; returns the new length. */
 uint32_t fb_vlan(uint8_t *buf, uint32_t len, uint16_t vid);

@@ -113,6 +113,58 @@ static void test_vlan_is_other(void **state)
 	assert_int_equal(p.l3, VS_L3_OTHER);
 }
 
+/* Every tag is looked through, whatever the stack: three, five (mixing
+ * 802.1Q, 802.1ad and the old 0x9100), or as many as fill the frame. */
+static void test_vlan_stack(void **state)
+{
+	static const uint16_t tpid[] = { 0x8100, 0x88a8, 0x9100 };
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	uint32_t len, base, cut, i;
+
+	(void)state;
+	base = fb_dgram4(buf, MAC_B, MAC_A, fp_ip4("169.254.1.1"),
+			 fp_ip4("192.0.2.1"));
+	len = base;
+	for (i = 0; i < 3; i++)
+		len = fb_vlan(buf, len, (uint16_t)i);
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.vlan_tags, 3);
+	assert_int_equal(p.l3, VS_L3_IP4);
+	assert_int_equal(p.ip4.src.s_addr, fp_ip4("169.254.1.1").s_addr);
+
+	for (i = 0; i < 2; i++)
+		len = fb_vlan(buf, len, (uint16_t)i);
+	for (i = 0; i < 5; i++) {	/* outer tag first */
+		buf[12 + 4 * i] = (uint8_t)(tpid[i % 3] >> 8);
+		buf[13 + 4 * i] = (uint8_t)tpid[i % 3];
+	}
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.vlan_tags, 5);
+	assert_int_equal(p.l3, VS_L3_IP4);
+	assert_int_equal(p.ip4.src.s_addr, fp_ip4("169.254.1.1").s_addr);
+	/* cut anywhere inside the tags or the IPv4 header: malformed */
+	for (cut = 14; cut < 14 + 5 * 4 + 20; cut++)
+		assert_int_equal(parse_exact(buf, cut, &p),
+				 VS_PARSE_MALFORMED);
+
+	/* a stack of tags to the end of the frame: nothing to classify */
+	len = fb_eth(buf, MAC_B, MAC_A, 0x8100, 400);
+	for (i = 0; i < 100; i++) {
+		buf[14 + 4 * i + 2] = 0x81;
+		buf[14 + 4 * i + 3] = 0x00;
+	}
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+	/* ... and an IPv4 header after 99 tags parses */
+	len = fb_dgram4(buf, MAC_B, MAC_A, fp_ip4("169.254.1.1"),
+			fp_ip4("192.0.2.1"));
+	for (i = 0; i < 99; i++)
+		len = fb_vlan(buf, len, (uint16_t)i);
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.vlan_tags, 99);
+	assert_int_equal(p.l3, VS_L3_IP4);
+}
+
 /* ARP --------------------------------------------------------------------*/
 
 static void test_arp_fields(void **state)
@@ -316,6 +368,16 @@ static void test_ip4_fragments(void **state)
 	assert_int_equal(p.ip4.sport, 0);
 	assert_int_equal(p.ip4.dport, 0);
 
+	/* a first fragment too short for the UDP header: malformed (it
+	 * would hide the ports until reassembly); not the last fragment
+	 * (MF) only, and a full 8-byte header is enough */
+	len = ip4_ab(buf, IPPROTO_UDP, 4);
+	buf[20] = 0x20;			/* MF */
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+	len = ip4_ab(buf, IPPROTO_UDP, 8);
+	buf[20] = 0x20;
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
+
 	/* UDP with fewer than 4 bytes of L4: no ports, not malformed */
 	len = ip4_ab(buf, IPPROTO_UDP, 3);
 	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
@@ -383,6 +445,136 @@ static uint32_t add_ext(uint8_t *buf, uint32_t len, const uint8_t *nh,
 	return 54 + plen;
 }
 
+/* RA guard needs the ICMPv6 type behind every extension header of known
+ * length: AH (length in 4-byte units), Mobility, HIP, Shim6 and the
+ * experimental 253/254 in the generic format of RFC 6564 as well. */
+static void test_ip6_ah_and_generic(void **state)
+{
+	static const struct { uint8_t nh; uint32_t hlen; } hdrs[] = {
+		{ IPPROTO_AH, 12 }, { IPPROTO_AH, 24 }, { IPPROTO_AH, 28 },
+		{ IPPROTO_MH, 16 }, { IP6_NH_HIP_, 40 }, { IP6_NH_SHIM6_, 8 },
+		{ IP6_NH_EXP1_, 8 }, { IP6_NH_EXP2_, 24 },
+		{ IPPROTO_HOPOPTS, 16 }, { IPPROTO_ROUTING, 24 },
+	};
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	struct in6_addr s = fp_ip6("fe80::1");
+	uint32_t len;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
+		len = fb_ra(buf, MAC_A, &s);
+		len = fb_ip6_ext(buf, len, hdrs[i].nh, hdrs[i].hlen, 0);
+		assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
+		assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+		if (!p.ip6.l4 || p.ip6.icmp_type != ICMP6_ROUTER_ADVERT_ ||
+		    p.ip6.unclassified)
+			fail_msg("RA behind next header %u (%u bytes) not seen",
+				 hdrs[i].nh, hdrs[i].hlen);
+	}
+	/* AH inside a first fragment, behind Destination Options */
+	len = fb_ra(buf, MAC_A, &s);
+	len = fb_ip6_ext(buf, len, IPPROTO_AH, 24, 0);
+	len = fb_ip6_ext(buf, len, IPPROTO_DSTOPTS, 8, 0);
+	len = fb_ip6_ext(buf, len, IPPROTO_FRAGMENT, 8, 1);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.ip6.icmp_type, ICMP6_ROUTER_ADVERT_);
+	/* an AH claiming more than there is: truncated */
+	len = fb_ra(buf, MAC_A, &s);
+	len = fb_ip6_ext(buf, len, IPPROTO_AH, 12, 0);
+	buf[55] = 60;			/* (60 + 2) * 4 bytes */
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+
+	/* UDP behind AH: the ports are found (DHCPv6 guard) */
+	{
+		struct in6_addr d = fp_ip6("ff02::1:2");
+
+		len = fb_udp6(buf, MAC_B, MAC_A, &s, &d);
+		buf[54] = 0x02;		/* 547 -> 546 */
+		buf[55] = 0x23;
+		buf[56] = 0x02;
+		buf[57] = 0x22;
+		len = fb_ip6_ext(buf, len, IPPROTO_AH, 24, 0);
+		assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
+		assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+		assert_int_equal(p.ip6.proto, IPPROTO_UDP);
+		assert_int_equal(p.ip6.sport, 547);
+		assert_int_equal(p.ip6.dport, 546);
+	}
+}
+
+/* Chains that do not lead to a known upper layer in the first fragment
+ * are flagged unclassified (RFC 7112/7113); truncation without a fragment
+ * header is malformed, as before. */
+static void test_ip6_unclassified(void **state)
+{
+	uint8_t buf[FP_FRAME_BUF];
+	struct vs_pkt p;
+	struct in6_addr s = fp_ip6("fe80::1"), d = fp_ip6("fe80::2");
+	uint32_t len;
+
+	(void)state;
+	/* an unknown next header (unassigned 200), straight or behind
+	 * Destination Options */
+	len = fb_ip6(buf, MAC_B, MAC_A, &s, &d, 200, 16);
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_true(p.ip6.unclassified);
+	assert_int_equal(p.ip6.proto, 200);
+	len = fb_ip6_ext(buf, len, IPPROTO_DSTOPTS, 8, 0);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_true(p.ip6.unclassified);
+
+	/* a first fragment (M set) that ends after the fragment header,
+	 * before the ICMPv6 header: the RA is in the next fragment */
+	len = fb_ip6(buf, MAC_B, MAC_A, &s, &d, IPPROTO_ICMPV6, 0);
+	len = fb_ip6_ext(buf, len, IPPROTO_FRAGMENT, 8, 1);
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_true(p.ip6.unclassified);
+	assert_false(p.ip6.l4);
+	/* ... or in the middle of the chain after it */
+	len = fb_ra(buf, MAC_A, &s);
+	len = fb_ip6_ext(buf, len, IPPROTO_DSTOPTS, 16, 0);
+	len = fb_ip6_ext(buf, len, IPPROTO_FRAGMENT, 8, 1);
+	buf[18] = 0;
+	buf[19] = 8 + 8;		/* cut inside the options */
+	len = 54 + 16;
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_true(p.ip6.unclassified);
+	/* ... or with a partial UDP header */
+	len = fb_ip6(buf, MAC_B, MAC_A, &s, &d, IPPROTO_UDP, 4);
+	len = fb_ip6_ext(buf, len, IPPROTO_FRAGMENT, 8, 1);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_true(p.ip6.unclassified);
+	/* without the fragment header, the same cut chain is truncated */
+	len = fb_ra(buf, MAC_A, &s);
+	len = fb_ip6_ext(buf, len, IPPROTO_DSTOPTS, 16, 0);
+	buf[18] = 0;
+	buf[19] = 8;
+	assert_int_equal(parse_exact(buf, 54 + 8, &p), VS_PARSE_MALFORMED);
+
+	/* positive controls: ESP and No Next Header are upper layers; so is
+	 * an assigned protocol (OSPF); a complete first fragment is fine */
+	len = fb_ip6(buf, MAC_B, MAC_A, &s, &d, IPPROTO_ESP, 16);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_false(p.ip6.unclassified);
+	len = fb_ip6(buf, MAC_B, MAC_A, &s, &d, IPPROTO_NONE, 0);
+	len = fb_ip6_ext(buf, len, IPPROTO_DSTOPTS, 8, 0);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_false(p.ip6.unclassified);
+	len = fb_ip6(buf, MAC_B, MAC_A, &s, &d, 89, 16);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_false(p.ip6.unclassified);
+	len = fb_ra(buf, MAC_A, &s);
+	len = fb_ip6_ext(buf, len, IPPROTO_FRAGMENT, 8, 1);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_false(p.ip6.unclassified);
+	assert_int_equal(p.ip6.icmp_type, ICMP6_ROUTER_ADVERT_);
+}
+
 static void test_ip6_ext_headers(void **state)
 {
 	static const uint8_t chain[] = {
@@ -429,16 +621,24 @@ static void test_ip6_ext_limits(void **state)
 	struct vs_pkt p;
 	struct in6_addr s = fp_ip6("fe80::1");
 	uint32_t len;
+	unsigned i;
 
 	(void)state;
 	memset(chain, IPPROTO_DSTOPTS, sizeof(chain));
-	/* 7 headers are walked, 8 are too many */
-	len = fb_ra(buf, MAC_A, &s);
-	len = add_ext(buf, len, chain, 7, 0);
-	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
+	/* there is no limit on the number of headers but the frame: 9 are
+	 * walked, and so are 200, to the RA at the end */
 	len = fb_ra(buf, MAC_A, &s);
 	len = add_ext(buf, len, chain, 9, 0);
-	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.ip6.icmp_type, ICMP6_ROUTER_ADVERT_);
+	len = fb_ra(buf, MAC_A, &s);
+	for (i = 0; i < 200; i++)
+		len = fb_ip6_ext(buf, len, IPPROTO_DSTOPTS, 8, 0);
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.ip6.icmp_type, ICMP6_ROUTER_ADVERT_);
+	assert_false(p.ip6.unclassified);
 
 	/* an extension header claiming more than the payload */
 	len = fb_ra(buf, MAC_A, &s);
@@ -567,6 +767,36 @@ static void test_nd_truncated_target(void **state)
 	}
 }
 
+/* A Router Solicitation's source link-layer option is found. */
+static void test_nd_rs(void **state)
+{
+	uint8_t buf[FP_FRAME_BUF], body[12] = { 0, 0, 0, 0, 1, 1 }, dmac[6];
+	struct vs_pkt p;
+	struct in6_addr s = fp_ip6("fe80::1"), d = fp_ip6("ff02::2");
+	uint32_t len;
+
+	(void)state;
+	memcpy(body + 6, MAC_A, 6);
+	fp_mcast6_mac(&d, dmac);
+	len = fb_icmp6(buf, dmac, MAC_A, &s, &d, ICMP6_ROUTER_SOLICIT_, body,
+		       sizeof(body));
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_int_equal(p.ip6.icmp_type, ICMP6_ROUTER_SOLICIT_);
+	assert_non_null(p.ip6.nd_lladdr);
+	assert_memory_equal(p.ip6.nd_lladdr, MAC_A, 6);
+	assert_true(inside(p.ip6.nd_lladdr, 6, buf, len));
+	assert_false(p.ip6.has_target);
+	/* without the option */
+	len = fb_rs(buf, MAC_A, &s);
+	assert_int_equal(vs_parse(buf, len, &p), VS_PARSE_OK);
+	assert_null(p.ip6.nd_lladdr);
+	/* an option cut short */
+	len = fb_icmp6(buf, dmac, MAC_A, &s, &d, ICMP6_ROUTER_SOLICIT_, body,
+		       sizeof(body) - 2);
+	assert_int_equal(parse_exact(buf, len, &p), VS_PARSE_MALFORMED);
+}
+
 static void test_redirect_ra_mld(void **state)
 {
 	uint8_t buf[FP_FRAME_BUF];
@@ -672,6 +902,16 @@ static uint32_t b_vlan(uint8_t *b)
 	return fb_vlan(b, b_udp4(b), 7);
 }
 
+static uint32_t b_vlan3(uint8_t *b)
+{
+	return fb_vlan(b, fb_vlan(b, b_vlan(b), 8), 9);
+}
+
+static uint32_t b_ra_ah(uint8_t *b)
+{
+	return fb_ip6_ext(b, b_ra(b), IPPROTO_AH, 24, 0);
+}
+
 static const struct {
 	const char *name;
 	builder build;
@@ -688,6 +928,8 @@ static const struct {
 	{ "redirect", b_redirect, VS_L3_IP6 },
 	{ "ns+ext", b_ns_ext, VS_L3_IP6 },
 	{ "vlan", b_vlan, VS_L3_IP4 },
+	{ "vlan3", b_vlan3, VS_L3_IP4 },
+	{ "ra+ah", b_ra_ah, VS_L3_IP6 },
 };
 
 /* Every strict prefix of a frame whose L3 header declares its full length
@@ -763,6 +1005,7 @@ int main(void)
 		cmocka_unit_test(test_runt),
 		cmocka_unit_test(test_eth_other),
 		cmocka_unit_test(test_vlan_is_other),
+		cmocka_unit_test(test_vlan_stack),
 		cmocka_unit_test(test_arp_fields),
 		cmocka_unit_test(test_arp_sizes),
 		cmocka_unit_test(test_ip4_udp),
@@ -774,9 +1017,12 @@ int main(void)
 		cmocka_unit_test(test_ip6_basic),
 		cmocka_unit_test(test_ip6_ext_headers),
 		cmocka_unit_test(test_ip6_ext_limits),
+		cmocka_unit_test(test_ip6_ah_and_generic),
+		cmocka_unit_test(test_ip6_unclassified),
 		cmocka_unit_test(test_nd_ns_na),
 		cmocka_unit_test(test_nd_options),
 		cmocka_unit_test(test_nd_truncated_target),
+		cmocka_unit_test(test_nd_rs),
 		cmocka_unit_test(test_redirect_ra_mld),
 		cmocka_unit_test(test_every_prefix),
 		cmocka_unit_test(test_corrupt_frames),
