@@ -4,8 +4,13 @@
  * vs_decide() turns one frame from one port into a struct vs_dest: either
  * a drop with its reason or the destinations. Ingress checks run in the
  * order DESIGN.md §4 lists them, the first failure wins. Transmit credit
- * (check 7) is charged by the caller between the ingress checks and the
+ * (check 8) is charged by the caller between the ingress checks and the
  * delivery, so a frame dropped for spoofing costs the vif nothing.
+ *
+ * Parsing fails closed: every VLAN tag is looked through, and a frame
+ * from dom0 or the wire that cannot be parsed (a tag stack or header cut
+ * short) is dropped as malformed, so nothing unclassified reaches the
+ * wire.
  */
 
 #include <string.h>
@@ -83,14 +88,41 @@ bool vs_isolated(const struct vs_switch *sw, const struct vs_pkt *p)
 	}
 }
 
-/* Check 4: the ARP sender must be the vif (or 0.0.0.0 for a probe). */
+/* Check 4: the ARP sender must be the vif, or 0.0.0.0 in a probe, which
+ * is a request (RFC 5227): a reply from 0.0.0.0 claims nothing a
+ * neighbour should learn, and only poisons caches that take it. */
 static bool arp_ok(const struct vs_switch *sw, const struct vs_port *in,
 		   const struct vs_pkt *p)
 {
 	if (memcmp(p->arp.sha, in->mac, 6))
 		return false;
-	return !p->arp.spa.s_addr || vs_lookup_ip4(sw, p->arp.spa) ==
-				     port_no(sw, in);
+	if (!p->arp.spa.s_addr)
+		return p->arp.op == 1;
+	return vs_lookup_ip4(sw, p->arp.spa) == port_no(sw, in);
+}
+
+/* Check 5: the IPv4 source must be the vif's; a DHCP client frame from
+ * 0.0.0.0 goes to dom0 only (d->kind DEST_ONE). */
+static bool ip4_check(const struct vs_switch *sw, const struct vs_port *in,
+		      const struct vs_pkt *p, struct vs_dest *d)
+{
+	if (vs_lookup_ip4(sw, p->ip4.src) == port_no(sw, in))
+		return true;
+	if (!p->ip4.src.s_addr && p->ip4.proto == IPPROTO_UDP &&
+	    p->ip4.sport == 68 && p->ip4.dport == 67) {
+		/* A DHCP client frame is legitimate even while dom0 is
+		 * away: then it has nowhere to go (no_route), it is not a
+		 * spoof. */
+		if (sw->dom0 < 0) {
+			drop(d, VS_DROP_NO_ROUTE);
+			return false;
+		}
+		d->kind = DEST_ONE;	/* DHCP client: dom0 only */
+		d->port = (uint16_t)sw->dom0;
+		return true;
+	}
+	drop(d, VS_DROP_SPOOF_IP);
+	return false;
 }
 
 static bool ip6_own(const struct vs_switch *sw, const struct vs_port *in,
@@ -98,6 +130,19 @@ static bool ip6_own(const struct vs_switch *sw, const struct vs_port *in,
 {
 	return IN6_ARE_ADDR_EQUAL(a, &in->ll6) ||
 	       vs_lookup_ip6(sw, a) == port_no(sw, in);
+}
+
+/* NS/NA/RS: a link-layer option must name the vif's MAC; a DAD probe
+ * claims its target and an NA answers for it, so those targets must be
+ * the vif's. An ordinary NS may ask for anyone's address. */
+static bool nd_ok(const struct vs_switch *sw, const struct vs_port *in,
+		  const struct vs_pkt *p, uint8_t t, bool unspec)
+{
+	if (p->ip6.nd_lladdr && memcmp(p->ip6.nd_lladdr, in->mac, 6))
+		return false;
+	if (t == ICMP6_NEIGH_ADVERT_ || (t == ICMP6_NEIGH_SOLICIT_ && unspec))
+		return ip6_own(sw, in, &p->ip6.nd_target);
+	return true;
 }
 
 /* Check 6: IPv6 source, RA guard, and ND target/link-layer ownership. */
@@ -115,26 +160,35 @@ static bool ip6_check(const struct vs_switch *sw, const struct vs_port *in,
 		drop(d, VS_DROP_SPOOF_IP);
 		return false;
 	}
-	if (t == ICMP6_ROUTER_ADVERT_ || t == ICMP6_REDIRECT_) {
+	/* A chain that cannot be followed to its upper layer in the first
+	 * fragment may hide an RA: RA guard drops what it cannot rule out
+	 * (RFC 7113 §3). */
+	if (p->ip6.unclassified || t == ICMP6_ROUTER_ADVERT_ ||
+	    t == ICMP6_REDIRECT_) {
 		drop(d, VS_DROP_RA_GUARD);
 		return false;
 	}
-	if (t != ICMP6_NEIGH_SOLICIT_ && t != ICMP6_NEIGH_ADVERT_)
-		return true;
-
-	/* An NS may ask for anyone's address, but a DAD probe claims its
-	 * target and an NA answers for it: those targets must be the vif's.
-	 * A link-layer option must name the vif's MAC. */
-	if ((p->ip6.nd_lladdr && memcmp(p->ip6.nd_lladdr, in->mac, 6)) ||
-	    ((t == ICMP6_NEIGH_ADVERT_ || unspec) &&
-	     !ip6_own(sw, in, &p->ip6.nd_target))) {
+	if ((t == ICMP6_NEIGH_SOLICIT_ || t == ICMP6_NEIGH_ADVERT_ ||
+	     t == ICMP6_ROUTER_SOLICIT_) && !nd_ok(sw, in, p, t, unspec)) {
 		drop(d, VS_DROP_SPOOF_ND);
 		return false;
 	}
 	return true;
 }
 
-/* Checks 1-6 for a frame from a domain vif. Returns false with @d set to
+/* Check 7: a DHCP (UDP 67 -> 68) or DHCPv6 (UDP 547 -> 546) server
+ * message. The ports are only known in a first fragment, and the parser
+ * refuses first fragments too short to hold them. */
+static bool dhcp_server(const struct vs_pkt *p)
+{
+	if (p->l3 == VS_L3_IP4)
+		return p->ip4.proto == IPPROTO_UDP && p->ip4.sport == 67 &&
+		       p->ip4.dport == 68;
+	return p->l3 == VS_L3_IP6 && p->ip6.proto == IPPROTO_UDP &&
+	       p->ip6.sport == 547 && p->ip6.dport == 546;
+}
+
+/* Checks 1-7 for a frame from a domain vif. Returns false with @d set to
  * the drop; true with d->kind DEST_ONE to dom0 for a DHCP client frame. */
 static bool vif_ingress(const struct vs_switch *sw, const struct vs_port *in,
 			const struct vs_pkt *p, enum vs_parse_result pr,
@@ -160,30 +214,84 @@ static bool vif_ingress(const struct vs_switch *sw, const struct vs_port *in,
 		}
 		return true;
 	case VS_L3_IP4:
-		if (vs_lookup_ip4(sw, p->ip4.src) == port_no(sw, in))
-			return true;
-		if (!p->ip4.src.s_addr && p->ip4.proto == IPPROTO_UDP &&
-		    p->ip4.sport == 68 && p->ip4.dport == 67) {
-			/* A DHCP client frame is legitimate even while dom0
-			 * is away: then it has nowhere to go (no_route), it
-			 * is not a spoof. */
-			if (sw->dom0 < 0) {
-				drop(d, VS_DROP_NO_ROUTE);
-				return false;
-			}
-			d->kind = DEST_ONE;	/* DHCP client: dom0 only */
-			d->port = (uint16_t)sw->dom0;
+		if (!ip4_check(sw, in, p, d))
+			return false;
+		break;
+	default:
+		if (!ip6_check(sw, in, p, d))
+			return false;
+		break;
+	}
+	if (dhcp_server(p) && !in->dhcp_trusted) {
+		drop(d, VS_DROP_DHCP_GUARD);
+		return false;
+	}
+	return true;
+}
+
+/* Is @a the EUI-64 fe80:: address of a local vif (which holds it without
+ * it being in the address tables)? */
+static bool vif_ll6(const struct vs_switch *sw, const struct in6_addr *a)
+{
+	const uint8_t *b = a->s6_addr;
+	uint8_t mac[6] = { b[8] ^ 0x02, b[9], b[10], b[13], b[14], b[15] };
+	int port;
+
+	if (b[0] != 0xfe || (b[1] & 0xc0) != 0x80 || b[11] != 0xff ||
+	    b[12] != 0xfe)
+		return false;
+	port = vs_lookup_mac(sw, mac);
+	return port >= 0 && sw->ports[port].kind == VS_PORT_VIF &&
+	       IN6_ARE_ADDR_EQUAL(a, &sw->ports[port].ll6);
+}
+
+/* Is @port a domain vif? The address tables also hold dom0's addresses,
+ * which are not checked: dom0's host may share them with the LAN (a
+ * bridged uplink, an address on both, a VRRP peer), so seeing them on the
+ * wire is no proof of impersonation. */
+static bool vif_port(const struct vs_switch *sw, int port)
+{
+	return port >= 0 && sw->ports[port].kind == VS_PORT_VIF;
+}
+
+/* The LAN must not impersonate a domain: a source IP (or ARP sender IP,
+ * or NA target) that a local vif owns cannot come from the wire. */
+static bool wire_spoof(const struct vs_switch *sw, const struct vs_pkt *p,
+		       struct vs_dest *d)
+{
+	switch (p->l3) {
+	case VS_L3_ARP:
+		if (vif_port(sw, vs_lookup_ip4(sw, p->arp.spa))) {
+			drop(d, VS_DROP_SPOOF_ARP);
 			return true;
 		}
-		drop(d, VS_DROP_SPOOF_IP);
+		return false;
+	case VS_L3_IP4:
+		if (vif_port(sw, vs_lookup_ip4(sw, p->ip4.src))) {
+			drop(d, VS_DROP_SPOOF_IP);
+			return true;
+		}
+		return false;
+	case VS_L3_IP6:
+		if (vif_port(sw, vs_lookup_ip6(sw, &p->ip6.src)) ||
+		    vif_ll6(sw, &p->ip6.src)) {
+			drop(d, VS_DROP_SPOOF_IP);
+			return true;
+		}
+		if (p->ip6.has_target && p->ip6.icmp_type == ICMP6_NEIGH_ADVERT_ &&
+		    (vif_port(sw, vs_lookup_ip6(sw, &p->ip6.nd_target)) ||
+		     vif_ll6(sw, &p->ip6.nd_target))) {
+			drop(d, VS_DROP_SPOOF_ND);
+			return true;
+		}
 		return false;
 	default:
-		return ip6_check(sw, in, p, d);
+		return false;
 	}
 }
 
 /* Checks for a frame from the wire: nothing isolated comes in, nobody
- * outside may use a local MAC. */
+ * outside may use a local MAC, nor a local domain's addresses. */
 static bool wire_ingress(const struct vs_switch *sw, const struct vs_pkt *p,
 			 enum vs_parse_result pr, struct vs_dest *d)
 {
@@ -199,7 +307,7 @@ static bool wire_ingress(const struct vs_switch *sw, const struct vs_pkt *p,
 		drop(d, VS_DROP_ISOLATED_FROM_WIRE);
 		return false;
 	}
-	return true;
+	return !wire_spoof(sw, p, d);
 }
 
 /* Broadcast ARP request: only the owner of the target IP hears it. */

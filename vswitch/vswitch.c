@@ -28,6 +28,7 @@ const char *const vs_drop_names[VS_DROP__MAX] = {
 	[VS_DROP_SPOOF_IP]		= "spoof_ip",
 	[VS_DROP_RA_GUARD]		= "ra_guard",
 	[VS_DROP_SPOOF_ND]		= "spoof_nd",
+	[VS_DROP_DHCP_GUARD]		= "dhcp_guard",
 	[VS_DROP_ISOLATED_FROM_WIRE]	= "isolated_from_wire",
 	[VS_DROP_ISOLATED_TO_WIRE]	= "isolated_to_wire",
 	[VS_DROP_NO_ROUTE]		= "no_route",
@@ -167,6 +168,7 @@ int vs_port_add(struct vs_switch *sw, const struct vs_port_config *cfg)
 	snprintf(p->name, sizeof(p->name), "%s", cfg->name ? cfg->name : "");
 	p->domid = cfg->domid;
 	p->vifidx = cfg->vifidx;
+	p->dhcp_trusted = cfg->dhcp_trusted;
 	p->ops = cfg->ops;
 	p->ctx = cfg->ctx;
 	credit_init(&p->tx_credit);
@@ -238,6 +240,16 @@ int vs_port_set_mac(struct vs_switch *sw, unsigned port, const uint8_t mac[6])
 	memcpy(p->mac, mac, 6);
 	eui64_ll(p->mac, &p->ll6);
 	vs_tables_rebuild(sw);
+	return 0;
+}
+
+int vs_port_set_dhcp_trusted(struct vs_switch *sw, unsigned port, bool on)
+{
+	struct vs_port *p = port_get(sw, port);
+
+	if (!p)
+		return -ENOENT;
+	p->dhcp_trusted = on;
 	return 0;
 }
 

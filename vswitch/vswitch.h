@@ -77,15 +77,20 @@ enum vs_port_kind {
 	VS_PORT_VIF,
 };
 
-/* Drop reasons. Keep in step with vs_drop_names[] (static_assert). */
+/* Drop reasons. Keep in step with vs_drop_names[] (static_assert). The
+ * ingress reasons (decided before credit is charged) come first, up to
+ * VS_DROP_ISOLATED_FROM_WIRE; counters are reported by name, so a reason
+ * may be inserted among them. */
 enum vs_drop {
 	VS_DROP_SPOOF_MAC,		/* Ethernet source is not the vif's MAC */
 	VS_DROP_BAD_ETHERTYPE,		/* domains send IPv4, ARP, IPv6 only */
 	VS_DROP_MALFORMED,		/* truncated or inconsistent headers */
 	VS_DROP_SPOOF_ARP,		/* ARP sender MAC/IP not the vif's */
 	VS_DROP_SPOOF_IP,		/* IPv4/IPv6 source not the vif's */
-	VS_DROP_RA_GUARD,		/* Router Advertisement/Redirect from a domain */
-	VS_DROP_SPOOF_ND,		/* NS/NA target or lladdr not the vif's */
+	VS_DROP_RA_GUARD,		/* RA/Redirect from a domain, or an IPv6
+					 * header chain that may hide one */
+	VS_DROP_SPOOF_ND,		/* NS/NA target or NS/NA/RS lladdr not the vif's */
+	VS_DROP_DHCP_GUARD,		/* DHCP/DHCPv6 server message from an untrusted vif */
 	VS_DROP_ISOLATED_FROM_WIRE,	/* isolated (link-local) frame from the wire */
 	VS_DROP_ISOLATED_TO_WIRE,	/* isolated frame whose only way out is the wire */
 	VS_DROP_NO_ROUTE,		/* no port to deliver to */
@@ -145,6 +150,8 @@ struct vs_port_config {
 	uint32_t domid;			/* vifs: domain id; dom0: 0 */
 	uint32_t vifidx;
 	uint32_t frame_max;		/* pool buffer size; 0 = default */
+	bool dhcp_trusted;		/* vifs: may send DHCP/DHCPv6 server
+					 * messages (see vs_port_set_dhcp_trusted) */
 	const struct vs_port_ops *ops;
 	void *ctx;
 };
@@ -178,6 +185,14 @@ int vs_port_by_kind(const struct vs_switch *sw, enum vs_port_kind kind);
 /* vs_port_set_mac() - change a port's MAC (dom0 follows its TAP).
  * Returns 0, -ENOENT, -EINVAL or -EEXIST. */
 int vs_port_set_mac(struct vs_switch *sw, unsigned port, const uint8_t mac[6]);
+
+/* vs_port_set_dhcp_trusted() - mark a vif as a trusted DHCP server, or
+ * not (the default). An untrusted vif's DHCP server messages (IPv4 UDP
+ * 67 -> 68) and DHCPv6 server messages (UDP 547 -> 546) are dropped as
+ * dhcp_guard, after its source address checks and before transmit credit
+ * (DESIGN.md §4 check 7). dom0 and the wire are never subject to it; the
+ * flag is accepted, and ignored, on them. Returns 0 or -ENOENT. */
+int vs_port_set_dhcp_trusted(struct vs_switch *sw, unsigned port, bool on);
 
 /* Address sets. An address is owned by one port: ARP for it is delivered
  * there, and (for vifs) it is an allowed source. Returns 0, -ENOENT (no

@@ -61,6 +61,7 @@ struct vs_port {
 	struct in6_addr a6[VS_ADDRS_MAX];
 	unsigned n6;
 	struct in6_addr ll6;		/* EUI-64 fe80:: address of mac */
+	bool dhcp_trusted;		/* may send DHCP server messages */
 
 	struct credit tx_credit;	/* deferral */
 	struct credit rx_credit;	/* drop */

@@ -657,7 +657,7 @@ static uint32_t random_frame(struct testbed *tb, int port, uint8_t *f)
 	uint8_t m6[6], *dst;
 	uint8_t dsts[5][6];
 	uint32_t len;
-	unsigned i, k = rnd() % 23;
+	unsigned i, k = rnd() % 24;
 
 	memset(&any, 0, sizeof(any));
 	if (port == tb->p_dom0) {
@@ -758,6 +758,10 @@ static uint32_t random_frame(struct testbed *tb, int port, uint8_t *f)
 		break;
 	case 21:	/* spoofed ARP sender */
 		len = fb_arp_req(f, me, fp_ip4("10.0.0.77"), tb->vif_ip[1]);
+		break;
+	case 22:	/* DHCP server message (dhcp_guard from a vif) */
+		len = fb_udp4(f, FP_MAC_BCAST, me, mine,
+			      fp_ip4("255.255.255.255"), 67, 68, 240);
 		break;
 	default:
 		len = fb_icmp4(f, dst, me, mine, tb->vif_ip[1 + rnd() % 3]);

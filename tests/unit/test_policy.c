@@ -184,6 +184,14 @@ static void test_spoof_arp(void **state)
 		     FP_MAC_ZERO, tb->vif_ll[3]);
 	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_ARP);
 
+	/* only a request (a probe) may come from 0.0.0.0, not a reply */
+	len = fb_arp_reply(f, tb->vif_mac[2], tb->vif_mac[1], any,
+			   tb->vif_ll[2]);
+	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_ARP);
+	len = fb_arp(f, FP_MAC_BCAST, tb->vif_mac[1], 2, tb->vif_mac[1], any,
+		     FP_MAC_ZERO, tb->vif_ll[3]);
+	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_ARP);
+
 	/* positive controls: own sender, ARP probe with 0.0.0.0, reply */
 	len = fb_arp_req(f, tb->vif_mac[1], tb->vif_ll[1], tb->vif_ll[3]);
 	tb_send_deliver(tb, VIF(1), f, len, FVIF(3), NULL);
@@ -434,6 +442,231 @@ static void test_spoof_nd(void **state)
 			NULL);
 }
 
+/* RA guard finds an RA or Redirect behind any extension header of known
+ * length (AH included), and drops from a domain what it cannot rule out:
+ * an unknown next header, or a first fragment without the upper layer. */
+static void test_ra_guard_ext(void **state)
+{
+	struct testbed *tb = *state;
+	uint8_t f[FP_FRAME_BUF], mac6[6];
+	struct in6_addr t = fp_ip6("fe80::99"), dst = fp_ip6("2001:db8::2:2"),
+			all = fp_ip6("ff02::1");
+	uint32_t len;
+
+	fp_mcast6_mac(&all, mac6);
+	/* RA behind AH, behind Hop-by-Hop + AH + fragment, behind Mobility */
+	len = fb_ra(f, tb->vif_mac[1], &tb->vif_ll6[1]);
+	len = fb_ip6_ext(f, len, IPPROTO_AH, 24, 0);
+	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_RA_GUARD);
+	len = fb_ip6_ext(f, len, IPPROTO_FRAGMENT, 8, 1);
+	len = fb_ip6_ext(f, len, IPPROTO_HOPOPTS, 8, 0);
+	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_RA_GUARD);
+	len = fb_ra(f, tb->vif_mac[1], &tb->vif_ll6[1]);
+	len = fb_ip6_ext(f, len, IPPROTO_MH, 16, 0);
+	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_RA_GUARD);
+	/* Redirect behind AH + Destination Options */
+	len = fb_redirect(f, tb->vif_mac[2], tb->vif_mac[1], &tb->vif_ll6[1],
+			  &tb->vif_ll6[2], &t, &dst);
+	len = fb_ip6_ext(f, len, IPPROTO_AH, 12, 0);
+	len = fb_ip6_ext(f, len, IPPROTO_DSTOPTS, 8, 0);
+	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_RA_GUARD);
+	/* an unknown next header (200) */
+	len = fb_ip6(f, mac6, tb->vif_mac[1], &tb->vif_ll6[1], &all, 200, 64);
+	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_RA_GUARD);
+	/* a first fragment that stops before the ICMPv6 header */
+	len = fb_ip6(f, mac6, tb->vif_mac[1], &tb->vif_ll6[1], &all,
+		     IPPROTO_ICMPV6, 0);
+	len = fb_ip6_ext(f, len, IPPROTO_DSTOPTS, 8, 0);
+	len = fb_ip6_ext(f, len, IPPROTO_FRAGMENT, 8, 1);
+	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_RA_GUARD);
+
+	/* positive controls: the nearest legitimate frames pass. UDP and an
+	 * echo request behind AH, ESP, a whole first fragment of UDP, a
+	 * later fragment (its first fragment carries the header) */
+	len = fb_udp6(f, tb->vif_mac[2], tb->vif_mac[1], &tb->vif_ip6[1],
+		      &tb->vif_ip6[2]);
+	len = fb_ip6_ext(f, len, IPPROTO_AH, 24, 0);
+	tb_send_deliver(tb, VIF(1), f, len, FVIF(2), NULL);
+	len = fb_icmp6(f, mac6, tb->vif_mac[1], &tb->vif_ll6[1], &all, 128,
+		       (const uint8_t[4]){ 0, 1, 0, 1 }, 4);
+	len = fb_ip6_ext(f, len, IPPROTO_AH, 24, 0);
+	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FWIRE, FVIF(2), FVIF(3),
+			NULL);
+	len = fb_ip6(f, tb->vif_mac[2], tb->vif_mac[1], &tb->vif_ip6[1],
+		     &tb->vif_ip6[2], IPPROTO_ESP, 64);
+	tb_send_deliver(tb, VIF(1), f, len, FVIF(2), NULL);
+	len = fb_udp6(f, tb->vif_mac[2], tb->vif_mac[1], &tb->vif_ip6[1],
+		      &tb->vif_ip6[2]);
+	len = fb_ip6_ext(f, len, IPPROTO_FRAGMENT, 8, 1);
+	tb_send_deliver(tb, VIF(1), f, len, FVIF(2), NULL);
+	len = fb_ip6(f, mac6, tb->vif_mac[1], &tb->vif_ll6[1], &all,
+		     IPPROTO_ICMPV6, 64);
+	len = fb_ip6_ext(f, len, IPPROTO_FRAGMENT, 8, 0x0100);
+	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FWIRE, FVIF(2), FVIF(3),
+			NULL);
+	/* dom0 may send all of it */
+	len = fb_ra(f, tb->dom0_mac, &t);
+	len = fb_ip6_ext(f, len, IPPROTO_AH, 24, 0);
+	tb_send_deliver(tb, DOM0, f, len, FWIRE, FVIF(1), FVIF(2), FVIF(3),
+			NULL);
+	len = fb_ip6(f, mac6, tb->dom0_mac, &t, &all, 200, 64);
+	tb_send_deliver(tb, DOM0, f, len, FWIRE, FVIF(1), FVIF(2), FVIF(3),
+			NULL);
+}
+
+/* A Router Solicitation's source link-layer option must be the vif's. */
+static void test_spoof_nd_rs(void **state)
+{
+	struct testbed *tb = *state;
+	uint8_t f[FP_FRAME_BUF], body[12] = { 0, 0, 0, 0, 1, 1 }, mac6[6];
+	struct in6_addr all_r = fp_ip6("ff02::2");
+	uint32_t len;
+
+	fp_mcast6_mac(&all_r, mac6);
+	memcpy(body + 6, tb->vif_mac[2], 6);
+	len = fb_icmp6(f, mac6, tb->vif_mac[1], &tb->vif_ll6[1], &all_r,
+		       ICMP6_ROUTER_SOLICIT_, body, sizeof(body));
+	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_ND);
+	memcpy(body + 6, FP_MAC_EVIL, 6);
+	len = fb_icmp6(f, mac6, tb->vif_mac[1], &tb->vif_ip6[1], &all_r,
+		       ICMP6_ROUTER_SOLICIT_, body, sizeof(body));
+	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_ND);
+
+	/* positive controls: its own MAC in the option, and no option */
+	memcpy(body + 6, tb->vif_mac[1], 6);
+	len = fb_icmp6(f, mac6, tb->vif_mac[1], &tb->vif_ll6[1], &all_r,
+		       ICMP6_ROUTER_SOLICIT_, body, sizeof(body));
+	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FWIRE, FVIF(2), FVIF(3),
+			NULL);
+	len = fb_rs(f, tb->vif_mac[1], &tb->vif_ll6[1]);
+	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FWIRE, FVIF(2), FVIF(3),
+			NULL);
+}
+
+/* 7. dhcp_guard ------------------------------------------------------------*/
+
+/* UDP over IPv6 from @sport to @dport */
+static uint32_t udp6_ports(uint8_t *f, const uint8_t dst[6],
+			   const uint8_t src[6], const struct in6_addr *s,
+			   const struct in6_addr *d, uint16_t sport,
+			   uint16_t dport)
+{
+	uint32_t len = fb_udp6(f, dst, src, s, d);
+
+	f[54] = (uint8_t)(sport >> 8);
+	f[55] = (uint8_t)sport;
+	f[56] = (uint8_t)(dport >> 8);
+	f[57] = (uint8_t)dport;
+	return len;
+}
+
+static void test_dhcp_guard(void **state)
+{
+	struct testbed *tb = *state;
+	uint8_t f[FP_FRAME_BUF], mac6[6];
+	struct in_addr bcast = fp_ip4("255.255.255.255");
+	struct in6_addr all = fp_ip6("ff02::1:2");
+	uint32_t len;
+
+	fp_mcast6_mac(&all, mac6);
+	/* a DHCPOFFER from the vif's own address, broadcast and unicast */
+	len = fb_udp4(f, FP_MAC_BCAST, tb->vif_mac[1], tb->vif_ip[1], bcast,
+		      67, 68, 240);
+	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_DHCP_GUARD);
+	len = fb_udp4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ll[1],
+		      tb->vif_ll[2], 67, 68, 240);
+	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_DHCP_GUARD);
+	/* a DHCPv6 ADVERTISE/REPLY, plain and behind extension headers */
+	len = udp6_ports(f, tb->vif_mac[2], tb->vif_mac[1], &tb->vif_ll6[1],
+			 &tb->vif_ll6[2], 547, 546);
+	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_DHCP_GUARD);
+	len = fb_ip6_ext(f, len, IPPROTO_AH, 24, 0);
+	len = fb_ip6_ext(f, len, IPPROTO_FRAGMENT, 8, 1);
+	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_DHCP_GUARD);
+	/* a tiny first fragment cannot hide the ports: malformed */
+	len = fb_ip4(f, FP_MAC_BCAST, tb->vif_mac[1], tb->vif_ip[1], bcast,
+		     IPPROTO_UDP, 4);
+	f[20] = 0x20;			/* MF, offset 0 */
+	f[34] = 0;
+	f[35] = 67;
+	f[37] = 68;
+	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_MALFORMED);
+	/* the source checks come first */
+	len = fb_udp4(f, FP_MAC_BCAST, tb->vif_mac[1], tb->vif_ip[2], bcast,
+		      67, 68, 240);
+	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_SPOOF_IP);
+
+	/* positive controls: client messages, a relay's 67 -> 67, DHCPv6
+	 * client 546 -> 547 */
+	len = fb_udp4(f, tb->dom0_mac, tb->vif_mac[1], tb->vif_ip[1],
+		      tb->dom0_ip, 68, 67, 240);
+	tb_send_deliver(tb, VIF(1), f, len, FDOM0, NULL);
+	len = fb_udp4(f, tb->dom0_mac, tb->vif_mac[1], tb->vif_ip[1],
+		      tb->dom0_ip, 67, 67, 240);
+	tb_send_deliver(tb, VIF(1), f, len, FDOM0, NULL);
+	len = udp6_ports(f, mac6, tb->vif_mac[1], &tb->vif_ll6[1], &all,
+			 546, 547);
+	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FWIRE, FVIF(2), FVIF(3),
+			NULL);
+	/* ... a trusted vif may serve, until the mark is taken off */
+	assert_int_equal(vs_port_set_dhcp_trusted(SW, VIF(1), true), 0);
+	len = fb_udp4(f, FP_MAC_BCAST, tb->vif_mac[1], tb->vif_ip[1], bcast,
+		      67, 68, 240);
+	tb_send_deliver(tb, VIF(1), f, len, FDOM0, FWIRE, FVIF(2), FVIF(3),
+			NULL);
+	len = udp6_ports(f, tb->vif_mac[2], tb->vif_mac[1], &tb->vif_ll6[1],
+			 &tb->vif_ll6[2], 547, 546);
+	tb_send_deliver(tb, VIF(1), f, len, FVIF(2), NULL);
+	/* ... another vif is still not trusted */
+	len = fb_udp4(f, FP_MAC_BCAST, tb->vif_mac[2], tb->vif_ip[2], bcast,
+		      67, 68, 240);
+	tb_send_drop(tb, VIF(2), f, len, VIF(2), VS_DROP_DHCP_GUARD);
+	assert_int_equal(vs_port_set_dhcp_trusted(SW, VIF(1), false), 0);
+	len = fb_udp4(f, FP_MAC_BCAST, tb->vif_mac[1], tb->vif_ip[1], bcast,
+		      67, 68, 240);
+	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_DHCP_GUARD);
+	/* dom0 and the wire are not subject to it */
+	len = fb_udp4(f, FP_MAC_BCAST, tb->dom0_mac, tb->dom0_ip, bcast, 67,
+		      68, 240);
+	tb_send_deliver(tb, DOM0, f, len, FWIRE, FVIF(1), FVIF(2), FVIF(3),
+			NULL);
+	len = fb_udp4(f, FP_MAC_BCAST, FP_MAC_GW, fp_ip4("192.0.2.1"), bcast,
+		      67, 68, 240);
+	tb_send_deliver(tb, WIRE, f, len, FDOM0, FVIF(1), FVIF(2), FVIF(3),
+			NULL);
+	len = udp6_ports(f, tb->vif_mac[2], tb->dom0_mac, &tb->dom0_ip6,
+			 &tb->vif_ll6[2], 547, 546);
+	tb_send_deliver(tb, DOM0, f, len, FVIF(2), NULL);
+	assert_int_equal(vs_port_set_dhcp_trusted(SW, 250, true), -ENOENT);
+}
+
+/* The flag can be given when the port is added. */
+static void test_dhcp_trusted_config(void **state)
+{
+	struct testbed *tb = *state;
+	struct fakeport fp;
+	struct vs_port_config cfg = {
+		.kind = VS_PORT_VIF, .mac = { 0xaa, 0, 0, 0, 0, 9 },
+		.name = "vif9.0", .domid = 9, .frame_max = FP_FRAME_BUF,
+		.dhcp_trusted = true, .ops = &fp_ops, .ctx = &fp,
+	};
+	uint8_t f[FP_FRAME_BUF];
+	uint32_t len;
+	int p;
+
+	fp_init(&fp, "vif9.0");
+	p = vs_port_add(SW, &cfg);
+	assert_true(p >= 0);
+	assert_int_equal(vs_addr4_add(SW, (unsigned)p, fp_ip4("10.0.0.9")), 0);
+	len = fb_udp4(f, tb->vif_mac[2], cfg.mac, fp_ip4("10.0.0.9"),
+		      tb->vif_ip[2], 67, 68, 240);
+	tb_send_deliver(tb, p, f, len, FVIF(2), NULL);
+	assert_int_equal(vs_port_set_dhcp_trusted(SW, (unsigned)p, false), 0);
+	tb_send_drop(tb, p, f, len, p, VS_DROP_DHCP_GUARD);
+	assert_int_equal(vs_port_del(SW, (unsigned)p), 0);
+	fp_free(&fp);
+}
+
 /* Isolation --------------------------------------------------------------*/
 
 static void test_isolated_from_wire(void **state)
@@ -535,6 +768,127 @@ static void test_isolated_vlan(void **state)
 			tb->vif_ip[1]);
 	len = fb_vlan(f, len, 7);
 	tb_send_deliver(tb, WIRE, f, len, FVIF(1), NULL);
+}
+
+/* However many tags are stacked, isolation is judged on what the inner
+ * frame carries; a stack that cannot be classified never leaves. */
+static void test_isolated_vlan_stack(void **state)
+{
+	struct testbed *tb = *state;
+	uint8_t f[FP_FRAME_BUF];
+	uint32_t len, full;
+	unsigned i;
+
+	/* three tags, and five of mixed TPIDs, around a link-local frame */
+	len = fb_dgram4(f, FP_MAC_GW, tb->dom0_mac, tb->dom0_ll,
+			fp_ip4("192.0.2.1"));
+	for (i = 0; i < 3; i++)
+		len = fb_vlan(f, len, (uint16_t)(7 + i));
+	tb_send_drop(tb, DOM0, f, len, DOM0, VS_DROP_ISOLATED_TO_WIRE);
+	len = fb_vlan(f, fb_vlan(f, len, 1), 2);
+	f[16] = 0x88;			/* 2nd tag 802.1ad, 4th 0x9100 */
+	f[17] = 0xa8;
+	f[24] = 0x91;
+	f[25] = 0x00;
+	tb_send_drop(tb, DOM0, f, len, DOM0, VS_DROP_ISOLATED_TO_WIRE);
+	len = fb_arp_req(f, tb->dom0_mac, tb->dom0_ll, fp_ip4("169.254.9.9"));
+	for (i = 0; i < 3; i++)
+		len = fb_vlan(f, len, 7);
+	tb_send_drop(tb, DOM0, f, len, DOM0, VS_DROP_ISOLATED_TO_WIRE);
+	len = fb_dgram4(f, tb->vif_mac[1], FP_MAC_GW, fp_ip4("192.0.2.1"),
+			tb->vif_ll[1]);
+	for (i = 0; i < 3; i++)
+		len = fb_vlan(f, len, 7);
+	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_ISOLATED_FROM_WIRE);
+	/* cut inside the tag stack or the inner header: malformed, from
+	 * dom0 and the wire alike (never sent to the wire unclassified) */
+	len = fb_dgram4(f, FP_MAC_GW, tb->dom0_mac, tb->dom0_ip,
+			fp_ip4("192.0.2.1"));
+	for (i = 0; i < 3; i++)
+		len = fb_vlan(f, len, 7);
+	full = len;
+	tb_send_drop(tb, DOM0, f, 14 + 6, DOM0, VS_DROP_MALFORMED);
+	tb_send_drop(tb, DOM0, f, 14 + 12 + 10, DOM0, VS_DROP_MALFORMED);
+	tb_send_drop(tb, WIRE, f, 14 + 6, WIRE, VS_DROP_MALFORMED);
+	/* a domain may not send tagged frames at all */
+	len = fb_dgram4(f, tb->vif_mac[2], tb->vif_mac[1], tb->vif_ip[1],
+			tb->vif_ip[2]);
+	for (i = 0; i < 3; i++)
+		len = fb_vlan(f, len, 7);
+	tb_send_drop(tb, VIF(1), f, len, VIF(1), VS_DROP_BAD_ETHERTYPE);
+
+	/* positive controls: stacked routable frames pass, both ways */
+	len = fb_dgram4(f, FP_MAC_GW, tb->dom0_mac, tb->dom0_ip,
+			fp_ip4("192.0.2.1"));
+	for (i = 0; i < 3; i++)
+		len = fb_vlan(f, len, 7);
+	assert_int_equal(len, full);
+	tb_send_deliver(tb, DOM0, f, len, FWIRE, NULL);
+	len = fb_dgram4(f, tb->vif_mac[1], FP_MAC_GW, fp_ip4("192.0.2.1"),
+			tb->vif_ip[1]);
+	for (i = 0; i < 5; i++)
+		len = fb_vlan(f, len, 7);
+	tb_send_deliver(tb, WIRE, f, len, FVIF(1), NULL);
+}
+
+/* The LAN may not impersonate a domain: its addresses as source IP, ARP
+ * sender or NA target from the wire are spoofs. dom0's are not checked. */
+static void test_spoof_from_wire(void **state)
+{
+	struct testbed *tb = *state;
+	uint8_t f[FP_FRAME_BUF], gw6[6] = { 0x02, 0x66, 0, 0, 0, 1 };
+	struct in6_addr out = fp_ip6("2001:db8:beef::1");
+	uint32_t len;
+
+	len = fb_dgram4(f, tb->vif_mac[2], FP_MAC_GW, tb->vif_ip[1],
+			tb->vif_ip[2]);
+	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_SPOOF_IP);
+	len = fb_dgram4(f, FP_MAC_BCAST, FP_MAC_GW, tb->vif_ip[3],
+			fp_ip4("10.0.0.255"));
+	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_SPOOF_IP);
+	len = fb_arp_req(f, FP_MAC_GW, tb->vif_ip[1], tb->vif_ip[2]);
+	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_SPOOF_ARP);
+	len = fb_arp_reply(f, tb->dom0_mac, FP_MAC_GW, tb->vif_ip[1],
+			   tb->dom0_ip);
+	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_SPOOF_ARP);
+	len = fb_udp6(f, tb->vif_mac[2], gw6, &tb->vif_ip6[1], &tb->vif_ip6[2]);
+	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_SPOOF_IP);
+	len = fb_udp6(f, tb->vif_mac[2], gw6, &tb->vif_ll6[1], &tb->vif_ll6[2]);
+	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_SPOOF_IP);
+	fp_eui64_ll6(gw6, &out);
+	len = fb_na(f, gw6, &out, &tb->vif_ip6[1], gw6);
+	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_SPOOF_ND);
+	len = fb_na(f, gw6, &out, &tb->vif_ll6[2], gw6);
+	tb_send_drop(tb, WIRE, f, len, WIRE, VS_DROP_SPOOF_ND);
+
+	/* positive controls: an unowned LAN address, dom0's addresses (the
+	 * LAN may legitimately share them), the LAN host's own NA and a
+	 * DAD probe for a vif's address (the vif defends it) */
+	len = fb_dgram4(f, tb->vif_mac[2], FP_MAC_GW, fp_ip4("10.0.0.77"),
+			tb->vif_ip[2]);
+	tb_send_deliver(tb, WIRE, f, len, FVIF(2), NULL);
+	len = fb_dgram4(f, tb->vif_mac[2], FP_MAC_GW, tb->dom0_ip,
+			tb->vif_ip[2]);
+	tb_send_deliver(tb, WIRE, f, len, FVIF(2), NULL);
+	len = fb_arp_req(f, FP_MAC_GW, tb->dom0_ip, tb->vif_ip[2]);
+	tb_send_deliver(tb, WIRE, f, len, FVIF(2), NULL);
+	len = fb_arp_req(f, FP_MAC_GW, fp_ip4("10.0.0.77"), tb->vif_ip[2]);
+	tb_send_deliver(tb, WIRE, f, len, FVIF(2), NULL);
+	len = fb_udp6(f, tb->vif_mac[2], gw6, &tb->dom0_ip6, &tb->vif_ip6[2]);
+	tb_send_deliver(tb, WIRE, f, len, FVIF(2), NULL);
+	len = fb_udp6(f, tb->vif_mac[2], gw6, &out, &tb->vif_ip6[2]);
+	tb_send_deliver(tb, WIRE, f, len, FVIF(2), NULL);
+	len = fb_na(f, gw6, &out, &out, gw6);
+	tb_send_deliver(tb, WIRE, f, len, FDOM0, FVIF(1), FVIF(2), FVIF(3),
+			NULL);
+	{
+		struct in6_addr any;
+
+		memset(&any, 0, sizeof(any));
+		len = fb_ns(f, gw6, &any, &tb->vif_ip6[1], NULL);
+		tb_send_deliver(tb, WIRE, f, len, FDOM0, FVIF(1), FVIF(2),
+				FVIF(3), NULL);
+	}
 }
 
 /* MACs are exactly six colon-separated pairs of hex digits. */
@@ -834,8 +1188,9 @@ static void test_drop_names(void **state)
 	}
 	assert_string_equal(vs_drop_names[VS_DROP_SPOOF_MAC], "spoof_mac");
 	assert_string_equal(vs_drop_names[VS_DROP_TX_ERROR], "tx_error");
+	assert_string_equal(vs_drop_names[VS_DROP_DHCP_GUARD], "dhcp_guard");
 	/* if this fails, a reason was added: give it a test here */
-	assert_int_equal(VS_DROP__MAX, 12);
+	assert_int_equal(VS_DROP__MAX, 13);
 }
 
 int main(void)
@@ -853,9 +1208,15 @@ int main(void)
 		TB_TEST(test_spoof_ip6),
 		TB_TEST(test_ra_guard),
 		TB_TEST(test_spoof_nd),
+		TB_TEST(test_ra_guard_ext),
+		TB_TEST(test_spoof_nd_rs),
+		TB_TEST(test_dhcp_guard),
+		TB_TEST(test_dhcp_trusted_config),
+		TB_TEST(test_spoof_from_wire),
 		TB_TEST(test_isolated_from_wire),
 		TB_TEST(test_isolated_to_wire),
 		TB_TEST(test_isolated_vlan),
+		TB_TEST(test_isolated_vlan_stack),
 		cmocka_unit_test(test_mac_parse),
 		cmocka_unit_test(test_isolated_flood_only_wire),
 		TB_TEST(test_isolated_prefixes),
