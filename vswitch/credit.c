@@ -38,7 +38,9 @@ int credit_set(struct credit *c, uint64_t bytes, uint64_t usecs,
 	    packets > CREDIT_BYTES_MAX)
 		return -EINVAL;
 
-	period = (bytes && usecs) ? usecs * NSEC_PER_USEC : 0;
+	/* A limit needs a period and something to count: bytes, frames,
+	 * or both (0 bytes with a frame limit = frames only). */
+	period = usecs && (bytes || packets) ? usecs * NSEC_PER_USEC : 0;
 	if (!period) {
 		/* Lifting the limit releases a waiting vif at once. */
 		apply(c, 0, 0, 0, now);
@@ -48,12 +50,16 @@ int credit_set(struct credit *c, uint64_t bytes, uint64_t usecs,
 		apply(c, bytes, period, packets, now);
 		return 0;
 	}
-	/* Limited to limited: the seed's timer picks the change up at the
-	 * next refill; the current period runs out on the old settings. */
+	/* Limited to limited: as the seed's timer did, the change is picked
+	 * up at the next refill, but that refill comes no later than one new
+	 * period from now: a vif throttled under a 1000 s period is not left
+	 * waiting for it once given a 1 ms one. */
 	c->pending = true;
 	c->next_bytes = bytes;
 	c->next_period = period;
 	c->next_packets = packets;
+	if (c->next_refill > now + period)
+		c->next_refill = now + period;
 	return 0;
 }
 
@@ -78,13 +84,16 @@ static void refill(struct credit *c, uint64_t now)
 
 	periods = (now - c->next_refill) / c->period + 1;
 	c->next_refill += periods * c->period;
+	pkt_wait = c->packets && c->remaining_pkts <= 0;
+	c->remaining_pkts = (int64_t)c->packets;
+	if (!c->bytes)
+		return;			/* frames only */
 
 	/* A waiting frame keeps the credit it was saving up (less than its
 	 * own length), so a backlogged vif gets exactly bytes per period.
 	 * Only a wait for bytes carries: a vif held back by the packet limit
 	 * would otherwise bank a period's bytes every period and, once its
 	 * frames grew, send far above the byte rate until the bank ran out. */
-	pkt_wait = c->packets && c->remaining_pkts <= 0;
 	carry = (c->waiting && !pkt_wait && c->remaining > 0) ?
 		c->remaining : 0;
 	cap = (int64_t)c->bytes + carry;
@@ -94,7 +103,6 @@ static void refill(struct credit *c, uint64_t now)
 		c->remaining += (int64_t)(periods * c->bytes);
 	if (c->remaining > cap)
 		c->remaining = cap;
-	c->remaining_pkts = (int64_t)c->packets;
 }
 
 /* Does a frame of @len fit the bucket as it stands? */
@@ -102,7 +110,7 @@ static bool fits(const struct credit *c, uint32_t len)
 {
 	if (c->packets && c->remaining_pkts <= 0)
 		return false;
-	if ((int64_t)len <= c->remaining)
+	if (!c->bytes || (int64_t)len <= c->remaining)
 		return true;
 	/* Bigger than a whole period's credit: goes when the bucket is full,
 	 * leaving a debt (the seed wrapped around here instead). */
@@ -124,7 +132,8 @@ bool credit_admit(struct credit *c, uint32_t len, uint64_t now, bool defer)
 		}
 		return false;
 	}
-	c->remaining -= len;
+	if (c->bytes)
+		c->remaining -= len;
 	if (c->packets)
 		c->remaining_pkts--;
 	c->waiting = false;

@@ -12,8 +12,11 @@
  * - while a frame waits, the credit left over at a refill is carried
  *   rather than thrown away (the seed lost it, costing up to one frame per
  *   period); an idle bucket is capped at @bytes as in the seed;
- * - an optional packets-per-period limit, checked alongside bytes;
- * - live changes: new settings apply at the next refill, or at once when
+ * - an optional packets-per-period limit, checked alongside bytes, or
+ *   alone (0 bytes);
+ * - live changes: new settings apply at the next refill, which comes no
+ *   later than one new period after the change (a vif throttled under a
+ *   1000 s period is read again within a new 1 ms one), or at once when
  *   the limiter was, or becomes, unlimited;
  * - time is an argument (nanoseconds), so tests run on a virtual clock.
  *
@@ -28,7 +31,7 @@
 
 struct credit {
 	/* settings in force */
-	uint64_t bytes;		/* credit per period; 0 = unlimited */
+	uint64_t bytes;		/* credit per period; 0 = no byte limit */
 	uint64_t period;	/* ns; 0 = unlimited */
 	uint64_t packets;	/* frames per period; 0 = no frame limit */
 	/* settings waiting for the next refill */
@@ -54,10 +57,11 @@ struct credit_info {
 /* credit_init() - an unlimited limiter. */
 void credit_init(struct credit *c);
 
-/* credit_set() - new settings: @bytes every @usecs, at most @packets
- * frames per period (0 = no frame limit). @bytes or @usecs 0 = unlimited.
- * Returns 0, or -EINVAL when @usecs is above 1e9 (1000 s) or @bytes above
- * 2^40. */
+/* credit_set() - new settings at @now: @bytes every @usecs, at most
+ * @packets frames per period (0 = no frame limit); @bytes 0 with
+ * @packets set limits frames only. @usecs 0, or @bytes and @packets both
+ * 0, = unlimited. Returns 0, or -EINVAL when @usecs is above 1e9 (1000 s)
+ * or @bytes or @packets above 2^40. */
 int credit_set(struct credit *c, uint64_t bytes, uint64_t usecs,
 	       uint64_t packets, uint64_t now);
 

@@ -219,12 +219,15 @@ int vs_isolated_add(struct vs_switch *sw, int family, const void *addr,
 		    unsigned plen);
 
 /* Rate limits of a port (vifs; allowed on any port). Transmit: @bytes of
- * credit every @usecs (0 usecs or 0 bytes = unlimited) and optionally at
- * most @packets frames per period (0 = no packet limit); over-limit
- * frames are deferred. Receive: same shape, over-limit frames dropped as
- * rx_ratelimit. A change takes effect at the next refill (immediately when
- * the port was unlimited or becomes unlimited). Returns 0, -ENOENT or
- * -EINVAL. */
+ * credit every @usecs and optionally at most @packets frames per period
+ * (0 = no packet limit; with @bytes 0, frames are the only limit); 0
+ * usecs, or 0 bytes and 0 packets, = unlimited. Over-limit frames are
+ * deferred. Receive: same shape, over-limit frames dropped as
+ * rx_ratelimit. A change takes effect at the next refill, and that comes
+ * no later than @usecs after the change (immediately when the port was
+ * unlimited or becomes unlimited): a throttled port's wakeup time moves
+ * up with it, so a caller waiting on vs_port_throttled() should ask again
+ * after a change. Returns 0, -ENOENT or -EINVAL. */
 int vs_port_set_tx_limit(struct vs_switch *sw, unsigned port, uint64_t bytes,
 			 uint64_t usecs, uint64_t packets, uint64_t now);
 int vs_port_set_rx_limit(struct vs_switch *sw, unsigned port, uint64_t bytes,

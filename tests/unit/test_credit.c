@@ -465,6 +465,124 @@ static void test_packet_limit_no_byte_banking(void **state)
 	free(s);
 }
 
+/* A packets-only limit (0 bytes): enforced on transmit (deferral) and on
+ * receive (drops), whatever the frame size. */
+static void test_packet_only_limit(void **state)
+{
+	struct testbed *tb = *state;
+	static const uint32_t mixed[] = { 64, 1514, 600 };
+	struct sender *s;
+	struct credit_info ci;
+	uint8_t f[FP_FRAME_BUF];
+	struct vs_frame fr[VS_BATCH];
+	struct vs_port_stats ps;
+	uint64_t wake;
+	uint32_t len;
+	unsigned i;
+
+	/* transmit: 5 frames per 10 ms, no byte limit */
+	s = sender_new(tb, mixed, 3, 0, 10000, 5);
+	assert_int_equal(vs_port_limits(SW, VIF(1), &ci, NULL), 0);
+	assert_int_equal(ci.bytes, 0);
+	assert_int_equal(ci.usecs, 10000);
+	assert_int_equal(ci.packets, 5);
+	assert_int_equal(sender_offer(s, 0), 5);
+	assert_true(vs_port_throttled(SW, VIF(1), &wake));
+	assert_int_equal(wake, 10 * MS);
+	assert_int_equal(sender_offer(s, 10 * MS - 1), 0);
+	assert_int_equal(sender_offer(s, 10 * MS), 5);
+	sender_run(s, 10 * MS, SEC, 0);
+	assert_int_equal(s->frames, 500);	/* 100 periods x 5 */
+	expect_no_drops(tb);
+	free(s);
+
+	/* receive: vif2 takes 5 frames per 10 ms, the rest is dropped */
+	len = fb_udp4(f, tb->vif_mac[2], tb->vif_mac[3], tb->vif_ip[3],
+		      tb->vif_ip[2], 1, 2, 1000);
+	for (i = 0; i < VS_BATCH; i++)
+		fr[i] = (struct vs_frame){ .data = f, .len = len, .cap = len };
+	assert_int_equal(vs_port_set_rx_limit(SW, VIF(2), 0, 10000, 5, 2 * SEC),
+			 0);
+	assert_int_equal(vs_port_limits(SW, VIF(2), NULL, &ci), 0);
+	assert_int_equal(ci.packets, 5);
+	fp_clear(&tb->vif[2]);
+	assert_int_equal(vs_input(SW, VIF(3), fr, VS_BATCH, 2 * SEC), VS_BATCH);
+	assert_int_equal(tb->vif[2].nlog, 5);
+	assert_int_equal(vs_port_stats(SW, VIF(2), &ps), 0);
+	assert_int_equal(ps.drops[VS_DROP_RX_RATELIMIT], VS_BATCH - 5);
+	/* positive control: the next period takes 5 more */
+	assert_int_equal(vs_input(SW, VIF(3), fr, 1, 2 * SEC + 10 * MS), 1);
+	assert_int_equal(tb->vif[2].nlog, 6);
+	tb_expect_invariant(tb);
+
+	/* 0 bytes and 0 packets is still unlimited */
+	assert_int_equal(vs_port_set_rx_limit(SW, VIF(2), 0, 10000, 0, 3 * SEC),
+			 0);
+	assert_int_equal(vs_input(SW, VIF(3), fr, VS_BATCH, 3 * SEC), VS_BATCH);
+	assert_int_equal(tb->vif[2].nlog, 6 + VS_BATCH);
+}
+
+/* A change takes effect no later than one period of the new setting: a
+ * vif throttled under a 1000 s period is read again within the new 1 ms
+ * one, on both directions; a change to a longer period lets the period
+ * under way end as it would have. */
+static void test_live_change_bounded(void **state)
+{
+	struct testbed *tb = *state;
+	static const uint32_t sz[] = { 1000 };
+	struct sender *s;
+	uint8_t f[FP_FRAME_BUF];
+	struct vs_frame fr = { .data = f };
+	uint64_t wake;
+
+	s = sender_new(tb, sz, 1, 2000, 1000000000ULL, 0);
+	assert_int_equal(sender_offer(s, 0), 2);
+	assert_true(vs_port_throttled(SW, VIF(1), &wake));
+	assert_int_equal(wake, 1000 * SEC);
+	/* at 5 ms: 10000 B per ms */
+	assert_int_equal(vs_port_set_tx_limit(SW, VIF(1), 10000, 1000, 0,
+					      5 * MS), 0);
+	assert_true(vs_port_throttled(SW, VIF(1), &wake));
+	assert_true(wake <= 6 * MS);
+	assert_int_equal(sender_offer(s, 6 * MS), 10);
+	/* and the new rate holds from there */
+	sender_run(s, 6 * MS, 106 * MS, 0);
+	assert_int_equal(s->frames, 2 + 10 * 100);	/* 6, 7, ... 105 ms */
+	/* packets too: 1 frame per 1000 s, then 4 per ms */
+	assert_int_equal(vs_port_set_tx_limit(SW, VIF(1), 100000, 1000000000ULL,
+					      1, 200 * MS), 0);
+	assert_int_equal(sender_offer(s, 200 * MS), 1);	/* old one over */
+	assert_int_equal(sender_offer(s, 201 * MS), 0);
+	assert_int_equal(sender_offer(s, 300 * MS), 0);
+	assert_int_equal(vs_port_set_tx_limit(SW, VIF(1), 100000, 1000, 4,
+					      300 * MS), 0);
+	assert_int_equal(sender_offer(s, 300 * MS), 0);
+	assert_int_equal(sender_offer(s, 301 * MS), 4);
+	/* longer period: the 1 ms under way still ends at 302 ms */
+	assert_int_equal(vs_port_set_tx_limit(SW, VIF(1), 3000, 1000000, 0,
+					      301 * MS + 1), 0);
+	assert_true(vs_port_throttled(SW, VIF(1), &wake));
+	assert_int_equal(wake, 302 * MS);
+	assert_int_equal(sender_offer(s, 302 * MS), 3);
+	expect_no_drops(tb);
+	free(s);
+
+	/* receive: 1000 B per 1000 s, then 10000 B per ms */
+	fr.len = fr.cap = fb_udp4(f, tb->vif_mac[2], tb->vif_mac[3],
+				  tb->vif_ip[3], tb->vif_ip[2], 1, 2, 900);
+	assert_int_equal(vs_port_set_rx_limit(SW, VIF(2), 1000, 1000000000ULL,
+					      0, SEC), 0);
+	fp_clear(&tb->vif[2]);
+	assert_int_equal(vs_input(SW, VIF(3), &fr, 1, SEC), 1);
+	assert_int_equal(vs_input(SW, VIF(3), &fr, 1, SEC), 1);
+	assert_int_equal(tb->vif[2].nlog, 1);	/* the 2nd is dropped */
+	assert_int_equal(vs_port_set_rx_limit(SW, VIF(2), 10000, 1000, 0,
+					      SEC + 1), 0);
+	assert_int_equal(vs_input(SW, VIF(3), &fr, 1, SEC + 1 + MS), 1);
+	assert_int_equal(tb->vif[2].nlog, 2);
+	tb_expect_invariant(tb);
+}
+
 /* Receive limit ------------------------------------------------------------*/
 
 static void test_rx_limit(void **state)
@@ -694,6 +812,8 @@ int main(void)
 		T(test_lift_limit),
 		T(test_packet_limit),
 		T(test_packet_limit_no_byte_banking),
+		T(test_packet_only_limit),
+		T(test_live_change_bounded),
 		T(test_rx_limit),
 		cmocka_unit_test(test_credit_api),
 		T(test_poll_held),
