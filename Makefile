@@ -77,7 +77,7 @@ obj		= $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBVS		:= $(BUILD)/libvswitch.a
 LIBXEND		:= $(BUILD)/libxend.a
 LIBTOOLS	:= $(BUILD)/libxctools.a
-LIBS_ALL	:= $(LIBXEND) $(LIBTOOLS) $(LIBVS)
+LIBS_ALL	:= $(LIBTOOLS) $(LIBXEND) $(LIBVS)
 
 PROGS		:= $(if $(wildcard $(VS_MAINS)),$(BUILD)/vs_pcap_run) \
 		   $(if $(wildcard $(XEND_MAIN)),$(BUILD)/xend) \

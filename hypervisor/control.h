@@ -72,6 +72,7 @@ enum xend_ev {
 	XEND_EV_CLIENT,		/* a control client (ctl_server_event) */
 	XEND_EV_SIGNAL,		/* xend.c: the signalfd */
 	XEND_EV_DOM0,		/* xend.c: dom0's netlink socket */
+	XEND_EV_DP,		/* xend.c: the data plane reports failed ports */
 	XEND_EV_CTL_TIMER,	/* the idle timer of clients (ctl_server_event) */
 };
 

@@ -60,6 +60,7 @@ struct dp_port {
 	void *ctx;			/* struct port_tap / port_afpacket */
 	int fd;
 	bool throttled, failed;
+	bool reported;			/* failure told to the control plane */
 	uint64_t wakeup;		/* ns, when throttled */
 };
 
@@ -73,6 +74,7 @@ struct dp_cmd {
 struct xend_dp {
 	struct vs_switch *sw;
 	int epfd, cmdfd, timerfd;
+	int failfd;			/* eventfd: a port failed */
 	struct dp_ref timer_ref, cmd_ref;
 	uint64_t timer_at;		/* armed refill time, 0 = disarmed */
 	struct dp_port ports[VS_PORTS_MAX];
@@ -143,6 +145,10 @@ static void port_fail(struct xend_dp *dp, struct dp_port *p, int err)
 	if (vs_port_info(dp->sw, p->ref.port, &info) == 0)
 		log_warn("dp: port %u (%s) stopped: %s",
 			 p->ref.port, info.name, strerror(-err));
+	/* wake the control plane, which collects it with
+	 * xend_dp_failed_ports() and rebuilds or detaches the port */
+	if (write(dp->failfd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0)
+		log_warn("dp: eventfd: %s", strerror(errno));
 }
 
 /* EPOLLERR on a socket is a pending error (AF_PACKET reports ENETDOWN
@@ -336,7 +342,9 @@ static int dp_open_fds(struct xend_dp *dp)
 	dp->cmdfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	dp->timerfd = timerfd_create(CLOCK_MONOTONIC,
 				     TFD_NONBLOCK | TFD_CLOEXEC);
-	if (dp->epfd < 0 || dp->cmdfd < 0 || dp->timerfd < 0)
+	dp->failfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (dp->epfd < 0 || dp->cmdfd < 0 || dp->timerfd < 0 ||
+	    dp->failfd < 0)
 		return -errno;
 	dp->timer_ref.type = REF_TIMER;
 	dp->cmd_ref.type = REF_CMD;
@@ -354,6 +362,8 @@ static void dp_destroy(struct xend_dp *dp)
 		close(dp->cmdfd);
 	if (dp->timerfd >= 0)
 		close(dp->timerfd);
+	if (dp->failfd >= 0)
+		close(dp->failfd);
 	pthread_cond_destroy(&dp->cond);
 	pthread_mutex_destroy(&dp->lock);
 	vs_switch_free(dp->sw);
@@ -367,7 +377,7 @@ struct xend_dp *xend_dp_new(void)
 
 	if (!dp)
 		return NULL;
-	dp->epfd = dp->cmdfd = dp->timerfd = -1;
+	dp->epfd = dp->cmdfd = dp->timerfd = dp->failfd = -1;
 	pthread_mutex_init(&dp->lock, NULL);
 	pthread_cond_init(&dp->cond, NULL);
 	dp->sw = vs_switch_new();
@@ -382,6 +392,52 @@ struct xend_dp *xend_dp_new(void)
 	dp->started = true;
 	pthread_setname_np(dp->thread, "xend-dp");
 	return dp;
+}
+
+/* Failed ports ----------------------------------------------------------*/
+
+/* xend_dp_fail_fd() - see dataplane.h. */
+int xend_dp_fail_fd(const struct xend_dp *dp)
+{
+	return dp->failfd;
+}
+
+struct failed_args {
+	struct xend_dp *dp;
+	unsigned *ports;
+	unsigned max, n;
+};
+
+static int failed_fn(struct vs_switch *sw, void *arg, uint64_t now)
+{
+	struct failed_args *a = arg;
+
+	(void)sw;
+	(void)now;
+	for (unsigned i = 0; i < VS_PORTS_MAX && a->n < a->max; i++) {
+		struct dp_port *p = &a->dp->ports[i];
+
+		if (p->be == BE_NONE || !p->failed || p->reported)
+			continue;
+		p->reported = true;
+		a->ports[a->n++] = i;
+	}
+	return 0;
+}
+
+/* xend_dp_failed_ports() - see dataplane.h. */
+unsigned xend_dp_failed_ports(struct xend_dp *dp, unsigned *ports,
+			      unsigned max)
+{
+	struct failed_args a = { .dp = dp, .ports = ports, .max = max };
+	uint64_t v;
+
+	if (read(dp->failfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_warn("dp: eventfd: %s", strerror(errno));
+	xend_dp_call(dp, failed_fn, &a);
+	if (a.n == max)		/* maybe more: come back */
+		(void)!write(dp->failfd, &(uint64_t){ 1 }, sizeof(uint64_t));
+	return a.n;
 }
 
 /* Attaching and detaching ports (run on the data-plane thread) ---------*/

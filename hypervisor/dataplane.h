@@ -57,6 +57,18 @@ int xend_dp_attach_wire(struct xend_dp *dp, const char *ifname);
  * Returns 0 or -ENOENT. */
 int xend_dp_detach(struct xend_dp *dp, unsigned port);
 
+/* xend_dp_fail_fd() - an eventfd that becomes readable when the data
+ * plane stops a port whose back end failed (a TAP deleted behind xend's
+ * back, a wire that vanished). Poll it in the control loop and call
+ * xend_dp_failed_ports(). */
+int xend_dp_fail_fd(const struct xend_dp *dp);
+
+/* xend_dp_failed_ports() - the ports that failed since the last call (up
+ * to @max into @ports); each is reported once. The port stays attached,
+ * but is no longer read, until the caller detaches it. */
+unsigned xend_dp_failed_ports(struct xend_dp *dp, unsigned *ports,
+			      unsigned max);
+
 /* xend_dp_now() - the data plane's clock, CLOCK_MONOTONIC in ns. */
 uint64_t xend_dp_now(void);
 

@@ -503,6 +503,22 @@ struct xend_dom0 *xend_dom0_start(struct xend_dp *dp, const char *ifname)
 	return d0;
 }
 
+/* xend_dom0_rebuild() - see dom0.h. */
+int xend_dom0_rebuild(struct xend_dom0 *d0)
+{
+	int ret;
+
+	if (d0->port != VS_NO_PORT)
+		xend_dp_detach(d0->dp, d0->port);	/* closes the TAP */
+	d0->port = VS_NO_PORT;
+	ret = tap_attach(d0);
+	if (!ret)
+		ret = tap_configure(d0);
+	if (!ret)
+		ret = dom0_sync(d0);
+	return ret;
+}
+
 /* Delete vif0.0 if it is still there (it was made persistent elsewhere). */
 static void tap_delete(struct xend_dom0 *d0)
 {

@@ -25,6 +25,11 @@ struct xend_dom0 *xend_dom0_start(struct xend_dp *dp, const char *ifname);
 /* xend_dom0_stop() - detach the port and delete vif0.0. Accepts NULL. */
 void xend_dom0_stop(struct xend_dom0 *d0);
 
+/* xend_dom0_rebuild() - dom0's TAP failed (deleted behind xend's back):
+ * detach the old port, make the TAP again, attach and configure it and
+ * resync dom0's addresses. The port number may change. 0 or -errno. */
+int xend_dom0_rebuild(struct xend_dom0 *d0);
+
 /* xend_dom0_fd() - the netlink socket to poll for address changes. */
 int xend_dom0_fd(const struct xend_dom0 *d0);
 

@@ -1,129 +1,72 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* domain.h - xend's domain table and the control commands on it
+/* domain.h - xend's domain table: lookups, create, restore, removal
  *
- * struct xend is the control plane's state: the data plane and dom0 port
- * it talks to, the domain table (indexed by domain id) and where state is
- * persisted. Only the main thread touches it; the switch is reached
- * through xend_dp_call().
- *
- * A domain owns its vifs. Each vif has a switch port (or -1 while not
- * attached), a MAC, the addresses the switch lets it use, and its limits.
- * Builders: netns (a named network namespace, netns.h); qemu is refused
- * until it exists.
+ * The table (struct xend.doms, by id) owns every struct xend_domain that
+ * is not being created. Creating and removing a domain, taking domains
+ * back after a restart, reaping what the table does not know, and
+ * reacting to a failed port all go through here; the builder of each
+ * domain (builder.h) does the work. Records and their states: record.h.
  */
 #ifndef XENO_DOMAIN_H
 #define XENO_DOMAIN_H
 
-#include <json-c/json.h>
-#include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "builder.h"
 #include "control.h"
-#include "netns.h"
-#include "vswitch.h"
+#include "xend.h"
 
-#define XEND_DOMS_MAX		254	/* 169.254.1.N needs N <= 254 */
-#define XEND_VIFS_MAX		8
-#define XEND_NAME_MAX		63
-#define XEND_VIF_ADDRS_MAX	(2 * VS_ADDRS_MAX)
-#define XEND_VBDS_MAX		16
-#define XEND_NETNS_PREFIX	"xeno-dom"
+/* xend_dom_get() - domain @id, or NULL. */
+struct xend_domain *xend_dom_get(const struct xend *x, uint32_t id);
 
-enum xend_builder {
-	XEND_BUILDER_NETNS,
-	XEND_BUILDER_QEMU,
-};
+/* xend_dom_find_name() - the domain called @name, or NULL. */
+struct xend_domain *xend_dom_find_name(const struct xend *x, const char *name);
 
-/* Transmit and receive limits of a vif (vif_setsched). */
-struct xend_limits {
-	uint64_t bytes, usecs, packets;
-	uint64_t rx_bytes, rx_usecs, rx_packets;
-};
+/* xend_dom_addr_owner() - the domain holding address @a on a vif other
+ * than @self (NULL: any), its vif index in *@vifidx; NULL if none. */
+const struct xend_domain *xend_dom_addr_owner(const struct xend *x,
+					      const struct xend_addr *a,
+					      const struct xend_vif *self,
+					      uint32_t *vifidx);
 
-/* An address of a vif; @ns: also configured on the link in the domain
- * (addresses from vif_addip are only given to the switch). */
-struct xend_vif_addr {
-	struct xend_addr a;
-	bool ns;
-};
+/* xend_dom_create() - check the create request's @cfg, record the domain
+ * as BUILDING in the state file, build it, and enter it in the table as
+ * RUNNING. Returns the new id, or -1 with req's error set (nothing is
+ * left behind). */
+int xend_dom_create(struct xend *x, json_object *cfg, struct ctl_req *req);
 
-struct xend_vif {
-	uint32_t idx;
-	char ifname[IFNAMSIZ];		/* the TAP as created in dom0: xvN.K */
-	char nsifname[IFNAMSIZ];	/* its name in the namespace: ethK */
-	uint8_t mac[6];
-	int port;			/* switch port, -1 when detached */
-	struct xend_vif_addr addrs[XEND_VIF_ADDRS_MAX];
-	unsigned naddrs;
-	struct xend_limits lim;
-};
+/* xend_dom_remove() - tear @d down through its builder, take it out of
+ * the table and free it. */
+void xend_dom_remove(struct xend *x, struct xend_domain *d);
 
-struct xend_vbd {
-	char uname[128];
-	char dev[32];
-	char mode[2];
-};
+/* xend_doms_restore() - take back the domains of the state file (@recs,
+ * @n; each freed or owned by the table afterwards): BUILDING ones are torn
+ * down, RUNNING ones adopted by their builder. Then every builder reaps
+ * what the table does not hold. Returns how many domains were restored. */
+int xend_doms_restore(struct xend *x, struct xend_domain **recs, unsigned n);
 
-struct xend_domain {
-	uint32_t id;
-	char name[XEND_NAME_MAX + 1];
-	enum xend_builder builder;
-	char nsname[64];		/* netns: the namespace's name */
-	uint64_t mem_kb;
-	uint32_t vcpus;
-	struct in_addr gateway;		/* vif 0's default route */
-	bool has_gateway;
-	json_object *config;		/* as given to create; owned */
-	struct xend_vif vifs[XEND_VIFS_MAX];
-	unsigned nvifs;
-	struct xend_vbd vbds[XEND_VBDS_MAX];
-	unsigned nvbds;
-};
+/* xend_doms_detach_all() - at shutdown: detach every vif from the switch
+ * and free the table. Domains keep running; the state file lists them. */
+void xend_doms_detach_all(struct xend *x);
 
-struct xend_dp;
-struct xend_dom0;
-
-struct xend {
-	struct xend_dp *dp;
-	struct xend_dom0 *dom0;		/* NULL: running without dom0 port */
-	const char *dom0_ifname;
-	char *state_dir;
-	struct xend_domain *doms[XEND_DOMS_MAX + 1];	/* by id; [0] unused */
-	struct xend_limits dom0_lim;
-	bool dom0_lim_set;
-};
-
-/* The control commands, for ctl_server_new(); handlers take a struct
- * xend as ctx. */
-extern const struct ctl_cmd xend_cmds[];
-
-/* xend_domain_new() - an empty domain record (no vifs). NULL when out of
- * memory. */
-struct xend_domain *xend_domain_new(void);
-
-/* xend_domain_free() - free a record (not its namespace or ports: see
- * xend_domains_detach_all()). Accepts NULL. */
-void xend_domain_free(struct xend_domain *d);
-
-/* xend_domain_restore() - take back a domain found in the state file:
- * for a netns domain whose namespace exists, reattach (or recreate) its
- * TAPs and give the switch its addresses and limits, then enter it in the
- * table. The table owns @d afterwards on success; on failure (-ENOENT:
- * namespace gone, -EEXIST: id or name taken) the caller frees it. */
-int xend_domain_restore(struct xend *x, struct xend_domain *d);
-
-/* xend_dom0_limits_apply() - apply x->dom0_lim to dom0's port. 0/-errno. */
+/* xend_dom0_limits_apply() - apply x->dom0_lim to dom0's port. */
 int xend_dom0_limits_apply(struct xend *x);
 
-/* xend_domains_detach_all() - at shutdown: detach every vif from the
- * switch and free the table. Namespaces and TAPs stay: the domains keep
- * running and the state file still lists them. */
-void xend_domains_detach_all(struct xend *x);
+/* xend_vif_attach_tap() - attach TAP @fd (owned from here on) to the
+ * switch as @v's port, then apply @v's limits and addresses; @v's state
+ * becomes UP or DEGRADED (an address refused: @v->error says which).
+ * -errno with req's error set if the port could not be attached. */
+int xend_vif_attach_tap(struct xend *x, const struct xend_domain *d,
+			struct xend_vif *v, int fd, struct ctl_req *req);
 
-/* xend_vif_default() - fill vif @idx of domain @d with defaults (names,
- * default MAC, no addresses, unlimited). */
-void xend_vif_default(const struct xend_domain *d, struct xend_vif *v,
-		      uint32_t idx);
+/* xend_vif_detach() - take @v's port off the switch (if attached). */
+void xend_vif_detach(struct xend *x, const struct xend_domain *d,
+		     struct xend_vif *v);
+
+/* xend_port_failed() - the data plane stopped port @port (its back end
+ * failed): find its owner, and have the builder rebuild the vif, or mark
+ * it FAILED. dom0's port is rebuilt by dom0.c. */
+void xend_port_failed(struct xend *x, unsigned port);
 
 #endif /* XENO_DOMAIN_H */

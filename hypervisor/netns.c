@@ -192,6 +192,29 @@ bool xend_netns_exists(const char *name)
 	return st.st_dev == self.st_dev;
 }
 
+/* xend_netns_present() - see netns.h. */
+bool xend_netns_present(const char *name)
+{
+	struct stat st;
+
+	return ns_stat(name, &st) != -ENOENT;
+}
+
+/* xend_netns_list() - see netns.h. */
+int xend_netns_list(void (*fn)(const char *name, void *arg), void *arg)
+{
+	struct dirent *de;
+	DIR *d = opendir(XEND_NETNS_DIR);
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			fn(de->d_name, arg);
+	closedir(d);
+	return 0;
+}
+
 /* Call @fn(pid, arg) for each process whose network namespace is @st. */
 static int for_each_proc_in(const struct stat *ns,
 			    void (*fn)(pid_t pid, void *arg), void *arg)

@@ -56,6 +56,14 @@ int xend_netns_add(const char *name);
 /* xend_netns_exists() - is /run/netns/@name a mounted namespace? */
 bool xend_netns_exists(const char *name);
 
+/* xend_netns_present() - does /run/netns/@name exist at all, even as
+ * the empty file a crash between create and mount leaves? */
+bool xend_netns_present(const char *name);
+
+/* xend_netns_list() - call @fn(name, @arg) for each entry of /run/netns
+ * (none if the directory does not exist). 0 or -errno. */
+int xend_netns_list(void (*fn)(const char *name, void *arg), void *arg);
+
 /* xend_netns_del() - SIGKILL every process in namespace @name, unmount
  * and remove it. Returns 0 (also when it did not exist) or -errno. */
 int xend_netns_del(const char *name);

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* state.c - xend's persisted state: STATE_DIR/state.json
+/* state.c - xend's persisted state: STATE_DIR/state.json (see state.h)
  *
  * The file, version 1:
  *
  *   {"version": 1,
  *    "dom0": {"limits": {...}},                      (only once set)
  *    "domains": [{"dom": 1, "name": "dom1", "builder": "netns",
+ *                 "state": "running",                (or "building")
  *                 "netns": "xeno-dom1", "mem_kb": 65536, "vcpus": 1,
  *                 "gateway": "169.254.1.0",          (or null)
  *                 "config": {... as given to create ...},
@@ -13,16 +14,15 @@
  *                           "mac": "aa:00:00:..",
  *                           "addrs": [{"ip": "169.254.1.1", "plen": 16,
  *                                      "ns": true}, ...],
- *                           "limits": {"bytes": 0, "usecs": 0, ...}}],
+ *                           "limits": {"bytes": 0, "usecs": 0, ...},
+ *                           "dhcp_server": true}],   (only when set)
  *                 "vbds": [{"uname": "phy:cdrom", "dev": "hdd",
  *                           "mode": "r"}]}]}
  *
- * Saving writes STATE_DIR/state.json.tmp, fsyncs it, renames it over
- * state.json and fsyncs the directory, so a crash leaves either the old
- * or the new file. Records are parsed with the control socket's field
- * getters, so a damaged record is reported by field name.
+ * A record is encoded and checked by record.c, the same code that checks
+ * a create request, so a record can hold nothing create would refuse, and
+ * its generated names must be the ones xend generates.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -36,106 +36,30 @@
 #include "state.h"
 
 #define STATE_FILE_MAX	(16 * 1024 * 1024)
+#define STATE_PREV	".prev"
 
 /* ---- writing ---- */
 
-static json_object *limits_json(const struct xend_limits *l)
+static json_object *state_json(struct xend_domain *const *doms,
+			       const struct xend_limits *dom0_lim)
 {
 	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "bytes", json_object_new_uint64(l->bytes));
-	json_object_object_add(o, "usecs", json_object_new_uint64(l->usecs));
-	json_object_object_add(o, "packets", json_object_new_uint64(l->packets));
-	json_object_object_add(o, "rx_bytes", json_object_new_uint64(l->rx_bytes));
-	json_object_object_add(o, "rx_usecs", json_object_new_uint64(l->rx_usecs));
-	json_object_object_add(o, "rx_packets",
-			       json_object_new_uint64(l->rx_packets));
-	return o;
-}
-
-static json_object *vif_json(const struct xend_vif *v)
-{
-	json_object *o = json_object_new_object();
-	json_object *addrs = json_object_new_array();
-	char mac[18], s[INET6_ADDRSTRLEN];
-
-	vs_mac_format(v->mac, mac);
-	json_object_object_add(o, "vif", json_object_new_int64(v->idx));
-	json_object_object_add(o, "ifname", json_object_new_string(v->ifname));
-	json_object_object_add(o, "nsifname", json_object_new_string(v->nsifname));
-	json_object_object_add(o, "mac", json_object_new_string(mac));
-	for (unsigned i = 0; i < v->naddrs; i++) {
-		json_object *a = json_object_new_object();
-
-		xend_addr_format(&v->addrs[i].a, s);
-		json_object_object_add(a, "ip", json_object_new_string(s));
-		json_object_object_add(a, "plen",
-				       json_object_new_int64(v->addrs[i].a.plen));
-		json_object_object_add(a, "ns",
-				       json_object_new_boolean(v->addrs[i].ns));
-		json_object_array_add(addrs, a);
-	}
-	json_object_object_add(o, "addrs", addrs);
-	json_object_object_add(o, "limits", limits_json(&v->lim));
-	return o;
-}
-
-static json_object *vbd_json(const struct xend_vbd *b)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "uname", json_object_new_string(b->uname));
-	json_object_object_add(o, "dev", json_object_new_string(b->dev));
-	json_object_object_add(o, "mode", json_object_new_string(b->mode));
-	return o;
-}
-
-/* xend_state_domain_json() - see state.h. */
-json_object *xend_state_domain_json(const struct xend_domain *d)
-{
-	json_object *o = json_object_new_object();
-	json_object *vifs = json_object_new_array();
-	json_object *vbds = json_object_new_array();
-	char gw[INET_ADDRSTRLEN];
-
-	json_object_object_add(o, "dom", json_object_new_int64(d->id));
-	json_object_object_add(o, "name", json_object_new_string(d->name));
-	json_object_object_add(o, "builder", json_object_new_string(
-		d->builder == XEND_BUILDER_NETNS ? "netns" : "qemu"));
-	json_object_object_add(o, "netns", json_object_new_string(d->nsname));
-	json_object_object_add(o, "mem_kb", json_object_new_uint64(d->mem_kb));
-	json_object_object_add(o, "vcpus", json_object_new_int64(d->vcpus));
-	inet_ntop(AF_INET, &d->gateway, gw, sizeof(gw));
-	json_object_object_add(o, "gateway", d->has_gateway ?
-			       json_object_new_string(gw) : NULL);
-	json_object_object_add(o, "config", json_object_get(d->config));
-	for (unsigned i = 0; i < d->nvifs; i++)
-		json_object_array_add(vifs, vif_json(&d->vifs[i]));
-	json_object_object_add(o, "vifs", vifs);
-	for (unsigned i = 0; i < d->nvbds; i++)
-		json_object_array_add(vbds, vbd_json(&d->vbds[i]));
-	json_object_object_add(o, "vbds", vbds);
-	return o;
-}
-
-static json_object *state_json(const struct xend *x)
-{
-	json_object *o = json_object_new_object();
-	json_object *doms = json_object_new_array();
+	json_object *arr = json_object_new_array();
 
 	json_object_object_add(o, "version",
 			       json_object_new_int(XEND_STATE_VERSION));
-	if (x->dom0_lim_set) {
+	if (dom0_lim) {
 		json_object *d0 = json_object_new_object();
+		json_object *lim = json_object_new_object();
 
-		json_object_object_add(d0, "limits", limits_json(&x->dom0_lim));
+		rec_limits_json(lim, dom0_lim);
+		json_object_object_add(d0, "limits", lim);
 		json_object_object_add(o, "dom0", d0);
 	}
 	for (unsigned i = 1; i <= XEND_DOMS_MAX; i++)
-		if (x->doms[i])
-			json_object_array_add(doms,
-					      xend_state_domain_json(x->doms[i]));
-	json_object_object_add(o, "domains", doms);
+		if (doms[i])
+			json_object_array_add(arr, rec_state_json(doms[i]));
+	json_object_object_add(o, "domains", arr);
 	return o;
 }
 
@@ -167,13 +91,16 @@ static int fsync_dir(const char *dir)
 	return ret;
 }
 
-/* Write @text to @path atomically: temp file, fsync, rename, fsync dir. */
+/* Write @text to @path atomically (temp file, fsync, rename, fsync dir),
+ * keeping the file it replaces as @path.prev. */
 static int write_atomic(const char *dir, const char *path, const char *text)
 {
-	char tmp[PATH_MAX];
+	char tmp[PATH_MAX], prev[PATH_MAX];
 	int fd, ret;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp) ||
+	    (size_t)snprintf(prev, sizeof(prev), "%s" STATE_PREV, path) >=
+	    sizeof(prev))
 		return -ENAMETOOLONG;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -183,6 +110,13 @@ static int write_atomic(const char *dir, const char *path, const char *text)
 		ret = -errno;
 	if (close(fd) && !ret)
 		ret = -errno;
+	if (!ret) {
+		/* a hard link: state.json exists at every moment */
+		unlink(prev);
+		if (link(path, prev) && errno != ENOENT)
+			log_warn("state: cannot keep %s: %s", prev,
+				 strerror(errno));
+	}
 	if (!ret && rename(tmp, path))
 		ret = -errno;
 	if (ret) {
@@ -192,8 +126,9 @@ static int write_atomic(const char *dir, const char *path, const char *text)
 	return fsync_dir(dir);
 }
 
-/* xend_state_save() - see state.h. */
-int xend_state_save(const struct xend *x)
+/* xend_state_write() - see state.h. */
+int xend_state_write(const char *dir, struct xend_domain *const *doms,
+		     const struct xend_limits *dom0_lim)
 {
 	char path[PATH_MAX];
 	json_object *o;
@@ -201,10 +136,10 @@ int xend_state_save(const struct xend *x)
 	char *buf;
 	int ret;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", x->state_dir,
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
 			     XEND_STATE_FILE) >= sizeof(path))
 		return -ENAMETOOLONG;
-	o = state_json(x);
+	o = state_json(doms, dom0_lim);
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 					      JSON_C_TO_STRING_NOSLASHESCAPE);
 	buf = text ? malloc(strlen(text) + 2) : NULL;
@@ -215,7 +150,7 @@ int xend_state_save(const struct xend *x)
 	}
 	sprintf(buf, "%s\n", text);
 	json_object_put(o);
-	ret = write_atomic(x->state_dir, path, buf);
+	ret = write_atomic(dir, path, buf);
 	free(buf);
 	if (ret)
 		log_err("state: cannot write %s: %s", path, strerror(-ret));
@@ -224,190 +159,101 @@ int xend_state_save(const struct xend *x)
 
 /* ---- reading ---- */
 
-static int parse_limits(struct ctl_req *req, json_object *o, const char *path,
-			struct xend_limits *l)
+/* xend_state_clear() - see state.h. */
+void xend_state_clear(struct xend_state *s)
 {
-	json_object *lo = NULL;
-	char p[64];
-
-	if (ctl_get_typed(req, o, path, "limits", false, json_type_object, &lo))
-		return -1;
-	if (!lo)
-		return 0;
-	snprintf(p, sizeof(p), "%slimits.", path);
-	if (ctl_get_uint(req, lo, p, "bytes", false, UINT64_MAX, &l->bytes) ||
-	    ctl_get_uint(req, lo, p, "usecs", false, UINT64_MAX, &l->usecs) ||
-	    ctl_get_uint(req, lo, p, "packets", false, UINT64_MAX, &l->packets) ||
-	    ctl_get_uint(req, lo, p, "rx_bytes", false, UINT64_MAX,
-			 &l->rx_bytes) ||
-	    ctl_get_uint(req, lo, p, "rx_usecs", false, UINT64_MAX,
-			 &l->rx_usecs) ||
-	    ctl_get_uint(req, lo, p, "rx_packets", false, UINT64_MAX,
-			 &l->rx_packets))
-		return -1;
-	return 0;
+	for (unsigned i = 0; i < s->n; i++)
+		rec_domain_free(s->doms[i]);
+	memset(s, 0, sizeof(*s));
 }
 
-static int parse_addr(struct ctl_req *req, json_object *o, const char *path,
-		      struct xend_vif_addr *va)
+/* Parse the file's top level; the "domains" array or NULL with req's
+ * error set. */
+static json_object *parse_top(json_object *top, struct xend_state *out,
+			      struct ctl_req *req)
 {
-	const char *ip = NULL;
-	uint32_t plen = 0;
-	bool ns = false;
+	json_object *doms = NULL, *d0 = NULL, *lim = NULL;
+	uint64_t version = 0;
 
-	if (!json_object_is_type(o, json_type_object))
-		return ctl_fail(req, "'%s' must be an object", path);
-	if (ctl_get_string(req, o, path, "ip", true, 64, &ip) ||
-	    ctl_get_u32(req, o, path, "plen", true, 128, &plen) ||
-	    ctl_get_bool(req, o, path, "ns", false, &ns))
-		return -1;
-	if (xend_addr_parse(ip, &va->a))
-		return ctl_fail(req, "'%sip': bad address '%s'", path, ip);
-	if (plen > va->a.plen)
-		return ctl_fail(req, "'%splen' out of range", path);
-	va->a.plen = plen;
-	va->ns = ns;
-	return 0;
-}
-
-static int copy_name(struct ctl_req *req, json_object *o, const char *path,
-		     const char *key, char *out, size_t size)
-{
-	const char *s = NULL;
-
-	if (ctl_get_string(req, o, path, key, true, size - 1, &s))
-		return -1;
-	if (!*s)
-		return ctl_fail(req, "'%s%s' is empty", path, key);
-	strcpy(out, s);
-	return 0;
-}
-
-static int parse_vif(struct ctl_req *req, json_object *o, unsigned i,
-		     struct xend_vif *v)
-{
-	json_object *addrs = NULL;
-	const char *mac = NULL;
-	char path[64], apath[96];
-
-	snprintf(path, sizeof(path), "vifs[%u].", i);
-	if (!json_object_is_type(o, json_type_object))
-		return ctl_fail(req, "'vifs[%u]' must be an object", i);
-	v->port = -1;
-	if (ctl_get_u32(req, o, path, "vif", true, XEND_VIFS_MAX - 1, &v->idx) ||
-	    copy_name(req, o, path, "ifname", v->ifname, sizeof(v->ifname)) ||
-	    copy_name(req, o, path, "nsifname", v->nsifname,
-		      sizeof(v->nsifname)) ||
-	    ctl_get_string(req, o, path, "mac", true, 17, &mac) ||
-	    ctl_get_typed(req, o, path, "addrs", true, json_type_array, &addrs) ||
-	    parse_limits(req, o, path, &v->lim))
-		return -1;
-	if (v->idx != i)
-		return ctl_fail(req, "'%svif' is %u, expected %u", path, v->idx, i);
-	if (vs_mac_parse(mac, v->mac) || (v->mac[0] & 1))
-		return ctl_fail(req, "'%smac': bad MAC '%s'", path, mac);
-	if (json_object_array_length(addrs) > XEND_VIF_ADDRS_MAX)
-		return ctl_fail(req, "'%saddrs': too many", path);
-	for (size_t k = 0; k < json_object_array_length(addrs); k++) {
-		snprintf(apath, sizeof(apath), "%saddrs[%zu].", path, k);
-		if (parse_addr(req, json_object_array_get_idx(addrs, k), apath,
-			       &v->addrs[v->naddrs++]))
-			return -1;
+	if (!json_object_is_type(top, json_type_object)) {
+		ctl_fail(req, "not a JSON object");
+		return NULL;
 	}
-	return 0;
-}
-
-static int parse_vbds(struct ctl_req *req, json_object *o,
-		      struct xend_domain *d)
-{
-	json_object *arr = NULL;
-	char path[32];
-
-	if (ctl_get_typed(req, o, "", "vbds", false, json_type_array, &arr))
-		return -1;
-	if (arr && json_object_array_length(arr) > XEND_VBDS_MAX)
-		return ctl_fail(req, "'vbds': too many");
-	for (unsigned i = 0; arr && i < json_object_array_length(arr); i++) {
-		json_object *b = json_object_array_get_idx(arr, i);
-		struct xend_vbd *v = &d->vbds[d->nvbds];
-
-		snprintf(path, sizeof(path), "vbds[%u].", i);
-		if (!json_object_is_type(b, json_type_object))
-			return ctl_fail(req, "'vbds[%u]' must be an object", i);
-		if (copy_name(req, b, path, "uname", v->uname, sizeof(v->uname)) ||
-		    copy_name(req, b, path, "dev", v->dev, sizeof(v->dev)) ||
-		    copy_name(req, b, path, "mode", v->mode, sizeof(v->mode)))
-			return -1;
-		d->nvbds++;
+	if (rec_get_range(req, top, "", "version", true, XEND_STATE_VERSION,
+			  XEND_STATE_VERSION, &version) ||
+	    ctl_get_typed(req, top, "", "domains", true, json_type_array, &doms) ||
+	    ctl_get_typed(req, top, "", "dom0", false, json_type_object, &d0))
+		return NULL;
+	if (d0 && (ctl_get_typed(req, d0, "dom0.", "limits", false,
+				 json_type_object, &lim) ||
+		   (lim && rec_limits_parse(req, lim, "dom0.limits.",
+					    &out->dom0_lim))))
+		return NULL;
+	out->dom0_lim_set = lim != NULL;
+	if (json_object_array_length(doms) > XEND_DOMS_MAX) {
+		ctl_fail(req, "more than %d domains", XEND_DOMS_MAX);
+		return NULL;
 	}
-	return 0;
+	return doms;
 }
 
-static int parse_domain(struct ctl_req *req, json_object *o,
-			struct xend_domain *d)
+static bool blank(const char *s, size_t len)
 {
-	json_object *vifs = NULL, *cfg = NULL;
-	const char *builder = NULL, *gw = NULL;
-
-	if (!json_object_is_type(o, json_type_object))
-		return ctl_fail(req, "a domain record must be an object");
-	if (ctl_get_u32(req, o, "", "dom", true, XEND_DOMS_MAX, &d->id) ||
-	    copy_name(req, o, "", "name", d->name, sizeof(d->name)) ||
-	    ctl_get_string(req, o, "", "builder", true, 16, &builder) ||
-	    copy_name(req, o, "", "netns", d->nsname, sizeof(d->nsname)) ||
-	    ctl_get_uint(req, o, "", "mem_kb", false, UINT64_MAX, &d->mem_kb) ||
-	    ctl_get_u32(req, o, "", "vcpus", false, UINT32_MAX, &d->vcpus) ||
-	    ctl_get_string(req, o, "", "gateway", false, 64, &gw) ||
-	    ctl_get_typed(req, o, "", "config", false, json_type_object, &cfg) ||
-	    ctl_get_typed(req, o, "", "vifs", true, json_type_array, &vifs))
-		return -1;
-	if (d->id < 1)
-		return ctl_fail(req, "'dom' must be at least 1");
-	if (strcmp(builder, "netns") && strcmp(builder, "qemu"))
-		return ctl_fail(req, "'builder': unknown builder '%s'", builder);
-	d->builder = strcmp(builder, "netns") ? XEND_BUILDER_QEMU :
-						XEND_BUILDER_NETNS;
-	d->has_gateway = gw && inet_pton(AF_INET, gw, &d->gateway) == 1;
-	d->config = cfg ? json_object_get(cfg) : NULL;
-	if (json_object_array_length(vifs) > XEND_VIFS_MAX)
-		return ctl_fail(req, "'vifs': too many");
-	for (unsigned i = 0; i < json_object_array_length(vifs); i++) {
-		if (parse_vif(req, json_object_array_get_idx(vifs, i), i,
-			      &d->vifs[i]))
-			return -1;
-		d->nvifs++;
-	}
-	return parse_vbds(req, o, d);
+	for (size_t i = 0; i < len; i++)
+		if (!strchr(" \t\r\n", s[i]) || !s[i])
+			return false;
+	return true;
 }
 
-/* xend_state_domain_parse() - see state.h. */
-struct xend_domain *xend_state_domain_parse(json_object *o, char *err,
-					    size_t errlen)
+/* xend_state_parse() - see state.h. */
+int xend_state_parse(const char *text, size_t len, struct xend_state *out,
+		     char *why, size_t whylen)
 {
+	struct json_tokener *tok = json_tokener_new();
 	struct ctl_req req = { 0 };
-	struct xend_domain *d = xend_domain_new();
+	char err[CTL_ERROR_MAX];
+	json_object *top = NULL, *doms;
 
-	if (!d) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
+	memset(out, 0, sizeof(*out));
+	if (tok && len <= STATE_FILE_MAX && len <= INT32_MAX)
+		top = json_tokener_parse_ex(tok, text, (int)len);
+	if (top && tok && !blank(text + json_tokener_get_parse_end(tok),
+				 len - json_tokener_get_parse_end(tok))) {
+		json_object_put(top);	/* trailing bytes: damaged */
+		top = NULL;
 	}
-	if (parse_domain(&req, o, d)) {
-		snprintf(err, errlen, "%s", req.error);
-		xend_domain_free(d);
-		return NULL;
+	json_tokener_free(tok);
+	doms = top ? parse_top(top, out, &req) : NULL;
+	if (!doms) {
+		snprintf(why, whylen, "%s", top ? req.error : "not valid JSON");
+		json_object_put(top);
+		memset(out, 0, sizeof(*out));
+		return -EINVAL;
 	}
-	return d;
+	for (unsigned i = 0; i < json_object_array_length(doms); i++) {
+		struct xend_domain *d = rec_state_parse(
+			json_object_array_get_idx(doms, i), err, sizeof(err));
+
+		if (!d) {
+			log_err("state: domain record %u dropped: %s", i, err);
+			out->damaged = true;
+			continue;
+		}
+		out->doms[out->n++] = d;
+	}
+	json_object_put(top);
+	return 0;
 }
 
 /* Read @path into a NUL-terminated buffer; NULL with *err = -errno. */
-static char *read_file(const char *path, int *err)
+static char *read_file(const char *path, size_t *len, int *err)
 {
 	struct stat st;
 	char *buf = NULL;
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 || fstat(fd, &st)) {
 		*err = -errno;
 		goto out;
@@ -429,6 +275,7 @@ static char *read_file(const char *path, int *err)
 		goto out;
 	}
 	buf[n] = '\0';
+	*len = (size_t)n;
 out:
 	if (fd >= 0)
 		close(fd);
@@ -453,100 +300,44 @@ static void set_aside(const char *path, const char *why)
 			bad);
 }
 
-/* Parse the file's top level; the "domains" array or NULL with @why. */
-static json_object *parse_top(json_object *top, struct xend *x,
-			      struct ctl_req *req)
+/* Read one file; 0, -ENOENT, or -EINVAL after setting it aside. */
+static int read_one(const char *path, struct xend_state *out)
 {
-	json_object *doms = NULL, *d0 = NULL;
-	uint32_t version = 0;
+	char why[CTL_ERROR_MAX];
+	size_t len = 0;
+	int err = 0;
+	char *text = read_file(path, &len, &err);
 
-	if (!json_object_is_type(top, json_type_object)) {
-		ctl_fail(req, "not a JSON object");
-		return NULL;
+	if (!text) {
+		if (err == -ENOENT)
+			return err;
+		set_aside(path, strerror(-err));
+		return -EINVAL;
 	}
-	if (ctl_get_u32(req, top, "", "version", true, UINT32_MAX, &version) ||
-	    ctl_get_typed(req, top, "", "domains", true, json_type_array, &doms) ||
-	    ctl_get_typed(req, top, "", "dom0", false, json_type_object, &d0))
-		return NULL;
-	if (version != XEND_STATE_VERSION) {
-		ctl_fail(req, "unknown version %u", version);
-		return NULL;
-	}
-	if (d0) {
-		struct xend_limits l = { 0 };
-
-		if (parse_limits(req, d0, "dom0.", &l))
-			return NULL;
-		x->dom0_lim = l;
-		x->dom0_lim_set = true;
-	}
-	return doms;
+	err = xend_state_parse(text, len, out, why, sizeof(why));
+	free(text);
+	if (err)
+		set_aside(path, why);
+	return err;
 }
 
-/* Restore record @i; false if the record itself is damaged. */
-static bool restore_one(struct xend *x, json_object *rec, unsigned i)
+/* xend_state_read() - see state.h. */
+void xend_state_read(const char *dir, struct xend_state *out)
 {
-	char err[CTL_ERROR_MAX];
-	struct xend_domain *d;
+	char path[PATH_MAX], prev[PATH_MAX];
 	int ret;
 
-	d = xend_state_domain_parse(rec, err, sizeof(err));
-	if (!d) {
-		log_err("state: domain record %u dropped: %s", i, err);
-		return false;
-	}
-	ret = xend_domain_restore(x, d);
-	if (ret == -ENOENT)
-		log_warn("state: domain %u (%s) dropped: its namespace %s is "
-			 "gone", d->id, d->name, d->nsname);
-	else if (ret)
-		log_warn("state: domain %u (%s) dropped: %s", d->id, d->name,
-			 strerror(-ret));
-	else
-		log_info("state: domain %u (%s) restored", d->id, d->name);
-	if (ret)
-		xend_domain_free(d);
-	return true;
-}
-
-/* xend_state_load() - see state.h. */
-int xend_state_load(struct xend *x)
-{
-	struct ctl_req req = { 0 };
-	json_object *top, *doms;
-	char path[PATH_MAX];
-	int err = 0, n = 0;
-	bool damaged = false;
-	char *text;
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", x->state_dir,
-			     XEND_STATE_FILE) >= sizeof(path))
-		return 0;
-	text = read_file(path, &err);
-	if (!text) {
-		if (err != -ENOENT)
-			set_aside(path, strerror(-err));
-		return 0;
-	}
-	top = json_tokener_parse(text);
-	free(text);
-	doms = top ? parse_top(top, x, &req) : NULL;
-	if (!doms) {
-		set_aside(path, top ? req.error : "not valid JSON");
-		json_object_put(top);
-		x->dom0_lim_set = false;
-		return 0;
-	}
-	for (unsigned i = 0; i < json_object_array_length(doms); i++)
-		if (!restore_one(x, json_object_array_get_idx(doms, i), i))
-			damaged = true;
-	json_object_put(top);
-	if (damaged)
-		set_aside(path, "damaged domain records");
-	if (xend_dom0_limits_apply(x))
-		log_warn("state: cannot apply dom0's limits");
-	for (unsigned i = 1; i <= XEND_DOMS_MAX; i++)
-		n += x->doms[i] != NULL;
-	xend_state_save(x);
-	return n;
+	memset(out, 0, sizeof(*out));
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+			     XEND_STATE_FILE) >= sizeof(path) ||
+	    (size_t)snprintf(prev, sizeof(prev), "%s" STATE_PREV, path) >=
+	    sizeof(prev))
+		return;
+	ret = read_one(path, out);
+	if (ret != -EINVAL)
+		return;
+	log_warn("state: trying the previous state, %s", prev);
+	if (read_one(prev, out) == 0)
+		log_warn("state: using %s", prev);
+	out->damaged = true;
 }

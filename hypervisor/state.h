@@ -1,36 +1,56 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* state.h - xend's persisted state: STATE_DIR/state.json
+/* state.h - xend's persisted state: STATE_DIR/state.json, a codec
  *
  * Everything xend needs to take its domains back after a restart: each
- * domain's id, name, builder, config as created, vifs (names, MACs, every
- * address including vif_addip ones, limits), and dom0's limits. Written
- * atomically (temp file, fsync, rename, fsync of the directory) after
- * every change.
+ * domain's record (record.h: id, name, builder, state, config as created,
+ * vifs with names, MACs, every address including vif_addip ones, limits)
+ * and dom0's limits. This module only turns records into the file and
+ * back; what to do with them is domain.c's business.
+ *
+ * Writing is atomic (temp file, fsync, rename, fsync of the directory)
+ * and keeps the file it replaces as state.json.prev. Reading never fails:
+ * an unusable file is renamed state.json.bad-TIMESTAMP and the previous
+ * one is tried; a damaged record is dropped by itself, with its reason.
  */
 #ifndef XENO_STATE_H
 #define XENO_STATE_H
 
-#include "domain.h"
+#include <stdbool.h>
+
+#include "record.h"
 
 #define XEND_STATE_FILE		"state.json"
 #define XEND_STATE_VERSION	1
 
-/* xend_state_save() - write @x's state to @x->state_dir/state.json.
- * Returns 0 or -errno (logged; the previous file stays intact). */
-int xend_state_save(const struct xend *x);
+/* What a state file holds. */
+struct xend_state {
+	struct xend_domain *doms[XEND_DOMS_MAX];	/* owned */
+	unsigned n;
+	struct xend_limits dom0_lim;
+	bool dom0_lim_set;
+	bool damaged;		/* records were dropped or a file set aside */
+};
 
-/* xend_state_load() - read the state file and restore its domains
- * through xend_domain_restore(); domains that cannot be restored are
- * dropped with a warning. A file that cannot be parsed is renamed
- * state.json.bad-TIMESTAMP and xend starts empty. Returns the number of
- * domains restored (>= 0); never fails. */
-int xend_state_load(struct xend *x);
+/* xend_state_write() - write the domains of @doms (indexed by id, NULL
+ * for none; XEND_DOMS_MAX + 1 entries) and dom0's limits (@dom0_lim NULL:
+ * never set) to @dir/state.json. 0 or -errno (logged; the previous file
+ * stays intact). */
+int xend_state_write(const char *dir, struct xend_domain *const *doms,
+		     const struct xend_limits *dom0_lim);
 
-/* xend_state_domain_json() / xend_state_domain_parse() - one domain's
- * record, as stored in the file (exposed for tests). parse returns NULL
- * with @err (size @errlen) set. */
-json_object *xend_state_domain_json(const struct xend_domain *d);
-struct xend_domain *xend_state_domain_parse(json_object *o, char *err,
-					    size_t errlen);
+/* xend_state_read() - read @dir/state.json into @out (falling back to
+ * state.json.prev if it is unusable). Never fails; @out is empty if no
+ * file could be used. Free with xend_state_clear(). */
+void xend_state_read(const char *dir, struct xend_state *out);
+
+/* xend_state_parse() - parse a state file's text (@len bytes) into @out;
+ * records that are damaged are dropped (logged, out->damaged set). 0, or
+ * -EINVAL with @why set if the file as a whole is unusable. Exposed for
+ * tests and fuzzing. */
+int xend_state_parse(const char *text, size_t len, struct xend_state *out,
+		     char *why, size_t whylen);
+
+/* xend_state_clear() - free the records of @s and empty it. */
+void xend_state_clear(struct xend_state *s);
 
 #endif /* XENO_STATE_H */

@@ -29,13 +29,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd.h"
 #include "control.h"
 #include "dataplane.h"
 #include "dom0.h"
 #include "domain.h"
 #include "state.h"
+#include "xend.h"
 
-#define XEND_VERSION_STRING	"xend (xeno) 0.1"
+#define XEND_VERSION_STRING	"xend (xeno) " XEND_VERSION
 #define DEFAULT_SOCKET		"/run/xeno/xend.sock"
 #define DEFAULT_STATE_DIR	"/var/lib/xeno"
 
@@ -275,6 +277,16 @@ static void epoll_add(int epfd, int fd, struct xend_evsrc *src)
 		die("epoll_ctl: %s", strerror(errno));
 }
 
+/* Ports the data plane stopped: rebuild them (domain.c). */
+static void ports_failed(struct xend *x)
+{
+	unsigned ports[VS_PORTS_MAX];
+	unsigned n = xend_dp_failed_ports(x->dp, ports, VS_PORTS_MAX);
+
+	for (unsigned i = 0; i < n; i++)
+		xend_port_failed(x, ports[i]);
+}
+
 /* The control loop; returns at SIGTERM/SIGINT. */
 static void main_loop(int epfd, int sigfd, struct ctl_server *srv, struct xend *x)
 {
@@ -302,6 +314,9 @@ static void main_loop(int epfd, int sigfd, struct ctl_server *srv, struct xend *
 			case XEND_EV_SIGNAL:
 				running = signals_handle(sigfd) && running;
 				break;
+			case XEND_EV_DP:
+				ports_failed(x);
+				break;
 			case XEND_EV_DOM0:
 				if (xend_dom0_process(x->dom0))
 					log_warn("dom0: address events failed");
@@ -325,11 +340,14 @@ static void defaults(struct options *o)
 static void start(const struct options *o, struct xend *x, int epfd)
 {
 	static struct xend_evsrc dom0_src = { XEND_EV_DOM0 };
+	static struct xend_evsrc dp_src = { XEND_EV_DP };
+	static struct xend_state st;
 	int ret;
 
 	x->dp = xend_dp_new();
 	if (!x->dp)
 		die("cannot start the data plane: %s", strerror(errno));
+	epoll_add(epfd, xend_dp_fail_fd(x->dp), &dp_src);
 	x->dom0 = xend_dom0_start(x->dp, o->dom0_ifname);
 	if (!x->dom0)
 		die("cannot set up dom0's port %s: %s", o->dom0_ifname,
@@ -342,7 +360,10 @@ static void start(const struct options *o, struct xend *x, int epfd)
 			    strerror(-ret));
 		log_info("wire: %s", o->wire);
 	}
-	ret = xend_state_load(x);
+	xend_state_read(x->state_dir, &st);
+	ret = xend_doms_restore(x, st.doms, st.n);
+	st.n = 0;			/* the records are the table's now */
+	xend_save(x);
 	log_info("%d domain%s restored from %s/" XEND_STATE_FILE, ret,
 		 ret == 1 ? "" : "s", x->state_dir);
 }
@@ -389,7 +410,7 @@ int main(int argc, char **argv)
 	main_loop(epfd, sigfd, srv, &x);
 
 	ctl_server_free(srv);
-	xend_domains_detach_all(&x);
+	xend_doms_detach_all(&x);
 	xend_dom0_stop(x.dom0);
 	xend_dp_free(x.dp);
 	unlink(o.pidfile);

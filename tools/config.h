@@ -24,10 +24,16 @@
 
 #include <json-c/json.h>
 
+#include "record.h"
+
+/* The bounds are xend's own (record.h): the tool and the daemon apply one
+ * set of rules, and config_parse() finally runs xend's check of the
+ * request itself (rec_config_check()). */
 #define CONFIG_ERR_MAX		512	/* size for error buffers */
-#define CONFIG_NAME_MAX		63	/* bytes in a domain name */
-#define CONFIG_MEMORY_MAX	1048576	/* MB */
-#define CONFIG_VCPUS_MAX	255
+#define CONFIG_NAME_MAX		XEND_NAME_MAX	/* bytes in a domain name */
+#define CONFIG_MEMORY_MAX	XEND_MEMORY_MB_MAX	/* MB */
+#define CONFIG_VCPUS_MAX	XEND_VCPUS_MAX
+#define CONFIG_VIFS_MAX		XEND_VIFS_MAX
 #define CONFIG_FILE_MAX		(1 << 20)	/* bytes in a config file */
 
 /* ---- -D variables ---- */

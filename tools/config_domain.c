@@ -365,6 +365,12 @@ static int vif_setting(struct conv *c, const struct config_item *it,
 					"BYTES/USECS, e.g. rate=125000/100000)",
 					val, slash ? "/" : "",
 					slash ? slash + 1 : "");
+		if (b > XEND_LIMIT_BYTES_MAX || u > XEND_LIMIT_USECS_MAX)
+			return ITEM_ERR(c, it, "rate '%s/%s' out of range (at "
+					"most %llu bytes every %llu us)", val,
+					slash + 1,
+					(unsigned long long)XEND_LIMIT_BYTES_MAX,
+					(unsigned long long)XEND_LIMIT_USECS_MAX);
 		vif->bytes = b;
 		vif->usecs = u;
 		vif->has_rate = true;
@@ -402,7 +408,12 @@ static int set_vif(struct conv *c, const struct config_entry *e)
 	int ret;
 
 	d->has_vifs = true;
-	d->vifs = calloc(e->n ? e->n : 1, sizeof(*d->vifs));
+	if (e->n < 1 || e->n > CONFIG_VIFS_MAX)
+		return config_errf(c->err, c->errlen, c->fname, e->vline,
+				   e->vcol, "'vif' must list 1 to %d vifs (vif "
+				   "0 carries the domain's link-local address)",
+				   CONFIG_VIFS_MAX);
+	d->vifs = calloc(e->n, sizeof(*d->vifs));
 	if (!d->vifs)
 		return -ENOMEM;
 	for (i = 0; i < e->n; i++) {
@@ -553,6 +564,24 @@ static int set_default(char **dst, const char *s)
 	return *dst ? 0 : -ENOMEM;
 }
 
+/* What is left, xend's rules on the request as it will be sent: the
+ * same code xend runs, so the two can never disagree. */
+static int xend_check(struct conv *c)
+{
+	char msg[CONFIG_ERR_MAX];
+	json_object *cfg = config_domain_to_json(c->d);
+	int ret;
+
+	if (!cfg)
+		return -ENOMEM;
+	ret = rec_config_check(cfg, msg, sizeof(msg));
+	json_object_put(cfg);
+	if (ret == -EINVAL)
+		return config_errf(c->err, c->errlen, c->fname, 0, 0, "%s",
+				   msg);
+	return ret;
+}
+
 /* Defaults for what the file left out, and checks across keys. */
 static int finish(struct conv *c)
 {
@@ -573,7 +602,7 @@ static int finish(struct conv *c)
 	if (!strcmp(d->builder, "qemu") && !d->kernel[0])
 		return config_errf(c->err, c->errlen, c->fname, 0, 0,
 				   "the qemu builder needs a 'kernel'");
-	return 0;
+	return xend_check(c);
 }
 
 int config_parse(const char *fname, const char *text, size_t len,

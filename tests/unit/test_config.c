@@ -376,9 +376,12 @@ static void test_memory_vcpus(void **state)
 	(void)state;
 	assert_int_equal(parse(BASE "memory = 1\nvcpus = 1\n"), 0);
 	assert_int_equal(dom.memory, 1);
-	assert_int_equal(parse(BASE "memory = \"1048576\"\nvcpus = 255\n"), 0);
+	assert_int_equal(parse(BASE "memory = \"1048576\"\nvcpus = 64\n"), 0);
 	assert_int_equal(dom.memory, 1048576);
-	assert_int_equal(dom.vcpus, 255);
+	assert_int_equal(dom.vcpus, 64);
+	/* xend's bounds: xc_dom_create used to take 255 vcpus */
+	fails(BASE "vcpus = 100\n",
+	      "t.cfg:3:9: 'vcpus' must be between 1 and 64, not 100");
 	fails(BASE "memory = 0\n",
 	      "t.cfg:3:10: 'memory' must be between 1 and 1048576 (MB), not 0");
 	fails(BASE "memory = -5\n",
@@ -391,7 +394,7 @@ static void test_memory_vcpus(void **state)
 	      "t.cfg:3:10: 'memory' must be an integer (MB), not "
 	      "'99999999999999999999'");
 	fails(BASE "vcpus = 0\n",
-	      "t.cfg:3:9: 'vcpus' must be between 1 and 255, not 0");
+	      "t.cfg:3:9: 'vcpus' must be between 1 and 64, not 0");
 }
 
 static void test_choices(void **state)
@@ -476,9 +479,19 @@ static void test_vifs(void **state)
 	assert_int_equal(dom.n_vifs, 1);
 	assert_string_equal(dom.vifs[0].mac, "02:00:00:00:00:0a");
 	assert_string_equal(dom.vifs[0].ip[0], "10.0.0.9");
-	assert_int_equal(parse(BASE "vif = []\n"), 0);	/* no vif at all */
-	assert_true(dom.has_vifs);
-	assert_int_equal(dom.n_vifs, 0);
+	/* xend needs vif 0 for the link-local address: said here too */
+	fails(BASE "vif = []\n",
+	      "t.cfg:3:7: 'vif' must list 1 to 8 vifs (vif 0 carries the "
+	      "domain's link-local address)");
+	fails(BASE "vif = [ 'rate=1099511627777/1' ]\n",
+	      "t.cfg:3:9: rate '1099511627777/1' out of range (at most "
+	      "1099511627776 bytes every 1000000000 us)");
+	/* the rest of xend's rules, worded as xend words them */
+	fails(BASE "vif = [ 'ip=169.254.1.7' ]\n",
+	      "t.cfg: field 'config.vifs[0].ip[0]': 169.254.1.7 is reserved "
+	      "for domain 7's first vif");
+	fails(BASE "vif = [ 'mac=02:00:00:00:00:01', 'mac=02:00:00:00:00:01' ]\n",
+	      "t.cfg:3:34: vif 1 has the MAC 02:00:00:00:00:01 of vif 0");
 	assert_int_equal(parse(BASE "vif = [ 'rate=0/0' ]\n"), 0);
 	assert_true(dom.vifs[0].has_rate);
 
