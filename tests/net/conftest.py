@@ -10,24 +10,31 @@ Run as root: BUILD=<abs build dir> /usr/bin/python3 -m pytest -q -x tests/net
    +----+----------------------+----------------------+-----------+
    |                 xend: VFR switch (one process)               |
    +----+-------------------------------------------------+-------+
-        | TAP vif0.0                                      | AF_PACKET
-   root netns: dom0                                  xt-wire (veth, no IP)
-   vif0.0 169.254.1.0/16                                  |
-                                                    netns xt-lan
-                                                    xt-lan0 10.99.0.1/24
-                                                    (the "outside LAN")
+        | TAP xt-RUN-vif0 (xend --dom0)                   | AF_PACKET
+   root netns: dom0                             xt-RUN-wire (veth, no IP)
+   xt-RUN-vif0 169.254.1.0/16                             |
+                                                 netns xt-RUN-lan
+                                                 xt-RUN-lan0 10.99.0.1/24
+                                                 (the "outside LAN")
+
+RUN is a token of this run's (xendnet.run_name()): the LAN namespace,
+the veth pair, dom0's TAP and the run's dir /tmp/xeno-net-RUN, where
+xend's socket, state dir and log go, are this run's alone. The domains'
+namespaces and TAPs are xend's to name (xeno-domN, xvN.K).
 
 The three domains are made by xc_dom_create (builder netns) from
 xt-domain.cfg beside this file; domain ids are whatever xend hands out.
-The session fixture `topo` cleans up what an aborted earlier run left,
-builds the LAN, starts xend with its own socket and state dir in a temp
-dir, creates the domains, and on exit (also after a failure) destroys
-them, stops xend and removes the namespaces, links and vif0.0.
+The session fixture `topo` claims the run's dir, cleans up what aborted
+earlier runs left (only runs that are gone: xendnet.run_alive()), builds
+the LAN, starts xend with its own socket, state dir and dom0 TAP, creates
+the domains, and on exit (also after a failure) destroys them, stops xend
+and removes the namespaces, links and dom0's TAP.
 
 Tests in tests/net/dp/ do not use anything here (no autouse fixtures).
 
-With another xend running on the machine (it owns vif0.0), run the suite
-in private namespaces instead, where vif0.0 and /run/netns are its own:
+Two xends on one machine would both make xeno-dom1, ...: with another
+xend running, run the suite in private namespaces instead, where
+/run/netns is its own:
 
   unshare --mount --net --pid --fork --mount-proc sh -c 'mount
     --make-rprivate / && mount -t tmpfs tmpfs /run/netns && ip link set lo
@@ -40,23 +47,23 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 
 import pytest
 
 import xendnet as xn
 
-LAN_NS = "xt-lan"
-LAN_IF = "xt-lan0"
-WIRE_IF = "xt-wire"
+# This run's names (see xendnet.run_name()).
+PREFIX = "xt"
+LAN_NS = xn.run_name(PREFIX, "lan")
+LAN_IF = xn.run_ifname(PREFIX, "lan0")
+WIRE_IF = xn.run_ifname(PREFIX, "wire")
+DOM0_IF = xn.run_ifname(PREFIX, "vif0")
 LAN_IP = "10.99.0.1"
 PUB_IP = "10.99.0.2"
-DOM0_IF = "vif0.0"
 DOM0_IP = "169.254.1.0"
 CFG = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                    "xt-domain.cfg")
-TMP_PREFIX = "xeno-net-"
 
 
 class Dom:
@@ -89,7 +96,8 @@ class Xend:
     def start(self):
         argv = [os.path.join(xn.BUILD, "xend"), "--foreground",
                 "--socket", self.sock, "--state-dir", self.state,
-                "--wire", WIRE_IF, "--log-level", "debug"]
+                "--wire", WIRE_IF, "--dom0", DOM0_IF,
+                "--log-level", "debug"]
         logf = open(self.log, "ab")
         logf.write(("=== %s\n" % " ".join(argv)).encode())
         logf.flush()
@@ -181,41 +189,45 @@ def _xend_pids():
     return out
 
 
+def _kill_xend_of(tmp):
+    """SIGKILL the xend a leftover temp dir names in its pid file, if that
+    pid still runs with that dir's socket, and wait until it is gone."""
+    try:
+        with open(os.path.join(tmp, "xend.pid")) as f:
+            pid = int(f.read())
+    except (OSError, ValueError):
+        return
+    cmd = _pid_cmdline(pid)
+    if not cmd or os.path.join(tmp, "xend.sock").encode() not in cmd:
+        return
+    os.kill(pid, signal.SIGKILL)
+    for _ in range(50):
+        if not _pid_cmdline(pid):  # gone, or a zombie
+            break
+        time.sleep(0.1)
+
+
 def cleanup_leftovers():
-    """Undo what an aborted earlier run left: its xend (found through the
-    pid file in its temp dir, and only if that pid still runs with that
-    socket), the LAN namespace and veth, and -- when no xend is left
-    running at all -- domain namespaces and vif0.0."""
-    for tmp in glob.glob(os.path.join(tempfile.gettempdir(),
-                                      TMP_PREFIX + "*")):
-        try:
-            with open(os.path.join(tmp, "xend.pid")) as f:
-                pid = int(f.read())
-        except (OSError, ValueError):
-            pid = None
-        if pid:
-            cmd = _pid_cmdline(pid)
-            if cmd and os.path.join(tmp, "xend.sock").encode() in cmd:
-                os.kill(pid, signal.SIGKILL)
-                for _ in range(50):
-                    if not _pid_cmdline(pid):  # gone, or a zombie
-                        break
-                    time.sleep(0.1)
+    """Undo what aborted earlier runs left -- only runs whose pytest is
+    gone, never a live run's: their xend (found through the pid file in
+    their temp dir), LAN namespace, veth and dom0 TAP; and -- when no xend
+    is left running at all -- domain namespaces."""
+    for tmp in xn.dead_run_dirs():
+        _kill_xend_of(tmp)
         shutil.rmtree(tmp, ignore_errors=True)
-    if xn.ns_exists(LAN_NS):
-        xn.sh("ip", "netns", "del", LAN_NS, check=False)
-    if xn.link_exists(WIRE_IF):
-        xn.sh("ip", "link", "del", WIRE_IF, check=False)
+    nss, links = xn.leftovers(PREFIX)
+    for ns in nss:
+        xn.sh("ip", "netns", "del", ns, check=False)
+    for ifn in links:
+        xn.sh("ip", "link", "del", ifn, check=False)
     others = _xend_pids()
     if others:
         pytest.exit("another xend is running (pid %s): tests/net needs "
-                    "vif0.0 and the xeno-domN namespaces for itself (or "
-                    "run it in private namespaces: see tests/net/conftest.py)"
+                    "the xeno-domN namespaces for itself (or run it in "
+                    "private namespaces: see tests/net/conftest.py)"
                     % ", ".join(map(str, others)), returncode=1)
     for ns in glob.glob("/run/netns/xeno-dom*"):
         xn.sh("ip", "netns", "del", os.path.basename(ns), check=False)
-    if xn.link_exists(DOM0_IF):
-        xn.sh("ip", "link", "del", DOM0_IF, check=False)
 
 
 def make_lan():
@@ -276,8 +288,8 @@ def topo(request):
     for prog in ("xend", "xc_dom_create", "xc_dom_control"):
         if not os.access(os.path.join(xn.BUILD, prog), os.X_OK):
             pytest.fail("%s/%s is not built" % (xn.BUILD, prog))
+    tmp = xn.run_claim()
     cleanup_leftovers()
-    tmp = tempfile.mkdtemp(prefix=TMP_PREFIX)
     t = Topo(tmp)
     try:
         make_lan()

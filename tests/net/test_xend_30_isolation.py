@@ -64,7 +64,7 @@ def test_no_link_local_on_wire(topo, doms):
             b"ll-bcast",
         ])
         # from dom0: its kernel pings and ARPs for an unowned link-local
-        # address through vif0.0; scapy on vif0.0 for the rest.
+        # address through its TAP; scapy on that TAP for the rest.
         xn.ping(None, "169.254.1.78", need=1, timeout=1.0)
         xn.sendp(None, topo.dom0_if, [
             Ether(src=topo.dom0_mac, dst=BCAST) /

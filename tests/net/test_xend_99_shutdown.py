@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The end of a session: destroying every domain leaves no namespace
-behind, and SIGTERM stops xend cleanly -- exit 0, vif0.0 gone, and (for a
-sanitizer build, BUILD=build-san) no sanitizer report in its log over the
-whole run. Runs last. Topology: conftest.py."""
+behind, and SIGTERM stops xend cleanly -- exit 0, dom0's TAP gone, and
+(for a sanitizer build, BUILD=build-san) no sanitizer report in its log
+over the whole run. Runs last. Topology: conftest.py."""
 
 import signal
 
@@ -25,5 +25,6 @@ def test_destroy_all_and_shut_down(topo, doms):
         topo.xend.log, "\n".join(reports[:20]))
     assert status == 0, "xend exited with %r on SIGTERM; log:\n%s" % (
         status, topo.xend.log_tail())
-    assert not xn.link_exists(topo.dom0_if), "vif0.0 left after xend exit"
+    assert not xn.link_exists(topo.dom0_if), \
+        "%s left after xend exit" % topo.dom0_if
     topo.doms.clear()  # nothing left for the fixture to destroy

@@ -12,14 +12,23 @@ processes.
 Frames are built with scapy and written raw to an AF_PACKET socket bound
 to the interface: what scapy's sendp() does, minus its interface cache,
 which only knows the root namespace.
+
+Every namespace, link, socket and directory a run makes is named for the
+run (run_name(), as WireGuard's netns.sh puts $$ in its names): two runs
+on one machine never collide, and what a killed run left is known by its
+name as that run's (leftovers()), never taken for a live run's.
 """
 
+import atexit
 import contextlib
 import ctypes
 import errno
+import fcntl
+import glob
 import json
 import os
 import random
+import re
 import select
 import signal
 import socket
@@ -51,6 +60,117 @@ def sh(*args, check=True, timeout=30, ns=None, **kw):
                            % (r.returncode, " ".join(argv), r.stdout,
                               r.stderr))
     return r
+
+
+# ---------------------------------------------------------------- run names
+
+# This run's token. Not the pid: a run in its own pid namespace (see
+# conftest.py) may well have the same pid as another, while /tmp, and
+# maybe the network namespace, are shared.
+RUN = "".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789")
+              for _ in range(5))
+RUN_BASE = os.path.join("/tmp", "xeno-net-")    # + token: a run's dir
+IFNAMSIZ = 16           # a link name is at most 15 characters
+_claim = {}
+
+
+def run_name(prefix, what):
+    """PREFIX-RUN-WHAT, e.g. xt-k3f9a-lan: a name of this run's."""
+    return "%s-%s-%s" % (prefix, RUN, what)
+
+
+def run_ifname(prefix, what):
+    """run_name() for a link, checked to fit IFNAMSIZ."""
+    name = run_name(prefix, what)
+    assert len(name) < IFNAMSIZ, "link name %r too long" % name
+    return name
+
+
+@contextlib.contextmanager
+def _runs_locked(op):
+    """Hold /tmp/xeno-net.lock: a run is claimed under it exclusively and
+    looked at under it shared, so nobody sees a run half claimed."""
+    with open(RUN_BASE.rstrip("-") + ".lock", "a") as f:
+        fcntl.flock(f, op)
+        yield
+
+
+def run_claim():
+    """Make this run's directory, RUN_BASE + RUN, and hold its run.lock
+    (flock: it goes with the process, however that ends) until the process
+    exits. Returns the directory; a second call returns it again. Call it
+    before making anything named by run_name()."""
+    if "dir" in _claim:
+        return _claim["dir"]
+    d = RUN_BASE + RUN
+    with _runs_locked(fcntl.LOCK_EX):
+        os.mkdir(d, 0o700)      # FileExistsError: a token used twice
+        f = open(os.path.join(d, "run.lock"), "w")
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    _claim.update(dir=d, lock=f)
+    atexit.register(_run_release)
+    return d
+
+
+def _run_release():
+    """At exit: remove the run's dir if nothing but run.lock is left in it
+    (conftest.py keeps xend's log there after a failure)."""
+    d = _claim["dir"]
+    try:
+        if os.listdir(d) == ["run.lock"]:
+            os.unlink(os.path.join(d, "run.lock"))
+            os.rmdir(d)
+    except OSError:
+        pass
+
+
+def run_alive(token):
+    """Is run @token (another process's) still going: its run.lock held?"""
+    if token == RUN:
+        return "dir" in _claim
+    with _runs_locked(fcntl.LOCK_SH):
+        try:
+            f = open(os.path.join(RUN_BASE + token, "run.lock"))
+        except OSError:
+            return False        # gone, or never claimed
+        with f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            return False
+
+
+def run_of(name, prefix):
+    """The run token in a name made by run_name(@prefix, ...), or None for
+    a name that is not one."""
+    m = re.fullmatch(re.escape(prefix) + r"-([a-z0-9]+)-.+", name)
+    return m.group(1) if m else None
+
+
+def dead_run_dirs():
+    """The directories of runs that are gone (or of an older form)."""
+    out = []
+    for d in glob.glob(RUN_BASE + "*"):
+        if os.path.isdir(d) and not run_alive(d[len(RUN_BASE):]):
+            out.append(d)
+    return out
+
+
+def leftovers(prefix):
+    """(namespaces, root-namespace links) named by run_name(@prefix, ...)
+    for runs that are gone."""
+    def dead(name):
+        token = run_of(name, prefix)
+        return token is not None and not run_alive(token)
+    try:
+        nss = [n for n in os.listdir("/run/netns") if dead(n)]
+    except FileNotFoundError:
+        nss = []
+    r = sh("ip", "-j", "link", "show")
+    links = [ln["ifname"] for ln in json.loads(r.stdout or "[]")
+             if dead(ln["ifname"])]
+    return nss, links
 
 
 # ---------------------------------------------------------------- netns

@@ -7,10 +7,12 @@ Run as root:  /usr/bin/python3 -m pytest -q -s tests/net/dp
 (BUILD=<build dir> if not ./build; build/libvswitch.a and build/libxend.a
 must exist: `make build/libxend.a build/libvswitch.a`.)
 
-"dom0" is a namespace of its own (xdp-dom0), so the test neither touches
-the host's interfaces nor clashes with a real xend's vif0.0:
+"dom0" is a namespace of its own (xdp-RUN-dom0), so the test neither
+touches the host's interfaces nor clashes with a real xend's vif0.0. RUN
+is a token of this run's (xendnet.run_name()): every namespace and link
+name below is this run's alone.
 
-  netns xdp-a                  netns xdp-b                netns xdp-lan
+  netns xdp-RUN-a              netns xdp-RUN-b            netns xdp-RUN-lan
   eth0 = TAP vif1.0            eth0 = TAP vif2.0          eth0 (veth)
   aa:00:00:00:00:01            aa:00:00:00:00:02          10.77.0.9/24
   169.254.1.1/16, 10.77.0.1/24 169.254.1.2/16                 |
@@ -19,17 +21,18 @@ the host's interfaces nor clashes with a real xend's vif0.0:
   |     | fd                         | fd                     |      |
   |  +--+----------------------------+-------------------+    |      |
   |  |   dp_harness: data-plane thread, VFR switch        +----+      |
-  |  |   vif1.0       vif2.0       wire = AF_PACKET on xdp-wire       |
+  |  |   vif1.0       vif2.0       wire = AF_PACKET on xdp-RUN-wire   |
   |  +------------------+---------------------------------+           |
   |                     | TAP vif0.0 (dom0 port)                      |
-  |  netns xdp-dom0:  vif0.0 169.254.1.0/16,   xdp-wire (veth, no IP) |
+  |  netns xdp-RUN-dom0: vif0.0 169.254.1.0/16, xdp-RUN-wire (veth)   |
   +-------------------------------------------------------------------+
 
-The TAPs are made persistent in xdp-dom0 by the harness, attached, and
-then moved into xdp-a/xdp-b and renamed eth0, the way netns domains get
+The TAPs are made persistent in xdp-RUN-dom0 by the harness, attached, and
+then moved into xdp-RUN-a/b and renamed eth0, the way netns domains get
 theirs. The module fixture removes the namespaces (and so every link in
-them) on the way out, also after a failure, and first clears what an
-aborted earlier run left.
+them) on the way out, also after a failure, and first clears what aborted
+earlier runs left (only runs that are gone: xendnet.run_alive()). The
+harness is built into pytest's temp dir for the run.
 """
 
 import json
@@ -40,22 +43,30 @@ import signal
 import subprocess
 import time
 
+import sys
+
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import xendnet as xn  # noqa: E402  (tests/net/xendnet.py: run names only)
+
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
 HELPER = os.path.join(HERE, "nshelper.py")
 PY = "/usr/bin/python3"
 
-NS_DOM0, NS_A, NS_B, NS_LAN = "xdp-dom0", "xdp-a", "xdp-b", "xdp-lan"
+PREFIX = "xdp"
+NS_DOM0, NS_A, NS_B, NS_LAN = (xn.run_name(PREFIX, n)
+                               for n in ("dom0", "a", "b", "lan"))
 ALL_NS = (NS_DOM0, NS_A, NS_B, NS_LAN)
 DOM0_IP = "169.254.1.0"
 MAC = {1: "aa:00:00:00:00:01", 2: "aa:00:00:00:00:02"}
 IP = {1: "169.254.1.1", 2: "169.254.1.2"}
 NS = {1: NS_A, 2: NS_B}
 A_PUB, LAN_IP = "10.77.0.1", "10.77.0.9"
-WIRE_IF = "xdp-wire"
+WIRE_IF = xn.run_ifname(PREFIX, "wire")
+DUMMY_IF, DUMMY_PEER = (xn.run_ifname(PREFIX, n) for n in ("dm", "dm1"))
 
 LIMIT_BYTES, LIMIT_USECS = 125000, 100000     # 10 Mbit/s
 LIMIT_BPS = LIMIT_BYTES * 8 * 1e6 / LIMIT_USECS
@@ -80,7 +91,7 @@ def ping(ns, dst, count=3, interval=0.2):
 
 
 class Harness:
-    """dp_harness in xdp-dom0, one command and one answer at a time."""
+    """dp_harness in NS_DOM0, one command and one answer at a time."""
 
     def __init__(self, binary, log):
         self.log = open(log, "w")
@@ -122,14 +133,14 @@ class Harness:
         self.log.close()
 
 
-def build_harness():
+def build_harness(outdir):
     libs = [os.path.join(BUILD, "libxend.a"), os.path.join(BUILD, "libvswitch.a")]
     for lib in libs:
         if not os.path.exists(lib):
             pytest.fail("%s missing: make build/libxend.a build/libvswitch.a"
                         % lib)
-    out = os.path.join(BUILD, "tests", "dp_harness")
-    os.makedirs(os.path.dirname(out), exist_ok=True)
+    # in the run's temp dir: another run may be running its own build
+    out = os.path.join(outdir, "dp_harness")
     pkgs = "libnl-3.0 libnl-route-3.0 libpcap json-c"
     # the Makefile's SAN=1 build goes to build-san/: link it the same way
     san = ("-fsanitize=address,undefined "
@@ -144,9 +155,9 @@ def build_harness():
     return out
 
 
-def cleanup():
-    """Remove every namespace of ours, killing what still runs in them."""
-    for ns in ALL_NS:
+def cleanup(nss):
+    """Remove the namespaces @nss, killing what still runs in them."""
+    for ns in nss:
         if not os.path.exists("/run/netns/" + ns):
             continue
         pids = run(["ip", "netns", "pids", ns], check=False).stdout.split()
@@ -185,8 +196,10 @@ def add_lan(h):
 def h(tmp_path_factory):
     if os.geteuid() != 0:
         pytest.skip("needs root")
-    binary = build_harness()
-    cleanup()
+    binary = build_harness(str(tmp_path_factory.mktemp("dp_harness")))
+    xn.run_claim()
+    # what runs that are gone left: namespaces (their links went with them)
+    cleanup(xn.leftovers(PREFIX)[0])
     harness = None
     try:
         for ns in ALL_NS:
@@ -203,7 +216,7 @@ def h(tmp_path_factory):
             harness.stop()
             with open(harness.log.name) as f:
                 print("\n--- dp_harness log ---\n" + f.read())
-        cleanup()
+        cleanup(ALL_NS)
 
 
 def iperf(client_ns, server_ns, server_ip, seconds=3, reverse=False,
@@ -405,14 +418,14 @@ def test_dom0_follows_addresses(h):
     assert DOM0_IP in owned
     assert "127.0.0.1" not in owned and "::1" not in owned
     # (no dummy driver in this kernel: a veth pair does)
-    ip(NS_DOM0, "link", "add", "xdp-dummy", "type", "veth", "peer", "name",
-       "xdp-dummy1")
-    ip(NS_DOM0, "link", "set", "xdp-dummy", "up")
-    ip(NS_DOM0, "addr", "add", "10.88.0.1/24", "dev", "xdp-dummy")
-    ip(NS_DOM0, "addr", "add", "fd00:88::1/64", "dev", "xdp-dummy", "nodad")
+    ip(NS_DOM0, "link", "add", DUMMY_IF, "type", "veth", "peer", "name",
+       DUMMY_PEER)
+    ip(NS_DOM0, "link", "set", DUMMY_IF, "up")
+    ip(NS_DOM0, "addr", "add", "10.88.0.1/24", "dev", DUMMY_IF)
+    ip(NS_DOM0, "addr", "add", "fd00:88::1/64", "dev", DUMMY_IF, "nodad")
     assert wait_addr(h, "10.88.0.1", True)
     assert wait_addr(h, "fd00:88::1", True)
-    ip(NS_DOM0, "addr", "del", "10.88.0.1/24", "dev", "xdp-dummy")
+    ip(NS_DOM0, "addr", "del", "10.88.0.1/24", "dev", DUMMY_IF)
     assert wait_addr(h, "10.88.0.1", False)
-    ip(NS_DOM0, "link", "del", "xdp-dummy")
+    ip(NS_DOM0, "link", "del", DUMMY_IF)
     assert wait_addr(h, "fd00:88::1", False)
