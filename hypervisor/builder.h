@@ -89,4 +89,9 @@ extern const struct xend_builder xend_builder_netns;
 /* xend_builder_of() - the builder of @kind, or NULL if xend has none. */
 const struct xend_builder *xend_builder_of(enum xend_builder_kind kind);
 
+/* xend_builder_set() - make @b the builder of @kind (NULL: none). For
+ * tests and fuzzing, which put a builder that builds nothing in place. */
+void xend_builder_set(enum xend_builder_kind kind,
+		      const struct xend_builder *b);
+
 #endif /* XENO_BUILDER_H */

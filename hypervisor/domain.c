@@ -32,10 +32,18 @@
 #include "state.h"
 #include "swctl.h"
 
-static const struct xend_builder *const builders[] = {
+static const struct xend_builder *builders[] = {
 	[XEND_BUILDER_NETNS] = &xend_builder_netns,
 	[XEND_BUILDER_QEMU] = NULL,
 };
+
+/* xend_builder_set() - see builder.h. */
+void xend_builder_set(enum xend_builder_kind kind,
+		      const struct xend_builder *b)
+{
+	if ((unsigned)kind < sizeof(builders) / sizeof(builders[0]))
+		builders[kind] = b;
+}
 
 /* xend_builder_of() - see builder.h. */
 const struct xend_builder *xend_builder_of(enum xend_builder_kind kind)

@@ -604,6 +604,7 @@ static int parse_state_addr(struct ctl_req *req, json_object *o,
 			    const char *path, uint32_t domid,
 			    struct xend_vif *v)
 {
+	char field[PATH_LEN + 40];
 	const char *ip = NULL;
 	uint64_t plen = 0;
 	struct xend_addr a;
@@ -624,7 +625,8 @@ static int parse_state_addr(struct ctl_req *req, json_object *o,
 			 "%d)", domid, ip, xeno_ll_owner(ntohl(a.v4.s_addr)));
 		return 0;
 	}
-	if (parse_ip(req, ip, path, domid, 32, &a))
+	snprintf(field, sizeof(field), "%sip", path);
+	if (parse_ip(req, ip, field, domid, 32, &a))
 		return -1;
 	if (plen > (a.family == AF_INET ? 32 : 128))
 		return ctl_fail(req, "field '%splen' out of range", path);
