@@ -11,6 +11,7 @@
  * at its free space rather than trust that.
  */
 
+#include <assert.h>
 #include <errno.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
@@ -37,6 +38,7 @@
 #define FIFO_SIZE		(2 * VS_BATCH)
 #define SNDBUF_BYTES		(4 << 20)	/* room for whole GSO frames */
 #define VNET_LEN		sizeof(struct virtio_net_hdr)
+#define VLAN_HLEN		4		/* TPID, TCI */
 
 struct port_afpacket {
 	int fd;
@@ -215,6 +217,38 @@ static bool block_begin(struct port_afpacket *a)
 	return true;
 }
 
+/* Linux takes the outer VLAN tag off every frame it receives, whether or
+ * not the NIC offloads it, and hands it over beside the frame
+ * (tp_vlan_tci, and tp_vlan_tpid when TP_STATUS_VLAN_TPID_VALID; older
+ * kernels only strip 802.1Q). Put it back where it was, so the switch
+ * sees the frame as it was on the wire and its policy judges the whole
+ * tag stack (isolation looks through it; a dom0 or vif never receives a
+ * frame with a tag it did not have). The 4 bytes come out of the
+ * virtio_net_hdr just before the frame, already copied to @vh, whose
+ * offsets into the frame move with it. */
+static void vlan_restore(const struct tpacket3_hdr *h, struct vs_frame *f,
+			 struct virtio_net_hdr *vh)
+{
+	uint16_t tpid = h->tp_status & TP_STATUS_VLAN_TPID_VALID ?
+			h->hv1.tp_vlan_tpid : ETH_P_8021Q;
+	uint16_t tci = (uint16_t)h->hv1.tp_vlan_tci;
+	uint8_t *d = f->data - VLAN_HLEN;
+
+	static_assert(VLAN_HLEN <= VNET_LEN, "no room for the tag");
+	memmove(d, f->data, 2 * ETH_ALEN);
+	d[12] = (uint8_t)(tpid >> 8);
+	d[13] = (uint8_t)tpid;
+	d[14] = (uint8_t)(tci >> 8);
+	d[15] = (uint8_t)tci;
+	f->data = d;
+	f->len += VLAN_HLEN;
+	f->cap = f->len;
+	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		vh->csum_start += VLAN_HLEN;
+	if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		vh->hdr_len += VLAN_HLEN;
+}
+
 /* Fill @f from ring packet @h; false when the packet is not for us. */
 static bool take(struct port_afpacket *a, const struct tpacket3_hdr *h,
 		 struct vs_frame *f)
@@ -232,15 +266,13 @@ static bool take(struct port_afpacket *a, const struct tpacket3_hdr *h,
 		a->st.rx_truncated++;	/* longer than a block, or a runt */
 		return false;
 	}
-	if (h->tp_status & TP_STATUS_VLAN_VALID) {
-		/* The NIC took a VLAN tag off: the frame is not what it
-		 * looks like, and the switch carries untagged frames only. */
-		a->st.rx_vlan++;
-		return false;
-	}
 	memcpy(&vh, mac - VNET_LEN, VNET_LEN);	/* host byte order */
 	f->data = mac;
 	f->len = f->cap = h->tp_snaplen;
+	if (h->tp_status & TP_STATUS_VLAN_VALID) {
+		vlan_restore(h, f, &vh);
+		a->st.rx_vlan++;
+	}
 	f->vnet = (struct vs_vnet_hdr){
 		.flags = vh.flags, .gso_type = vh.gso_type,
 		.hdr_len = htole16(vh.hdr_len),

@@ -10,11 +10,20 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "fakeport.h"
+#include "port_afpacket.h"
 
 /* Unicast ----------------------------------------------------------------*/
 
@@ -924,6 +933,125 @@ static void test_accounting_invariant(void **state)
 		      (unsigned long long)deferred_rounds);
 }
 
+/* The wire back end on a real interface --------------------------------*/
+
+/* A private network namespace with lo up; false (skip) without root. */
+static bool netns_lo_up(void)
+{
+	struct ifreq ifr;
+	int fd, ok;
+
+	if (geteuid() != 0 || unshare(CLONE_NEWNET) < 0)
+		return false;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	ok = ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
+	ifr.ifr_flags |= IFF_UP;
+	ok = ok && ioctl(fd, SIOCSIFFLAGS, &ifr) == 0;
+	close(fd);
+	return ok;
+}
+
+static void lo_send(int fd, const uint8_t *f, uint32_t len)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_ifindex = (int)if_nametoindex("lo"),
+				   .sll_halen = 6 };
+
+	memcpy(sll.sll_addr, f, 6);
+	assert_int_equal(sendto(fd, f, len, 0, (struct sockaddr *)&sll,
+				sizeof(sll)), (ssize_t)len);
+}
+
+/* Poll the wire port until the switch has taken @want more frames (or a
+ * second went by). */
+static void wire_poll(struct testbed *tb, struct port_afpacket *a, int port,
+		      uint64_t want)
+{
+	struct pollfd pfd = { .fd = port_afpacket_fd(a), .events = POLLIN };
+	struct vs_stats st;
+	uint64_t start;
+	unsigned i;
+
+	vs_switch_stats(SW, &st);
+	start = st.in_frames;
+	for (i = 0; i < 100 && st.in_frames - start < want; i++) {
+		poll(&pfd, 1, 10);
+		assert_true(vs_port_poll(SW, (unsigned)port, 0, 0) >= 0);
+		vs_switch_stats(SW, &st);
+	}
+	assert_int_equal(st.in_frames - start, want);
+}
+
+/* Linux takes the outer VLAN tag off every frame it receives (into the
+ * skb's metadata, TP_STATUS_VLAN_VALID in the ring): the wire back end
+ * puts it back, TPID included, so the switch sees and judges the frame
+ * as it was on the wire. Over lo in a private namespace. */
+static void test_afpacket_vlan(void **state)
+{
+	struct testbed *tb = *state;	/* no wire: the real one is added */
+	struct port_afpacket *a = NULL;
+	struct vs_port_config cfg = {
+		.kind = VS_PORT_WIRE, .mac = { 0x02, 0xee, 0, 0, 0, 1 },
+		.name = "lo", .frame_max = 256, .ops = &port_afpacket_ops,
+	};
+	struct vs_port_stats ps;
+	uint8_t f[FP_FRAME_BUF], q[FP_FRAME_BUF], ll[FP_FRAME_BUF];
+	uint32_t len, qlen, lllen;
+	int wire, fd;
+
+	if (!netns_lo_up()) {
+		print_message("  (skipped: needs root and a network namespace)\n");
+		skip();
+	}
+	assert_int_equal(port_afpacket_open("lo", &a), 0);
+	cfg.ctx = a;
+	wire = vs_port_add(SW, &cfg);
+	assert_true(wire >= 0);
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+
+	/* one tag (VID 42, PCP 5) and QinQ (802.1ad 100 over 802.1Q 7) */
+	len = fb_dgram4(f, tb->vif_mac[1], FP_MAC_GW, fp_ip4("192.0.2.1"),
+			tb->vif_ip[1]);
+	len = fb_vlan(f, len, 42);
+	f[14] |= 0xa0;
+	qlen = fb_dgram4(q, tb->vif_mac[1], FP_MAC_GW, fp_ip4("192.0.2.1"),
+			 tb->vif_ip[1]);
+	qlen = fb_vlan(q, fb_vlan(q, qlen, 7), 100);
+	q[12] = 0x88;
+	q[13] = 0xa8;
+	/* a tagged link-local frame: seen through the tag, dropped */
+	lllen = fb_dgram4(ll, tb->vif_mac[1], FP_MAC_GW, fp_ip4("192.0.2.1"),
+			  tb->vif_ll[1]);
+	lllen = fb_vlan(ll, lllen, 42);
+
+	lo_send(fd, f, len);
+	lo_send(fd, q, qlen);
+	lo_send(fd, ll, lllen);
+	wire_poll(tb, a, wire, 3);
+	assert_int_equal(tb->vif[1].nlog, 2);
+	assert_true(fp_got(&tb->vif[1], 0, f, len));
+	assert_true(fp_got(&tb->vif[1], 0, q, qlen));
+	assert_int_equal(vs_port_stats(SW, (unsigned)wire, &ps), 0);
+	assert_int_equal(ps.drops[VS_DROP_ISOLATED_FROM_WIRE], 1);
+	tb_expect_invariant(tb);
+	/* positive control: an untagged frame arrives as it was */
+	len = fb_dgram4(f, tb->vif_mac[1], FP_MAC_GW, fp_ip4("192.0.2.1"),
+			tb->vif_ip[1]);
+	lo_send(fd, f, len);
+	wire_poll(tb, a, wire, 1);
+	assert_int_equal(tb->vif[1].nlog, 3);
+	assert_true(fp_got(&tb->vif[1], 2, f, len));
+
+	close(fd);
+	assert_int_equal(vs_port_del(SW, (unsigned)wire), 0);
+	port_afpacket_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -942,6 +1070,7 @@ int main(void)
 		cmocka_unit_test(test_port_table_full),
 		cmocka_unit_test(test_mac_helpers),
 		TB_TEST(test_accounting_invariant),
+		TB_TEST_NOWIRE(test_afpacket_vlan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
