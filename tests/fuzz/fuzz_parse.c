@@ -73,16 +73,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r != VS_PARSE_OK)
 		goto out;
 
-	/* Up to two VLAN tags are looked through: the L3 header moves by 4
-	 * bytes per tag and the inner ethertype decides the protocol. */
-	CHECK(p.vlan_tags <= 2);
+	/* Every VLAN tag is looked through: the L3 header moves by 4 bytes
+	 * per tag, and the inner ethertype, which is not a tag, decides the
+	 * protocol. */
+	CHECK(size >= 14 + 4ull * p.vlan_tags);
 	off = 14 + 4u * p.vlan_tags;
 	for (t = 0; t < p.vlan_tags; t++) {
 		uint16_t et = (uint16_t)(f[12 + 4 * t] << 8 | f[13 + 4 * t]);
 
-		CHECK(et == 0x8100 || et == 0x88a8);
+		CHECK(et == 0x8100 || et == 0x88a8 || et == 0x9100);
 	}
 	inner = (uint16_t)(f[off - 2] << 8 | f[off - 1]);
+	CHECK(inner != 0x8100 && inner != 0x88a8 && inner != 0x9100);
 
 	switch (p.l3) {
 	case VS_L3_ARP:
@@ -105,6 +107,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			p.ip6.icmp_type == ICMP6_REDIRECT_)));
 		if (p.ip6.nd_lladdr)
 			inside(p.ip6.nd_lladdr, 6);
+		/* the link-layer option belongs to NS, NA or RS */
+		CHECK(!p.ip6.nd_lladdr ||
+		      p.ip6.icmp_type == ICMP6_NEIGH_SOLICIT_ ||
+		      p.ip6.icmp_type == ICMP6_NEIGH_ADVERT_ ||
+		      p.ip6.icmp_type == ICMP6_ROUTER_SOLICIT_);
+		/* an unclassified chain has no upper layer to report */
+		CHECK(!p.ip6.unclassified || !p.ip6.icmp_type);
 		break;
 	case VS_L3_OTHER:
 		CHECK(inner != ETH_P_ARP_ && inner != ETH_P_IPV4_ &&

@@ -30,7 +30,11 @@
  *   - no isolated frame or ARP (169.254/16, fd69::/16) reaches the wire;
  *   - frames from a vif carry its MAC, and an IPv4 source it owns (or the
  *     DHCP client exception, to dom0 only); ARP sender MAC/IP likewise;
- *   - frames from the wire never carry a local MAC as source;
+ *   - frames from the wire never carry a local MAC as source, nor a
+ *     domain's IPv4 address as source or ARP sender;
+ *   - no DHCP/DHCPv6 server message, RA or Redirect leaves a vif, and
+ *     an ARP from 0.0.0.0 only as a request;
+ *   - isolation is judged through any number of VLAN tags;
  *   - unicast frames reach a vif only when addressed to its MAC;
  *   - IPv4/ARP/IPv6 frames delivered are long enough for their header;
  *   - a short vs_input() return means the port is throttled;
@@ -128,21 +132,42 @@ static bool iso6(const uint8_t *a)
 	return a[0] == 0xfd && a[1] == 0x69;		/* fd69::/16 */
 }
 
-/* Is the frame isolated (DESIGN.md §4)? Also checks that an IPv4, ARP or
- * IPv6 frame the switch let through is long enough to hold the addresses. */
+static bool is_tag(uint16_t et)
+{
+	return et == 0x8100 || et == 0x88a8 || et == 0x9100;
+}
+
+/* Offset of the innermost ethertype, past every VLAN tag; the frame
+ * reached a port, so the tag stack must be whole. */
+static uint32_t inner_et(const uint8_t *f, uint32_t len)
+{
+	uint32_t off = 12;
+
+	CHECK(len >= 14);
+	while (is_tag(rd16(f + off))) {
+		off += 4;
+		CHECK(len >= off + 2);
+	}
+	return off;
+}
+
+/* Is the frame isolated (DESIGN.md §4), whatever VLAN tags it carries?
+ * Also checks that an IPv4, ARP or IPv6 frame the switch let through is
+ * long enough to hold the addresses. */
 static bool frame_isolated(const uint8_t *f, uint32_t len)
 {
-	CHECK(len >= 14);
-	switch (rd16(f + 12)) {
+	uint32_t e = inner_et(f, len), l3 = e + 2;
+
+	switch (rd16(f + e)) {
 	case 0x0800:
-		CHECK(len >= 34 && f[14] >> 4 == 4);
-		return iso4(rd32(f + 26)) || iso4(rd32(f + 30));
+		CHECK(len >= l3 + 20 && f[l3] >> 4 == 4);
+		return iso4(rd32(f + l3 + 12)) || iso4(rd32(f + l3 + 16));
 	case 0x0806:
-		CHECK(len >= 42);
-		return iso4(rd32(f + 28)) || iso4(rd32(f + 38));
+		CHECK(len >= l3 + 28);
+		return iso4(rd32(f + l3 + 14)) || iso4(rd32(f + l3 + 24));
 	case 0x86dd:
-		CHECK(len >= 54 && f[14] >> 4 == 6);
-		return iso6(f + 22) || iso6(f + 38);
+		CHECK(len >= l3 + 40 && f[l3] >> 4 == 6);
+		return iso6(f + l3 + 8) || iso6(f + l3 + 24);
 	default:
 		return false;
 	}
@@ -169,6 +194,42 @@ static bool local_mac(const uint8_t *mac)
 	return false;
 }
 
+/* Does a domain vif (not dom0) own @a? */
+static bool vif_owns4(uint32_t a)
+{
+	unsigned i;
+
+	for (i = 0; i < NPORTS; i++)
+		if (h.p[i].no >= 0 && h.p[i].kind == VS_PORT_VIF &&
+		    owns4(&h.p[i], a))
+			return true;
+	return false;
+}
+
+/* UDP from @sport to @dport right after the IPv4 or IPv6 header (no
+ * extension headers: those are the parser's to walk, not ours). */
+static bool udp_ports(const uint8_t *f, uint32_t len, uint16_t sport,
+		      uint16_t dport)
+{
+	uint32_t l4;
+
+	/* the ports must lie within the IP payload, not in padding */
+	if (rd16(f + 12) == 0x0800) {
+		l4 = 14 + (uint32_t)(f[14] & 0xf) * 4;
+		if (f[23] != 17 || (rd16(f + 20) & 0x1fff) ||
+		    rd16(f + 16) < l4 - 14 + 4)
+			return false;
+	} else if (rd16(f + 12) == 0x86dd) {
+		l4 = 54;
+		if (f[20] != 17 || rd16(f + 18) < 4)
+			return false;
+	} else {
+		return false;
+	}
+	return len >= l4 + 4 && rd16(f + l4) == sport &&
+	       rd16(f + l4 + 2) == dport;
+}
+
 /* DHCP client frame: 0.0.0.0, UDP 68 -> 67. */
 static bool dhcp_client(const uint8_t *f, uint32_t len)
 {
@@ -184,6 +245,8 @@ static void check_from_vif(const struct hport *in, int to, const uint8_t *f,
 			   uint32_t len)
 {
 	CHECK(!memcmp(f + 6, in->mac, 6));
+	/* no vif is a trusted DHCP server here: no server message passes */
+	CHECK(!udp_ports(f, len, 67, 68) && !udp_ports(f, len, 547, 546));
 	switch (rd16(f + 12)) {
 	case 0x0800:
 		CHECK(owns4(in, rd32(f + 26)) ||
@@ -191,13 +254,29 @@ static void check_from_vif(const struct hport *in, int to, const uint8_t *f,
 		break;
 	case 0x0806:
 		CHECK(!memcmp(f + 22, in->mac, 6));
-		CHECK(rd32(f + 28) == 0 || owns4(in, rd32(f + 28)));
+		/* 0.0.0.0 only in a probe, which is a request */
+		CHECK((rd32(f + 28) == 0 && rd16(f + 20) == 1) ||
+		      owns4(in, rd32(f + 28)));
 		break;
 	case 0x86dd:
+		/* no RA or Redirect right behind the IPv6 header */
+		CHECK(!(f[20] == 58 && len > 54 && rd16(f + 18) >= 4 &&
+			(f[54] == 134 || f[54] == 137)));
 		break;
 	default:
 		CHECK(!"vif sent a bad ethertype");
 	}
+}
+
+/* The LAN may not use a domain's IPv4 address (dom0's it may). */
+static void check_from_wire(const uint8_t *f, uint32_t len)
+{
+	uint32_t e = inner_et(f, len), l3 = e + 2;
+
+	if (rd16(f + e) == 0x0800)
+		CHECK(!vif_owns4(rd32(f + l3 + 12)));
+	else if (rd16(f + e) == 0x0806)
+		CHECK(!vif_owns4(rd32(f + l3 + 14)));
 }
 
 /* Back end ops -----------------------------------------------------------*/
@@ -221,6 +300,7 @@ static unsigned tx_op(void *ctx, const struct vs_frame *const *frames,
 		if (in->kind == VS_PORT_WIRE) {
 			CHECK(!iso);
 			CHECK(!local_mac(f + 6));
+			check_from_wire(f, len);
 		}
 		if (in->kind == VS_PORT_VIF)
 			check_from_vif(in, to, f, len);

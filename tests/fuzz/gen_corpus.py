@@ -178,6 +178,37 @@ def switch_seeds():
                     ipv4(ip4(0, 0, 0, 0), ip4(255, 255, 255, 255), 17,
                          udp(68, 67)))),
     ])
+    tag3 = b"\x88\xa8\0\x01" + b"\x81\x00\0\x02" + b"\x91\x00\0\x03"
+    s["guards"] = b"".join([
+        rec(V1, udp4(V1, BCAST, ten(V1), ip4(255, 255, 255, 255))[:34] +
+            udp(67, 68)),
+        rec(V1, eth(BCAST, mac(V1), 0x0800,
+                    ipv4(ten(V1), ip4(255, 255, 255, 255), 17, udp(67, 68)))),
+        rec(V1, eth(mac(V2), mac(V1), 0x86dd,
+                    ipv6(v6(b"\x20\x01", V1), v6(b"\x20\x01", V2), 17,
+                         udp(547, 546)))),
+        rec(V1, eth(b"\x33\x33\x00\x00\x00\x01", mac(V1), 0x86dd,
+                    ipv6(v6(b"\x20\x01", V1), v6(b"\xff\x02", 1), 51,
+                         bytes([58, 4, 0, 0]) + b"\0" * 20 +
+                         icmp6(134, b"\0" * 12)))),
+        rec(V1, eth(b"\x33\x33\x00\x00\x00\x02", mac(V1), 0x86dd,
+                    ipv6(v6(b"\x20\x01", V1), v6(b"\xff\x02", 2), 58,
+                         icmp6(133, b"\0" * 4 + bytes([1, 1]) + mac(V2))))),
+        rec(V1, eth(mac(V2), mac(V1), 0x0806,
+                    arp(2, mac(V1), ip4(0, 0, 0, 0), mac(V2), ll(V2)))),
+        rec(DOM0, mac(WIRE) + mac(DOM0) + tag3 +
+            struct.pack(">H", 0x0800) + ipv4(ll(DOM0), ip4(8, 8, 8, 8), 17,
+                                             udp(1, 2))),
+        rec(WIRE, mac(V1) + b"\x00\x11\x22\x33\x44\x55" + tag3 +
+            struct.pack(">H", 0x0800) + ipv4(ip4(8, 8, 8, 8), ll(V1), 17,
+                                             udp(1, 2))),
+        rec(WIRE, udp4(V1, mac(V2), ten(V1), ten(V2))[:6] +
+            b"\x00\x11\x22\x33\x44\x55" +
+            udp4(V1, mac(V2), ten(V1), ten(V2))[12:]),
+        rec(WIRE, eth(BCAST, b"\x00\x11\x22\x33\x44\x55", 0x0806,
+                      arp(1, b"\x00\x11\x22\x33\x44\x55", ten(V3),
+                          b"\0" * 6, ten(V2)))),
+    ])
     burst = b"".join(rec(V4, udp4(V4, mac(V5), ten(V4), ten(V5)) +
                          b"\0" * 150) for _ in range(8))
     pollb = b"".join(rec(POLLK | FIXSRC, udp4(POLL, mac(V5), ten(POLL),
@@ -236,6 +267,23 @@ def parse_seeds():
                            icmp6(135, b"\0" * 20)))
     s["vlan"] = eth(mac(V2), mac(V1), 0x8100, b"\0\x01\x08\x00" +
                     ipv4(ll(V1), ll(V2), 17, udp(1, 2)))
+    s["vlan3"] = mac(V2) + mac(V1) + b"\x88\xa8\0\x01\x81\x00\0\x02" + \
+        b"\x91\x00\0\x03\x08\x00" + ipv4(ll(V1), ll(V2), 17, udp(1, 2))
+    s["ra_ah"] = eth(b"\x33\x33\x00\x00\x00\x01", mac(V1), 0x86dd,
+                     ipv6(v6(b"\xfe\x80", V1), v6(b"\xff\x02", 1), 51,
+                          bytes([60, 4, 0, 0]) + b"\0" * 20 +
+                          bytes([58, 0, 1, 4, 0, 0, 0, 0]) +
+                          icmp6(134, b"\0" * 12)))
+    s["rs"] = eth(b"\x33\x33\x00\x00\x00\x02", mac(V1), 0x86dd,
+                  ipv6(v6(b"\xfe\x80", V1), v6(b"\xff\x02", 2), 58,
+                       icmp6(133, b"\0" * 4 + bytes([1, 1]) + mac(V1))))
+    s["unknown_nh"] = eth(mac(V1), mac(V2), 0x86dd,
+                          ipv6(v6(b"\x20\x01", V2), v6(b"\x20\x01", V1),
+                               44, bytes([200, 0, 0, 1, 0, 0, 0, 0]) +
+                               b"\0" * 8))
+    s["dhcp6"] = eth(mac(V1), mac(V2), 0x86dd,
+                     ipv6(v6(b"\xfe\x80", V2), v6(b"\xfe\x80", V1), 17,
+                          udp(547, 546)))
     return s
 
 
