@@ -57,10 +57,14 @@ $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC_FUZZ) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
 
-# Targets over other parsers name their extra sources here.
-CONFIG_SRCS	:= tools/config.c tools/config_domain.c
+# Targets over other parsers name their extra sources here. fuzz_config
+# runs xend's own checks (record.c), which use the control helpers and the
+# address helpers of netns.c, hence libnl.
+CONFIG_SRCS	:= tools/config.c tools/config_domain.c hypervisor/record.c \
+		   hypervisor/control.c hypervisor/netns.c
 $(B)/fuzz_config: $(patsubst %.c,$(B)/obj/%.o,$(CONFIG_SRCS))
-$(B)/fuzz_config: LDLIBS_FUZZ := $(shell pkg-config --libs json-c 2>/dev/null)
+$(B)/fuzz_config: LDLIBS_FUZZ := $(shell pkg-config --libs json-c \
+				 libnl-3.0 libnl-route-3.0 2>/dev/null)
 
 $(B)/fuzz_%: $(B)/obj/tests/fuzz/fuzz_%.o $(CORE_OBJS)
 	@printf '  %-6s %s\n' FUZZLD $@
