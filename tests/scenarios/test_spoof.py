@@ -11,8 +11,8 @@ reason counted, next to legit frames that are delivered.
 import struct
 
 from scapy.all import (ARP, BOOTP, DHCP, ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RA,
-                       ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr, IP, IPv6, UDP,
-                       Dot1Q, Ether, Raw)
+                       ICMPv6ND_RS, ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr,
+                       IP, IPv6, UDP, AH, Dot1AD, Dot1Q, Ether, Raw)
 
 from conftest import BCAST, DOM0_MAC, GW_MAC, V1_MAC, V2_MAC, WIRE_MAC, timed
 
@@ -70,7 +70,29 @@ VIF1 = [
     (Ether(src=V1_MAC, dst="33:33:ff:00:00:06")
      / IPv6(src=V1_LL6, dst="ff02::1:ff00:6") / ICMPv6ND_NS(tgt="2001:db8::6")
      / ICMPv6NDOptSrcLLAddr(lladdr=V2_MAC), "spoof_nd"),
+    # RA guard behind AH (length in 4-byte units)
+    (Ether(src=V1_MAC, dst="33:33:00:00:00:01")
+     / IPv6(src=V1_LL6, dst="ff02::1") / AH(nh=58, payloadlen=4,
+                                            icv=b"\0" * 12)
+     / ICMPv6ND_RA(), "ra_guard"),
+    (Ether(src=V1_MAC, dst="33:33:00:00:00:02")
+     / IPv6(src=V1_LL6, dst="ff02::2") / ICMPv6ND_RS()
+     / ICMPv6NDOptSrcLLAddr(lladdr=V2_MAC), "spoof_nd"),
+    (Ether(src=V1_MAC, dst=V2_MAC)
+     / ARP(op=2, hwsrc=V1_MAC, psrc="0.0.0.0", hwdst=V2_MAC, pdst="10.0.0.6"),
+     "spoof_arp"),
+    (Ether(src=V1_MAC, dst=BCAST) / IP(src="10.0.0.5", dst="255.255.255.255")
+     / UDP(sport=67, dport=68) / BOOTP(op=2, chaddr=b"\xaa\0\0\0\0\x02")
+     / DHCP(options=[("message-type", "offer"), "end"]) / Raw(b"offer"),
+     "dhcp_guard"),
+    (Ether(src=V1_MAC, dst=V2_MAC) / IPv6(src=V1_LL6, dst="fe80::a800:ff:fe00:2")
+     / UDP(sport=547, dport=546) / Raw(b"dhcp6reply"), "dhcp_guard"),
     # legit ones, interleaved with the spoofed ones
+    (Ether(src=V1_MAC, dst="33:33:00:00:00:02")
+     / IPv6(src=V1_LL6, dst="ff02::2") / ICMPv6ND_RS()
+     / ICMPv6NDOptSrcLLAddr(lladdr=V1_MAC), None),
+    (Ether(src=V1_MAC, dst=DOM0_MAC) / IPv6(src=V1_LL6, dst="ff02::1:2")
+     / UDP(sport=546, dport=547) / Raw(b"dhcp6solicit"), None),
     (udp6(V1_MAC, V2_MAC, "2001:db8::5", "2001:db8::6", b"legit6"), None),
     (udp6(V1_MAC, V2_MAC, V1_LL6, "fe80::a800:ff:fe00:2", b"legitll6"), None),
     (Ether(src=V1_MAC, dst=BCAST)
@@ -91,6 +113,16 @@ WIRE = [
     (udp4(WIRE_MAC, V2_MAC, "169.254.9.9", "10.0.0.6", b"wirell"),
      "isolated_from_wire"),
     (udp4(WIRE_MAC, V2_MAC, "192.0.2.9", "10.0.0.6", b"wireok"), None),
+    # the LAN may not use a domain's address (dom0's it may)
+    (udp4(WIRE_MAC, V2_MAC, "10.0.0.5", "10.0.0.6", b"wirevif1"), "spoof_ip"),
+    (Ether(src=WIRE_MAC, dst=BCAST)
+     / ARP(op=1, hwsrc=WIRE_MAC, psrc="10.0.0.5", pdst="10.0.0.6"),
+     "spoof_arp"),
+    (udp4(WIRE_MAC, V2_MAC, "10.0.0.1", "10.0.0.6", b"wiredom0ip"), None),
+    # three tags do not hide a link-local frame
+    (Ether(src=WIRE_MAC, dst=V2_MAC) / Dot1AD(vlan=1) / Dot1Q(vlan=2)
+     / Dot1Q(vlan=3) / IP(src="169.254.9.9", dst="10.0.0.6") / UDP()
+     / Raw(b"wirell3tags"), "isolated_from_wire"),
 ]
 
 DOM0 = [
@@ -128,7 +160,9 @@ def test_spoofed_dropped_legit_delivered(run):
     # Legit frames arrived where they were sent ...
     v2 = payloads(res.out("vif2"))
     # in timestamp order across the three input files
-    assert v2 == [b"legit4", b"dom0any", b"wireok", b"legit6", b"legitll6"]
+    assert sorted(v2) == sorted([b"legit4", b"dom0any", b"wireok",
+                                 b"wiredom0ip", b"legit6", b"legitll6"])
+    assert v2[:3] == [b"legit4", b"dom0any", b"wireok"]
     assert [p[ARP].psrc for p in res.out("vif2") if ARP in p] == ["10.0.0.5"]
     assert [p[ICMPv6ND_NS].tgt for p in res.out("vif2")
             if ICMPv6ND_NS in p] == ["2001:db8::6"]
@@ -136,7 +170,8 @@ def test_spoofed_dropped_legit_delivered(run):
     assert [p[IP].src for p in res.out("dom0") if BOOTP in p] == ["0.0.0.0"]
     assert [p for p in res.out("vif2") + res.out("wire") if BOOTP in p] == []
     # ... and no spoofed frame reached anyone.
-    bad = {b"badmac", b"badip4", b"badip6", b"vlan", b"wiremac", b"wirell"}
+    bad = {b"badmac", b"badip4", b"badip6", b"vlan", b"wiremac", b"wirell",
+           b"offer", b"dhcp6reply", b"wirevif1", b"wirell3tags"}
     for port in ("dom0", "wire", "vif1", "vif2"):
         assert bad.isdisjoint(payloads(res.out(port))), port
         assert not [p for p in res.out(port) if ICMPv6ND_RA in p or ICMPv6ND_NA in p]
