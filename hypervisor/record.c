@@ -275,11 +275,15 @@ static int parse_ip(struct ctl_req *req, const char *s, const char *field,
 		    uint32_t domid, unsigned plen4, struct xend_addr *a)
 {
 	if (xend_addr_parse(s, a) || !rec_addr_usable(a, domid)) {
-		if (!xend_addr_parse(s, a) && a->family == AF_INET &&
-		    xeno_ll_owner(ntohl(a->v4.s_addr)) >= 0)
+		int owner = xend_addr_parse(s, a) || a->family != AF_INET ?
+			    -1 : xeno_ll_owner(ntohl(a->v4.s_addr));
+
+		if (owner == 0)
+			return ctl_fail(req, "field '%s': %s is Domain-0's "
+					"address", field, s);
+		if (owner > 0)
 			return ctl_fail(req, "field '%s': %s is reserved for "
-					"domain %d's first vif", field, s,
-					xeno_ll_owner(ntohl(a->v4.s_addr)));
+					"domain %d's first vif", field, s, owner);
 		return ctl_fail(req, "field '%s': '%.64s' is not a unicast "
 				"IPv4 or IPv6 address", field, s);
 	}

@@ -101,6 +101,7 @@ struct config_vif {
 	uint64_t bytes;		/* rate: credit bytes per usecs; 0/0 = none */
 	uint64_t usecs;
 	bool has_rate;
+	bool dhcp_server;	/* dhcp_server=yes: may answer DHCP */
 };
 
 struct config_vbd {

@@ -337,7 +337,7 @@ static int vif_setting(struct conv *c, const struct config_item *it,
 	val = strchr(buf, '=');
 	if (!val)
 		return ITEM_ERR(c, it, "bad vif setting '%s' (expected "
-				"mac=, ip= or rate=)", buf);
+				"mac=, ip=, rate= or dhcp_server=)", buf);
 	*val++ = '\0';
 	if (!strcmp(buf, "ip"))
 		return add_ips(c, it, val, " \t", &vif->ip, &vif->n_ip);
@@ -376,8 +376,15 @@ static int vif_setting(struct conv *c, const struct config_item *it,
 		vif->has_rate = true;
 		return 0;
 	}
-	return ITEM_ERR(c, it, "unknown vif setting '%s' (expected mac, ip "
-			"or rate)", buf);
+	if (!strcmp(buf, "dhcp_server")) {
+		if (strcmp(val, "yes") && strcmp(val, "no"))
+			return ITEM_ERR(c, it, "bad dhcp_server '%s' (expected "
+					"yes or no)", val);
+		vif->dhcp_server = !strcmp(val, "yes");
+		return 0;
+	}
+	return ITEM_ERR(c, it, "unknown vif setting '%s' (expected mac, ip, "
+			"rate or dhcp_server)", buf);
 }
 
 static int parse_vif(struct conv *c, const struct config_item *it,
@@ -693,6 +700,9 @@ static json_object *vifs_json(const struct config_domain *d)
 			json_object_new_int64((int64_t)d->vifs[i].bytes));
 		json_object_object_add(o, "usecs",
 			json_object_new_int64((int64_t)d->vifs[i].usecs));
+		if (d->vifs[i].dhcp_server)
+			json_object_object_add(o, "dhcp_server",
+					       json_object_new_boolean(true));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -760,11 +770,13 @@ char *config_vif_format(const struct config_vif *vif, char *buf, size_t len)
 	if (n >= len)
 		return buf;
 	if (vif->has_rate && vif->usecs)
-		snprintf(buf + n, len - n, ", rate=%llu/%llu",
-			 (unsigned long long)vif->bytes,
-			 (unsigned long long)vif->usecs);
+		n += (size_t)snprintf(buf + n, len - n, ", rate=%llu/%llu",
+				      (unsigned long long)vif->bytes,
+				      (unsigned long long)vif->usecs);
 	else
-		snprintf(buf + n, len - n, ", rate=unlimited");
+		n += (size_t)snprintf(buf + n, len - n, ", rate=unlimited");
+	if (vif->dhcp_server && n < len)
+		snprintf(buf + n, len - n, ", dhcp_server=yes");
 	return buf;
 }
 

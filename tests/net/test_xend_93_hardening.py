@@ -392,3 +392,90 @@ def test_tool_and_xend_agree(x2, tmp_path):
     s.close()
     assert "'v@5' is not a valid domain name" in rep[0]["error"]
     assert rep[1]["error"].endswith("field 'config.vcpus' must be 1..64")
+
+
+def _udp_burst(x2, src, dst, n, tag, size=64):
+    """@n UDP frames from domain @src to @dst at once; returns how many
+    arrived at @dst (and when, seconds after the first was sent)."""
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+    doms = x2.doms()
+    smac = doms[src]["vifs"][0]["mac"]
+    dmac = doms[dst]["vifs"][0]["mac"]
+    marks = [xn.marker("%s%d" % (tag, i)) for i in range(n)]
+    frames = [Ether(src=smac, dst=dmac) /
+              IP(src="169.254.1.%d" % src, dst="169.254.1.%d" % dst) /
+              UDP(sport=4000, dport=9) / (m + b"x" * size) for m in marks]
+    with xn.Sniffer("xeno-dom%d" % dst, "eth0") as s:
+        t0 = time.time()
+        xn.sendp("xeno-dom%d" % src, "eth0", frames)
+        s.collect(lambda fr: all(s.has(m) for m in marks), timeout=2.5)
+        got = [st - t0 for f, st in zip(s.frames, s.stamps)
+               if any(m in f for m in marks)]
+    return got
+
+
+def test_packets_only_limit_enforced(x2):
+    """vif_setsched with bytes 0 and a packet limit holds the vif to that
+    many frames a period (before: accepted, reported, not enforced)."""
+    a = x2.create("xh-pa")
+    b = x2.create("xh-pb")
+    assert len(_udp_burst(x2, a, b, 20, "free")) == 20   # control
+    x2.ctl("vif_setsched", a, 0, 0, 1000000, 5)
+    g = x2.json("vif_getsched", a, 0)
+    assert (g["credit_bytes"], g["packets"], g["applied_packets"]) == \
+        (0, 5, 5), g
+    got = _udp_burst(x2, a, b, 20, "lim")
+    # 5 at once, 5 more a second later, 5 after two: never 20 in 2.5 s
+    assert 5 <= len(got) <= 15, got
+    assert len([t for t in got if t < 0.5]) <= 5, got
+    x2.ctl("destroy", b)
+    x2.ctl("destroy", a)
+
+
+def test_limit_change_takes_effect_at_once(x2):
+    """A vif throttled under a 1000 s period is free as soon as the limit
+    changes (before: it waited for the old period to end)."""
+    a = x2.create("xh-ca")
+    b = x2.create("xh-cb")
+    x2.ctl("vif_setsched", a, 0, 1000, 1000000000)
+    got = _udp_burst(x2, a, b, 10, "slow", size=300)
+    assert 1 <= len(got) <= 4, got          # the credit ran out
+    t0 = time.time()
+    x2.ctl("vif_setsched", a, 0, 0, 0)
+    assert len(_udp_burst(x2, a, b, 5, "fast")) == 5
+    assert time.time() - t0 < 5
+    x2.ctl("destroy", b)
+    x2.ctl("destroy", a)
+
+
+def test_dhcp_server_guard(x2, tmp_path):
+    """A DHCP offer from a domain is dropped as dhcp_guard unless its vif
+    is marked dhcp_server=yes (xc_dom_create), which lets it through."""
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+    cfg = tmp_path / "srv.cfg"
+    cfg.write_text('name = "xh-srv"\nbuilder = "netns"\nmemory = 16\n'
+                   'vif = [ "dhcp_server=yes" ]\n')
+    r = xn.tool("xc_dom_create", "--json", "-f", str(cfg), sock=x2.sock)
+    srv = int(json.loads(r.stdout)["dom"])
+    rogue = x2.create("xh-rogue")
+    cli = x2.create("xh-cli")
+    doms = x2.doms()
+    assert doms[srv]["vifs"][0].get("dhcp_server") is True
+    results = {}
+    for d in (srv, rogue):
+        m = xn.marker("offer%d" % d)
+        fr = (Ether(src=doms[d]["vifs"][0]["mac"], dst="ff:ff:ff:ff:ff:ff") /
+              IP(src="169.254.1.%d" % d, dst="255.255.255.255") /
+              UDP(sport=67, dport=68) / m)
+        with xn.Sniffer("xeno-dom%d" % cli, "eth0") as s:
+            xn.sendp("xeno-dom%d" % d, "eth0", [fr, fr])
+            results[d] = s.collect(lambda f: s.has(m), timeout=1.5)[1]
+    assert results[srv], "the trusted server's offer did not arrive"
+    assert not results[rogue], "a rogue DHCP offer reached another domain"
+    st = x2.json("vif_stats", rogue, 0)["stats"]
+    assert st["drops"]["dhcp_guard"] >= 2, st
+    assert x2.json("vif_stats", srv, 0)["stats"]["drops"]["dhcp_guard"] == 0
+    for d in (cli, rogue, srv):
+        x2.ctl("destroy", d)

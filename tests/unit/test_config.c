@@ -494,6 +494,11 @@ static void test_vifs(void **state)
 	      "t.cfg:3:34: vif 1 has the MAC 02:00:00:00:00:01 of vif 0");
 	assert_int_equal(parse(BASE "vif = [ 'rate=0/0' ]\n"), 0);
 	assert_true(dom.vifs[0].has_rate);
+	assert_false(dom.vifs[0].dhcp_server);
+	assert_int_equal(parse(BASE "vif = [ 'dhcp_server=yes' ]\n"), 0);
+	assert_true(dom.vifs[0].dhcp_server);
+	fails(BASE "vif = [ \"dhcp_server=maybe\" ]\n",
+	      "t.cfg:3:9: bad dhcp_server 'maybe' (expected yes or no)");
 
 	fails(BASE "vif = [ \"mac=01:00:00:00:00:01\" ]\n",
 	      "t.cfg:3:9: MAC address '01:00:00:00:00:01' is multicast: a vif "
@@ -507,11 +512,11 @@ static void test_vifs(void **state)
 	fails(BASE "vif = [ \"mac=aa:00:00:00:00:01:02\" ]\n",
 	      "t.cfg:3:9: bad MAC address 'aa:00:00:00:00:01:02'");
 	fails(BASE "vif = [ \"bridge=br0\" ]\n",
-	      "t.cfg:3:9: unknown vif setting 'bridge' (expected mac, ip or "
-	      "rate)");
+	      "t.cfg:3:9: unknown vif setting 'bridge' (expected mac, ip, "
+	      "rate or dhcp_server)");
 	fails(BASE "vif = [ \"10.0.0.1\" ]\n",
-	      "t.cfg:3:9: bad vif setting '10.0.0.1' (expected mac=, ip= or "
-	      "rate=)");
+	      "t.cfg:3:9: bad vif setting '10.0.0.1' (expected mac=, ip=, "
+	      "rate= or dhcp_server=)");
 	fails(BASE "vif = [ \"rate=100\" ]\n",
 	      "t.cfg:3:9: bad rate '100' (expected BYTES/USECS, e.g. "
 	      "rate=125000/100000)");

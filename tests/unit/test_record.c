@@ -116,8 +116,8 @@ static void test_config_linklocal(void **state)
 		     "field 'config.ip[0]': 169.254.1.2 is reserved for domain "
 		     "2's first vif");
 	config_fails("{" NS ",\"vifs\":[{},{\"ip\":[\"169.254.1.0\"]}]}",
-		     "field 'config.vifs[1].ip[0]': 169.254.1.0 is reserved "
-		     "for domain 0's first vif");
+		     "field 'config.vifs[1].ip[0]': 169.254.1.0 is Domain-0's "
+		     "address");
 	/* its own, and the rest of 169.254/16, are fine */
 	assert_int_equal(config(3, "{" NS ",\"ip\":[\"169.254.1.3\","
 				"\"169.254.7.7\"]}", &d), 0);
