@@ -66,6 +66,21 @@ $(B)/fuzz_config: $(patsubst %.c,$(B)/obj/%.o,$(CONFIG_SRCS))
 $(B)/fuzz_config: LDLIBS_FUZZ := $(shell pkg-config --libs json-c \
 				 libnl-3.0 libnl-route-3.0 2>/dev/null)
 
+# fuzz_state: the state file codec alone.
+STATE_SRCS	:= hypervisor/record.c hypervisor/state.c hypervisor/control.c \
+		   hypervisor/netns.c
+$(B)/fuzz_state: $(patsubst %.c,$(B)/obj/%.o,$(STATE_SRCS))
+$(B)/fuzz_state: LDLIBS_FUZZ := $(shell pkg-config --libs json-c \
+				libnl-3.0 libnl-route-3.0 2>/dev/null)
+
+# fuzz_control: xend's command table and handlers over a real data plane,
+# so all of hypervisor/ but main, and the TAP and AF_PACKET back ends.
+CONTROL_SRCS	:= $(filter-out hypervisor/xend.c,$(wildcard hypervisor/*.c)) \
+		   $(wildcard vswitch/port_tap.c vswitch/port_afpacket.c)
+$(B)/fuzz_control: $(patsubst %.c,$(B)/obj/%.o,$(CONTROL_SRCS))
+$(B)/fuzz_control: LDLIBS_FUZZ := $(shell pkg-config --libs json-c \
+				  libnl-3.0 libnl-route-3.0 2>/dev/null) -pthread
+
 $(B)/fuzz_%: $(B)/obj/tests/fuzz/fuzz_%.o $(CORE_OBJS)
 	@printf '  %-6s %s\n' FUZZLD $@
 	$(Q)$(CC_FUZZ) $(SAN) -o $@ $^ $(LDLIBS_FUZZ)
