@@ -4,6 +4,7 @@
  * cpu_bvtset, cpu_bvtslice */
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -121,7 +122,33 @@ int cli_restore(struct cli *c, int argc, char **argv)
 	return ret;
 }
 
-/* cli_print_list() - the seed's `list` table from a `list` reply. */
+/* Under the table: each vif that is not up, and why. */
+static void print_vif_trouble(FILE *f, json_object *doms)
+{
+	size_t n = json_object_array_length(doms);
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *d = json_object_array_get_idx(doms, i), *vifs;
+
+		if (!json_object_object_get_ex(d, "vifs", &vifs) ||
+		    !json_object_is_type(vifs, json_type_array))
+			continue;
+		for (size_t k = 0; k < json_object_array_length(vifs); k++) {
+			json_object *v = json_object_array_get_idx(vifs, k);
+			const char *st = cli_jstr(v, "state");
+
+			if (!*st || !strcmp(st, "up"))
+				continue;
+			fprintf(f, "vif %lld.%lld %s: %s\n",
+				(long long)cli_jint(d, "dom"),
+				(long long)cli_jint(v, "vif"), st,
+				cli_jstr(v, "error"));
+		}
+	}
+}
+
+/* cli_print_list() - the seed's `list` table from a `list` reply, then a
+ * line for each vif that is degraded or failed. */
 void cli_print_list(FILE *f, json_object *reply)
 {
 	json_object *doms, *d;
@@ -144,6 +171,7 @@ void cli_print_list(FILE *f, json_object *reply)
 			(long long)cli_jint(d, "cpu"), state,
 			(long long)cli_jint(d, "time_s"));
 	}
+	print_vif_trouble(f, doms);
 }
 
 /* cli_list() - `list`: one row per domain. */

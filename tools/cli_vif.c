@@ -56,6 +56,10 @@ void cli_print_vif_stats(FILE *f, json_object *reply)
 	fprintf(f, "throttled: %" PRId64 "\n", cli_jint(st, "throttled"));
 	fprintf(f, "credit_remaining: %" PRId64 "\n",
 		cli_jint(st, "credit_remaining"));
+	if (json_object_object_get_ex(st, "state", NULL))
+		fprintf(f, "state: %s\n", cli_jstr(st, "state"));
+	if (json_object_object_get_ex(st, "error", NULL))
+		fprintf(f, "error: %s\n", cli_jstr(st, "error"));
 }
 
 /* Print the switch-wide part of a `switch_stats` reply and return the sum

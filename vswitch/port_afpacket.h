@@ -18,8 +18,9 @@
  * tunnel GSO) is dropped by the kernel and never seen. Transmit: a GSO
  * frame from a domain goes out with its header and the kernel segments it
  * (or the NIC does with TSO). Frames cut short by the ring (longer than a
- * block) are counted and skipped, and so are frames whose VLAN tag the NIC
- * stripped (the switch carries untagged Ethernet only).
+ * block) are counted and skipped. A VLAN tag the kernel took off a
+ * received frame is put back (tp_vlan_tci/tp_vlan_tpid), so the switch
+ * judges the frame as it was on the wire.
  *
  * Transmit uses sendmmsg() on the same socket, one message per frame
  * ([virtio_net_hdr | frame]), non-blocking: a full queue ends the batch.
@@ -39,7 +40,7 @@ struct port_afpacket;
 /* Counters of the back end itself (the switch counts the rest). */
 struct port_afpacket_stats {
 	uint64_t rx_truncated;		/* longer than a ring block: skipped */
-	uint64_t rx_vlan;		/* tag stripped by the NIC: skipped */
+	uint64_t rx_vlan;		/* tag stripped by the kernel: put back */
 	uint64_t rx_outgoing;		/* PACKET_OUTGOING: skipped */
 	uint64_t rx_kernel_drops;	/* tp_drops from PACKET_STATISTICS */
 	uint64_t tx_errors;		/* refused by sendmmsg, not EAGAIN */

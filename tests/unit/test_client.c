@@ -355,6 +355,19 @@ static void test_print_list(void **state)
 		"0    Domain-0         1048576   0    r-     1234\n"
 		"12   dom12              65536   1    -s        7\n");
 	free(s);
+	/* a vif that is not up is named under the table, with its reason */
+	s = print(cli_print_list, "{\"ok\":true,\"domains\":["
+		  "{\"dom\":3,\"name\":\"d\",\"mem_kb\":1,\"cpu\":0,"
+		  "\"running\":true,\"stopped\":false,\"time_s\":0,"
+		  "\"vifs\":[{\"vif\":0,\"state\":\"up\"},{\"vif\":1,"
+		  "\"state\":\"degraded\",\"error\":\"address 10.0.0.1 "
+		  "refused: in use by another port\"}]}]}");
+	assert_string_equal(s,
+		"Dom  Name             Mem(kb)  CPU  State  Time(s)\n"
+		"3    d                      1   0    r-        0\n"
+		"vif 3.1 degraded: address 10.0.0.1 refused: in use by another "
+		"port\n");
+	free(s);
 	s = print(cli_print_list, "{\"ok\":true,\"domains\":[]}");
 	assert_string_equal(s,
 		"Dom  Name             Mem(kb)  CPU  State  Time(s)\n");
@@ -388,6 +401,15 @@ static void test_print_vif(void **state)
 			    "rx_bytes: 300\nrx_packets: 4\n"
 			    "drop_spoof_mac: 1\ndrop_spoof_ip: 2\n"
 			    "throttled: 1\ncredit_remaining: 500\n");
+	free(s);
+	s = print(cli_print_vif_stats, "{\"ok\":true,\"stats\":{"
+		  "\"tx_bytes\":0,\"tx_packets\":0,\"rx_bytes\":0,"
+		  "\"rx_packets\":0,\"throttled\":0,\"credit_remaining\":0,"
+		  "\"state\":\"degraded\",\"error\":\"address x refused\"}}");
+	assert_string_equal(s, "tx_bytes: 0\ntx_packets: 0\n"
+			    "rx_bytes: 0\nrx_packets: 0\n"
+			    "throttled: 0\ncredit_remaining: 0\n"
+			    "state: degraded\nerror: address x refused\n");
 	free(s);
 	s = print(cli_print_vif_sched, "{\"ok\":true,\"credit_bytes\":125000,"
 		  "\"credit_usecs\":100000,\"packets\":0,\"rx_bytes\":0,"
