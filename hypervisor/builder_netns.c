@@ -242,14 +242,18 @@ static int netns_vif_rebuild(struct xend *x, struct xend_domain *d,
 /* Is @name "xeno-domN" exactly as xend writes it? N, or 0. */
 static uint32_t own_id(const char *name)
 {
-	char buf[64];
-	unsigned id = 0;
+	const char *num = name + strlen(XEND_NETNS_PREFIX);
+	unsigned long id;
+	char buf[64], *end;
 
-	if (sscanf(name, XEND_NETNS_PREFIX "%u", &id) != 1 || id < 1 ||
-	    id > XEND_DOMS_MAX)
+	if (strncmp(name, XEND_NETNS_PREFIX, strlen(XEND_NETNS_PREFIX)) ||
+	    *num < '1' || *num > '9')
 		return 0;
-	snprintf(buf, sizeof(buf), XEND_NETNS_PREFIX "%u", id);
-	return strcmp(buf, name) ? 0 : id;	/* no "xeno-dom01", "1x" */
+	id = strtoul(num, &end, 10);
+	if (*end || id > XEND_DOMS_MAX)
+		return 0;
+	snprintf(buf, sizeof(buf), XEND_NETNS_PREFIX "%lu", id);
+	return strcmp(buf, name) ? 0 : (uint32_t)id;	/* no "xeno-dom01" */
 }
 
 /* Remove a leftover domain @id of ours: its namespace (and everything in

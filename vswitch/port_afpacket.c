@@ -229,7 +229,7 @@ static bool block_begin(struct port_afpacket *a)
 static void vlan_restore(const struct tpacket3_hdr *h, struct vs_frame *f,
 			 struct virtio_net_hdr *vh)
 {
-	uint16_t tpid = h->tp_status & TP_STATUS_VLAN_TPID_VALID ?
+	uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ?
 			h->hv1.tp_vlan_tpid : ETH_P_8021Q;
 	uint16_t tci = (uint16_t)h->hv1.tp_vlan_tci;
 	uint8_t *d = f->data - VLAN_HLEN;

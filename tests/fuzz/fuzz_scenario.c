@@ -57,6 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[SCN_ERR_MAX];
 	struct scn *sc;
 	unsigned line;
+	char *end;
 	int ret;
 
 	ret = scn_parse((const char *)data, size, "fuzz", "dir", &sc, err,
@@ -67,8 +68,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(!strchr(err, '\n'));
 		for (i = 0; i < size; i++)
 			lines += data[i] == '\n';
-		if (sscanf(err, "fuzz:%u: error: ", &line) == 1)
+		if (!strncmp(err, "fuzz:", 5) && err[5] >= '1' &&
+		    err[5] <= '9') {
+			line = (unsigned)strtoul(err + 5, &end, 10);
+			CHECK(!strncmp(end, ": error: ", 9));
 			CHECK(line >= 1 && line <= lines);
+		}
 		else
 			CHECK(!strncmp(err, "fuzz: error: ", 13));
 		return 0;

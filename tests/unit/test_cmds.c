@@ -108,13 +108,17 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
+	static const char *const files[] = { "state.json", "state.json.prev" };
+	char path[128];
 
 	(void)state;
 	xend_doms_detach_all(&x);
 	xend_dp_free(x.dp);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
+	for (unsigned i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	return rmdir(dir);
 }
 
 /* Every command of the server's table has a family and flags, and every

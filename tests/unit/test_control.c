@@ -374,6 +374,7 @@ static int bed_setup(void **state)
 	if (!b)
 		return -1;
 	strcpy(b->dir, "/tmp/test_control.XXXXXX");
+	*state = b;		/* bed_teardown() frees it, also on failure */
 	if (!mkdtemp(b->dir))
 		return -1;
 	snprintf(b->path, sizeof(b->path), "%s/xend.sock", b->dir);
@@ -390,8 +391,11 @@ static int bed_teardown(void **state)
 {
 	struct bed *b = *state;
 
+	if (!b)
+		return 0;
 	ctl_server_free(b->srv);
-	close(b->epfd);
+	if (b->epfd >= 0)
+		close(b->epfd);
 	rmdir(b->dir);
 	free(b);
 	return 0;

@@ -537,7 +537,7 @@ static void test_ip6_unclassified(void **state)
 	/* ... or in the middle of the chain after it */
 	len = fb_ra(buf, MAC_A, &s);
 	len = fb_ip6_ext(buf, len, IPPROTO_DSTOPTS, 16, 0);
-	len = fb_ip6_ext(buf, len, IPPROTO_FRAGMENT, 8, 1);
+	(void)fb_ip6_ext(buf, len, IPPROTO_FRAGMENT, 8, 1);
 	buf[18] = 0;
 	buf[19] = 8 + 8;		/* cut inside the options */
 	len = 54 + 16;
@@ -551,7 +551,7 @@ static void test_ip6_unclassified(void **state)
 	assert_true(p.ip6.unclassified);
 	/* without the fragment header, the same cut chain is truncated */
 	len = fb_ra(buf, MAC_A, &s);
-	len = fb_ip6_ext(buf, len, IPPROTO_DSTOPTS, 16, 0);
+	(void)fb_ip6_ext(buf, len, IPPROTO_DSTOPTS, 16, 0);
 	buf[18] = 0;
 	buf[19] = 8;
 	assert_int_equal(parse_exact(buf, 54 + 8, &p), VS_PARSE_MALFORMED);

@@ -27,11 +27,11 @@ static int parse_dir(const char *text, const char *dir, struct scn **sc,
 		     char *err, size_t errlen)
 {
 	size_t len = strlen(text);
-	char *copy = malloc(len ? len : 1);
+	char *copy = malloc(len + 1);	/* the parser gets @len bytes only */
 	int ret;
 
 	assert_non_null(copy);
-	memcpy(copy, text, len);
+	memcpy(copy, text, len + 1);
 	ret = scn_parse(copy, len, "t", dir, sc, err, errlen);
 	free(copy);
 	return ret;
