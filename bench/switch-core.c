@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "netdefs.h"
 #include "vswitch.h"
 
 #define NVIFS		16
@@ -63,7 +64,7 @@ static uint32_t rnd(uint32_t n)
  * link-local instead, 169.254.1.<v+1>, as a domain's first vif has. */
 static uint32_t vif_ip(unsigned v, unsigned k)
 {
-	return k ? 0x0a000000u | v << 16 | (k + 1) : 0xa9fe0100u | (v + 1);
+	return k ? 0x0a000000u | v << 16 | (k + 1) : xeno_ll_dom(v + 1);
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -256,7 +257,7 @@ static struct vs_switch *build_switch(void)
 				goto fail;
 		}
 	{
-		struct in_addr d0[2] = { { htonl(0xa9fe0100u) },
+		struct in_addr d0[2] = { { htonl(XENO_LL_DOMS) },
 					 { htonl(0x0a000001u) } };
 
 		if (vs_addr4_add(sw, (unsigned)port_no[H_DOM0], d0[0]) ||

@@ -29,9 +29,9 @@
 
 #include "control.h"
 #include "dom0.h"
+#include "netdefs.h"
 #include "port_tap.h"
 
-#define DOM0_ADDR	"169.254.1.0/16"
 #define DOM0_ADDRS_MAX	64		/* per family, for one sync */
 #define EV_RCVBUF	(1 << 20)
 
@@ -409,9 +409,12 @@ static int tap_configure(struct xend_dom0 *d0)
 	ret = nlerr(rtnl_link_change(d0->rt, link, up, 0));
 	if (ret)
 		goto out;
-	ret = nlerr(nl_addr_parse(DOM0_ADDR, AF_INET, &local));
-	if (ret)
+	local = nl_addr_build(AF_INET, &(uint32_t){ htonl(XENO_LL_DOMS) }, 4);
+	if (!local) {
+		ret = -ENOMEM;
 		goto out;
+	}
+	nl_addr_set_prefixlen(local, XENO_LL_PLEN);
 	rtnl_addr_set_ifindex(addr, d0->ifindex);
 	rtnl_addr_set_local(addr, local);
 	ret = nlerr(rtnl_addr_add(d0->rt, addr, NLM_F_EXCL));

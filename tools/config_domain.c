@@ -75,31 +75,6 @@ int config_parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Parse a MAC "aa:bb:cc:dd:ee:ff" into @m; false if malformed. */
-static bool parse_mac(const char *s, unsigned char m[6])
-{
-	int i, hi, lo;
-
-	if (strlen(s) != 17)
-		return false;
-	for (i = 0; i < 6; i++) {
-		hi = hexval(s[i * 3]);
-		lo = hexval(s[i * 3 + 1]);
-		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':'))
-			return false;
-		m[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return true;
-}
-
 static bool check_netmask(const char *s)
 {
 	struct in_addr a;
@@ -326,7 +301,7 @@ static int vif_setting(struct conv *c, const struct config_item *it,
 		       struct config_vif *vif, const char *s, size_t len)
 {
 	char buf[128];
-	unsigned char mac[6];
+	uint8_t mac[XENO_MAC_LEN];
 	char *val, *slash;
 	uint64_t b, u;
 
@@ -342,17 +317,15 @@ static int vif_setting(struct conv *c, const struct config_item *it,
 	if (!strcmp(buf, "ip"))
 		return add_ips(c, it, val, " \t", &vif->ip, &vif->n_ip);
 	if (!strcmp(buf, "mac")) {
-		if (!parse_mac(val, mac))
+		if (vs_mac_parse(val, mac))
 			return ITEM_ERR(c, it, "bad MAC address '%s'", val);
 		if (mac[0] & 1)
 			return ITEM_ERR(c, it, "MAC address '%s' is multicast"
 					": a vif needs a unicast MAC", val);
-		if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
+		if (!xeno_mac_unicast(mac))
 			return ITEM_ERR(c, it, "MAC address '%s' is all "
 					"zeros", val);
-		snprintf(vif->mac, sizeof(vif->mac),
-			 "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-			 mac[2], mac[3], mac[4], mac[5]);
+		vs_mac_format(mac, vif->mac);
 		return 0;
 	}
 	if (!strcmp(buf, "rate")) {

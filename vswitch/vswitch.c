@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netdefs.h"
 #include "vswitch_internal.h"
 
 const char *const vs_drop_names[VS_DROP__MAX] = {
@@ -41,12 +42,12 @@ static_assert(sizeof(vs_drop_names) / sizeof(vs_drop_names[0]) ==
 struct vs_switch *vs_switch_new(void)
 {
 	struct vs_switch *sw = calloc(1, sizeof(*sw));
-	struct in_addr ll = { htonl(0xa9fe0000) };	/* 169.254.0.0 */
+	struct in_addr ll = { htonl(XENO_LL_NET) };
 
 	if (!sw)
 		return NULL;
 	sw->dom0 = sw->wire = -1;
-	vs_isolated_add(sw, AF_INET, &ll, 16);
+	vs_isolated_add(sw, AF_INET, &ll, XENO_LL_PLEN);
 	return sw;
 }
 
@@ -270,13 +271,6 @@ int vs_port_info(const struct vs_switch *sw, unsigned port,
 
 /* Addresses --------------------------------------------------------------*/
 
-static bool addr4_valid(struct in_addr a)
-{
-	uint32_t h = ntohl(a.s_addr);
-
-	return h && h != 0xffffffff && (h >> 28) != 0xe;
-}
-
 int vs_addr4_add(struct vs_switch *sw, unsigned port, struct in_addr a)
 {
 	struct vs_port *p = port_get(sw, port);
@@ -284,7 +278,7 @@ int vs_addr4_add(struct vs_switch *sw, unsigned port, struct in_addr a)
 
 	if (!p)
 		return -ENOENT;
-	if (!addr4_valid(a) || p->kind == VS_PORT_WIRE)
+	if (!xeno_ip4_unicast(ntohl(a.s_addr)) || p->kind == VS_PORT_WIRE)
 		return -EINVAL;
 	owner = vs_lookup_ip4(sw, a);
 	if (owner == (int)port)
@@ -322,8 +316,7 @@ int vs_addr6_add(struct vs_switch *sw, unsigned port, const struct in6_addr *a)
 
 	if (!p)
 		return -ENOENT;
-	if (IN6_IS_ADDR_UNSPECIFIED(a) || IN6_IS_ADDR_MULTICAST(a) ||
-	    p->kind == VS_PORT_WIRE)
+	if (!xeno_ip6_unicast(a) || p->kind == VS_PORT_WIRE)
 		return -EINVAL;
 	owner = vs_lookup_ip6(sw, a);
 	if (owner == (int)port)
