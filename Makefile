@@ -3,7 +3,9 @@
 #
 #   make [all]        build everything into build/
 #   make test         install deps, unit tests (plain and ASan+UBSan),
-#                     pcap scenarios, a short fuzz run, network tests
+#                     pcap scenarios, a short fuzz run, network tests,
+#                     guest image tests under QEMU
+#   make guest        the default domain image (build/guest/)
 #   make check        cppcheck, clang-tidy, and a short fuzz run
 #   make bench        benchmarks (bench/)
 #   make demo         what is built so far, for real
@@ -163,6 +165,15 @@ net: all
 	@[ ! -d tests/net ] || \
 		BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -x tests/net
 
+# The default domain image (guest/, docs/guest-image.md): cached, rebuilt
+# when guest/ or a package version changes. vm boots it under QEMU.
+.PHONY: guest vm
+guest:
+	@guest/build.sh $(BUILD)/guest
+vm: guest
+	@[ ! -d tests/vm ] || \
+		BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q tests/vm
+
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory unit
@@ -171,6 +182,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory doccheck
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 	$(Q)$(MAKE) --no-print-directory net
+	$(Q)$(MAKE) --no-print-directory vm
 
 check: deps
 	scripts/check
