@@ -28,6 +28,7 @@ struct xend_dom_usage {
 	bool stopped;
 	int cpu;			/* pinned CPU, -1: any */
 	uint64_t time_s;		/* CPU time used */
+	uint64_t mem_kb;		/* memory in use; 0: the configured */
 };
 
 struct xend_builder {
@@ -85,6 +86,7 @@ struct xend_builder {
 };
 
 extern const struct xend_builder xend_builder_netns;
+extern const struct xend_builder xend_builder_qemu;
 
 /* xend_builder_of() - the builder of @kind, or NULL if xend has none. */
 const struct xend_builder *xend_builder_of(enum xend_builder_kind kind);

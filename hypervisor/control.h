@@ -73,6 +73,7 @@ enum xend_ev {
 	XEND_EV_SIGNAL,		/* xend.c: the signalfd */
 	XEND_EV_DOM0,		/* xend.c: dom0's netlink socket */
 	XEND_EV_DP,		/* xend.c: the data plane reports failed ports */
+	XEND_EV_DOMAIN,		/* xend.c: a domain's process exited */
 	XEND_EV_CTL_TIMER,	/* the idle timer of clients (ctl_server_event) */
 };
 

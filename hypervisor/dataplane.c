@@ -503,6 +503,25 @@ int xend_dp_attach_tap(struct xend_dp *dp, int fd,
 	return attach(dp, &a);
 }
 
+/* xend_dp_attach_packet() - see dataplane.h. */
+int xend_dp_attach_packet(struct xend_dp *dp, const char *ifname,
+			  const struct vs_port_config *cfg)
+{
+	struct attach_args a = { .dp = dp, .be = BE_AFPACKET };
+	struct port_afpacket *w;
+	int ret = port_afpacket_open(ifname, &w);
+
+	if (ret)
+		return ret;
+	a.ctx = w;
+	a.fd = port_afpacket_fd(w);
+	a.cfg = *cfg;
+	a.cfg.frame_max = DP_WIRE_POOL;
+	a.cfg.ops = &port_afpacket_ops;
+	a.cfg.ctx = w;
+	return attach(dp, &a);
+}
+
 int xend_dp_attach_wire(struct xend_dp *dp, const char *ifname)
 {
 	struct attach_args a = { .dp = dp, .be = BE_AFPACKET };

@@ -52,6 +52,13 @@ int xend_dp_attach_tap(struct xend_dp *dp, int fd,
  * number or -errno (-ENODEV for an unknown interface). */
 int xend_dp_attach_wire(struct xend_dp *dp, const char *ifname);
 
+/* xend_dp_attach_packet() - attach network interface @ifname of dom0
+ * through AF_PACKET (as the wire is) as a port described by @cfg (kind,
+ * MAC, name, domid, vifidx). A QEMU domain's vif is its TAP's dom0 side
+ * attached so: QEMU holds the TAP's file. Returns the port or -errno. */
+int xend_dp_attach_packet(struct xend_dp *dp, const char *ifname,
+			  const struct vs_port_config *cfg);
+
 /* xend_dp_detach() - remove port @port from the switch and close its
  * back end (a persistent TAP device is left to the caller to delete).
  * Returns 0 or -ENOENT. */

@@ -34,7 +34,7 @@
 
 static const struct xend_builder *builders[] = {
 	[XEND_BUILDER_NETNS] = &xend_builder_netns,
-	[XEND_BUILDER_QEMU] = NULL,
+	[XEND_BUILDER_QEMU] = &xend_builder_qemu,
 };
 
 /* xend_builder_set() - see builder.h. */
@@ -153,9 +153,9 @@ static void port_name(const struct xend_domain *d, const struct xend_vif *v,
 	snprintf(out, 32, "vif%u.%u", d->id, v->idx);
 }
 
-/* Set @v's state from what xend_sw_vif_apply() managed. */
-static void vif_applied(const struct xend_domain *d, struct xend_vif *v,
-			const struct xend_sw_apply *r)
+/* xend_vif_applied() - see domain.h. */
+void xend_vif_applied(const struct xend_domain *d, struct xend_vif *v,
+		      const struct xend_sw_apply *r)
 {
 	char s[INET6_ADDRSTRLEN];
 	size_t n = 0;
@@ -212,7 +212,7 @@ int xend_vif_attach_tap(struct xend *x, const struct xend_domain *d,
 	}
 	v->port = ret;
 	xend_sw_vif_apply(x->dp, (unsigned)ret, v, &r);
-	vif_applied(d, v, &r);
+	xend_vif_applied(d, v, &r);
 	return 0;
 }
 
@@ -377,6 +377,18 @@ int xend_dom0_limits_apply(struct xend *x)
 	if (!x->dom0 || !x->dom0_lim_set)
 		return 0;
 	return xend_sw_limits(x->dp, xend_dom0_port(x->dom0), &x->dom0_lim);
+}
+
+/* xend_dom_exited() - see domain.h. */
+void xend_dom_exited(struct xend *x, uint32_t id)
+{
+	struct xend_domain *d = xend_dom_get(x, id);
+
+	if (!d)
+		return;
+	log_warn("domain %u (%s): its process %d ended on its own", d->id,
+		 d->name, d->pid);
+	xend_dom_remove(x, d);
 }
 
 /* ---- failed ports ---- */

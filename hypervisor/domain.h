@@ -15,6 +15,7 @@
 
 #include "builder.h"
 #include "control.h"
+#include "swctl.h"
 #include "xend.h"
 
 /* xend_dom_get() - domain @id, or NULL. */
@@ -60,9 +61,19 @@ int xend_dom0_limits_apply(struct xend *x);
 int xend_vif_attach_tap(struct xend *x, const struct xend_domain *d,
 			struct xend_vif *v, int fd, struct ctl_req *req);
 
+/* xend_vif_applied() - set @v's state (UP, or DEGRADED with the reason)
+ * from what xend_sw_vif_apply() managed, logging a degraded vif. */
+void xend_vif_applied(const struct xend_domain *d, struct xend_vif *v,
+		      const struct xend_sw_apply *r);
+
 /* xend_vif_detach() - take @v's port off the switch (if attached). */
 void xend_vif_detach(struct xend *x, const struct xend_domain *d,
 		     struct xend_vif *v);
+
+/* xend_dom_exited() - domain @id's process (QEMU) ended on its own: tear
+ * it down through its builder, log how it ended, take it out of the
+ * table. The caller saves the state. */
+void xend_dom_exited(struct xend *x, uint32_t id);
 
 /* xend_port_failed() - the data plane stopped port @port (its back end
  * failed): find its owner, and have the builder rebuild the vif, or mark

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "record.h"
 
@@ -23,8 +24,11 @@ struct xend_domain *rec_domain_new(void)
 {
 	struct xend_domain *d = calloc(1, sizeof(*d));
 
-	if (d)
+	if (d) {
 		d->state = XEND_DOM_RUNNING;
+		d->pidfd = -1;
+		d->cpu = -1;
+	}
 	return d;
 }
 
@@ -33,6 +37,8 @@ void rec_domain_free(struct xend_domain *d)
 {
 	if (!d)
 		return;
+	if (d->pidfd >= 0)
+		close(d->pidfd);
 	json_object_put(d->config);
 	free(d);
 }
@@ -587,6 +593,15 @@ json_object *rec_state_json(const struct xend_domain *d)
 	for (unsigned i = 0; i < d->nvbds; i++)
 		json_object_array_add(vbds, rec_vbd_json(&d->vbds[i]));
 	json_object_object_add(o, "vbds", vbds);
+	if (d->builder == XEND_BUILDER_QEMU) {
+		json_object *q = json_object_new_object();
+
+		json_object_object_add(q, "pid", json_object_new_int64(d->pid));
+		json_object_object_add(q, "stopped",
+				       json_object_new_boolean(d->stopped));
+		json_object_object_add(q, "cpu", json_object_new_int64(d->cpu));
+		json_object_object_add(o, "qemu", q);
+	}
 	return o;
 }
 
@@ -677,6 +692,35 @@ static int parse_state_vif(struct ctl_req *req, json_object *o, unsigned i,
 	return 0;
 }
 
+/* A QEMU domain's process: its pid is checked against /proc when the
+ * domain is adopted (builder_qemu.c), never trusted blindly. */
+static int parse_state_qemu(struct ctl_req *req, json_object *o,
+			    struct xend_domain *d)
+{
+	json_object *q = NULL, *cpu = NULL;
+	uint64_t pid = 0;
+	int64_t c;
+
+	if (ctl_get_typed(req, o, "", "qemu", false, json_type_object, &q))
+		return -1;
+	if (!q)
+		return 0;
+	if (d->builder != XEND_BUILDER_QEMU)
+		return ctl_fail(req, "field 'qemu' on a %s domain",
+				rec_builder_name(d->builder));
+	if (rec_get_range(req, q, "qemu.", "pid", true, 0, INT32_MAX, &pid) ||
+	    ctl_get_bool(req, q, "qemu.", "stopped", false, &d->stopped) ||
+	    ctl_get_typed(req, q, "qemu.", "cpu", false, json_type_int, &cpu))
+		return -1;
+	c = cpu ? json_object_get_int64(cpu) : -1;
+	if (c < -1 || c > XEND_CPU_MAX)
+		return ctl_fail(req, "field 'qemu.cpu' must be -1..%d",
+				XEND_CPU_MAX);
+	d->pid = (int)pid;
+	d->cpu = (int)c;
+	return 0;
+}
+
 static int parse_state_domain(struct ctl_req *req, json_object *o,
 			      struct xend_domain *d)
 {
@@ -728,7 +772,9 @@ static int parse_state_domain(struct ctl_req *req, json_object *o,
 	}
 	if (check_macs(req, d, ""))
 		return -1;
-	return parse_vbds(req, o, "", d);
+	if (parse_vbds(req, o, "", d))
+		return -1;
+	return parse_state_qemu(req, o, d);
 }
 
 /* rec_state_parse() - see record.h. */

@@ -63,6 +63,7 @@
 #define XEND_MEMORY_MB_MAX	(1024 * 1024)
 #define XEND_MEMORY_MB_DEFAULT	64
 #define XEND_VCPUS_MAX		64
+#define XEND_CPU_MAX		4095	/* pincpu */
 #define XEND_LIMIT_BYTES_MAX	(1ULL << 40)
 #define XEND_LIMIT_USECS_MAX	1000000000ULL
 #define XEND_LIMIT_PACKETS_MAX	UINT32_MAX
@@ -121,6 +122,13 @@ struct xend_vbd {
 	char mode[2];
 };
 
+/* The event source of a domain's process (QEMU's pidfd) in xend's epoll
+ * set: the main loop hands it to xend_dom_exited(). */
+struct xend_dom_ev {
+	struct xend_evsrc src;		/* XEND_EV_DOMAIN */
+	uint32_t id;
+};
+
 struct xend_domain {
 	uint32_t id;
 	char name[XEND_NAME_MAX + 1];
@@ -136,6 +144,13 @@ struct xend_domain {
 	unsigned nvifs;
 	struct xend_vbd vbds[XEND_VBDS_MAX];
 	unsigned nvbds;
+
+	/* qemu: the running VM (the state file keeps pid and stopped) */
+	int pid;			/* QEMU's pid; 0: none */
+	int pidfd;			/* readable when it exits; -1: none */
+	bool stopped;			/* paused by `stop` */
+	int cpu;			/* pinned CPU (all vCPUs); -1: any */
+	struct xend_dom_ev ev;
 };
 
 /* ---- records ---- */
@@ -144,8 +159,8 @@ struct xend_domain {
  * memory. */
 struct xend_domain *rec_domain_new(void);
 
-/* rec_domain_free() - free a record (not what a builder made for it).
- * Accepts NULL. */
+/* rec_domain_free() - free a record (not what a builder made for it;
+ * its pidfd is closed). Accepts NULL. */
 void rec_domain_free(struct xend_domain *d);
 
 /* rec_domain_names() - fill in the names xend generates for domain @d

@@ -50,6 +50,7 @@ struct options {
 	const char *wire;
 	const char *dom0_ifname;
 	unsigned idle_timeout;		/* seconds, 0: never */
+	const char *run_dir;
 	enum xend_log_level level;
 };
 
@@ -87,6 +88,8 @@ static void usage(FILE *f)
 "      --dom0 IFNAME       name of dom0's TAP (default " XEND_DOM0_IFNAME ")\n"
 "      --idle-timeout SECS close control clients idle for SECS seconds\n"
 "                          (default 60; 0: never)\n"
+"      --run-dir DIR       QEMU domains' QMP and serial sockets and logs\n"
+"                          (default: the control socket's directory)\n"
 "  -l, --log-level LEVEL   error, warn, info (default) or debug\n"
 "  -h, --help              this help\n"
 "  -V, --version           version\n");
@@ -103,6 +106,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "wire", required_argument, NULL, 'w' },
 		{ "dom0", required_argument, NULL, 'D' },
 		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "run-dir", required_argument, NULL, 'R' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -122,6 +126,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'p': o->pidfile = optarg; break;
 		case 'w': o->wire = optarg; break;
 		case 'D': o->dom0_ifname = optarg; break;
+		case 'R': o->run_dir = optarg; break;
 		case 'I':
 			errno = 0;
 			secs = strtoul(optarg, &end, 10);
@@ -194,6 +199,18 @@ static void daemon_ready(enum xend_log_level level)
 	}
 	if (chdir("/"))
 		log_warn("chdir /: %s", strerror(errno));
+}
+
+/* The directory of socket @path (malloc'd), "." for a bare name. */
+static char *socket_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
 }
 
 static void mkdir_p(const char *dir, mode_t mode)
@@ -317,6 +334,11 @@ static void main_loop(int epfd, int sigfd, struct ctl_server *srv, struct xend *
 			case XEND_EV_DP:
 				ports_failed(x);
 				break;
+			case XEND_EV_DOMAIN:
+				xend_dom_exited(x, ((struct xend_dom_ev *)
+						    src)->id);
+				xend_save(x);
+				break;
 			case XEND_EV_DOM0:
 				if (xend_dom0_process(x->dom0))
 					log_warn("dom0: address events failed");
@@ -387,8 +409,10 @@ int main(int argc, char **argv)
 	mkdir_p(o.state_dir, 0755);
 	x.state_dir = strdup(o.state_dir);
 	x.dom0_ifname = o.dom0_ifname;
-	if (!x.state_dir)
+	x.run_dir = o.run_dir ? strdup(o.run_dir) : socket_dir(o.socket);
+	if (!x.state_dir || !x.run_dir)
 		die("out of memory");
+	mkdir_p(x.run_dir, 0755);
 	snprintf(pidpath, sizeof(pidpath), "%s/xend.pid", o.state_dir);
 	if (!o.pidfile)
 		o.pidfile = pidpath;
@@ -397,6 +421,7 @@ int main(int argc, char **argv)
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0)
 		die("epoll_create1: %s", strerror(errno));
+	x.epfd = epfd;
 	epoll_add(epfd, sigfd, &sig_src);
 	srv = ctl_server_new(o.socket, o.socket_group, epfd, xend_cmds, &x);
 	if (!srv)
@@ -418,6 +443,7 @@ int main(int argc, char **argv)
 	close(sigfd);
 	close(epfd);
 	free(x.state_dir);
+	free(x.run_dir);
 	log_info("stopped");
 	return 0;
 }

@@ -24,6 +24,8 @@ struct xend {
 	struct xend_dom0 *dom0;		/* NULL: running without dom0 port */
 	const char *dom0_ifname;
 	char *state_dir;
+	char *run_dir;			/* sockets of domains (QMP, serial) */
+	int epfd;			/* the main loop's epoll set */
 	struct xend_domain *doms[XEND_DOMS_MAX + 1];	/* by id; [0] unused */
 	struct xend_limits dom0_lim;
 	bool dom0_lim_set;
