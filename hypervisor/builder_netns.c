@@ -10,6 +10,12 @@
  * Teardown deletes the TAPs wherever they are and the namespace with every
  * process in it. Reaping removes what this xend made (see "ownership"
  * below) that no domain of the table owns.
+ *
+ * Scheduling (dom_sched.h): the domain's cgroup is made at build and
+ * removed at teardown; a namespace's processes are whatever runs in it,
+ * so cpu_bvtset and pincpu sweep every process found in the namespace
+ * into the cgroup and act on every thread of theirs, and adopt applies
+ * what was set again. A process started later joins at the next command.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +31,7 @@
 #include <unistd.h>
 
 #include "builder.h"
+#include "dom_sched.h"
 #include "domain.h"
 #include "netns.h"
 #include "port_tap.h"
@@ -152,6 +159,8 @@ static void netns_teardown(struct xend *x, struct xend_domain *d)
 			 d->nsname, strerror(-ret));
 	else
 		own_clear(x, d->nsname);
+	xend_sched_load(x->state_dir);
+	xend_sched_dom_del(d->id);
 }
 
 static int netns_build(struct xend *x, struct xend_domain *d,
@@ -170,6 +179,10 @@ static int netns_build(struct xend *x, struct xend_domain *d,
 			 strerror(-ret));
 		return ret;
 	}
+	xend_sched_load(x->state_dir);
+	ret = xend_sched_dom_new(d->id);
+	if (ret)	/* the domain runs, unweighed: not a build failure */
+		log_warn("domain %u: no cgroup: %s", d->id, strerror(-ret));
 	for (unsigned i = 0; i < d->nvifs; i++) {
 		ret = vif_build(x, d, &d->vifs[i], req);
 		if (ret)
@@ -209,6 +222,94 @@ static void vif_adopt(struct xend *x, const struct xend_domain *d,
 	log_err("vif %u.%u: %s", d->id, v->idx, v->error);
 }
 
+/* ---- scheduling ---- */
+
+/* Every process in namespace @name, with its threads, into @t. Processes
+ * exiting meanwhile are skipped. 0, -ENOENT or -errno. */
+static int ns_tasks(const char *name, struct xend_sched_tasks *t)
+{
+	char path[PATH_MAX];
+	struct stat ns, st;
+	struct dirent *de;
+	int ret = 0;
+	DIR *d;
+
+	if ((size_t)snprintf(path, sizeof(path), XEND_NETNS_DIR "/%s",
+			     name) >= sizeof(path))
+		return -ENAMETOOLONG;
+	if (!xend_netns_exists(name) || stat(path, &ns))
+		return -ENOENT;
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while (!ret && (de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0 || pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid);
+		if (stat(path, &st) || st.st_dev != ns.st_dev ||
+		    st.st_ino != ns.st_ino)
+			continue;
+		ret = xend_sched_tasks_add_proc(t, (pid_t)pid);
+		if (ret == -ESRCH)
+			ret = 0;
+	}
+	closedir(d);
+	return ret;
+}
+
+/* Apply what was set for @d again after a restart. */
+static void sched_adopt(struct xend *x, struct xend_domain *d)
+{
+	struct xend_sched_tasks t = { 0 };
+	int ret;
+
+	xend_sched_load(x->state_dir);
+	ret = ns_tasks(d->nsname, &t);
+	if (!ret)
+		ret = xend_sched_dom_apply(d->id, &t);
+	if (ret)
+		log_warn("domain %u: scheduling not fully restored: %s", d->id,
+			 strerror(-ret));
+	xend_sched_tasks_free(&t);
+}
+
+static int netns_sched(struct xend *x, struct xend_domain *d,
+		       const uint32_t bvt[4], struct ctl_req *req)
+{
+	struct xend_sched_tasks t = { 0 };
+	int ret;
+
+	xend_sched_load(x->state_dir);
+	ret = ns_tasks(d->nsname, &t);
+	if (ret)
+		ctl_fail(req, "cannot list the processes of %s: %s",
+			 d->nsname, strerror(-ret));
+	else
+		ret = xend_sched_set_bvt(d->id, bvt, &t, req);
+	xend_sched_tasks_free(&t);
+	return ret;
+}
+
+static int netns_pincpu(struct xend *x, struct xend_domain *d, int cpu,
+			struct ctl_req *req)
+{
+	struct xend_sched_tasks t = { 0 };
+	int ret;
+
+	xend_sched_load(x->state_dir);
+	ret = ns_tasks(d->nsname, &t);
+	if (ret)
+		ctl_fail(req, "cannot list the processes of %s: %s",
+			 d->nsname, strerror(-ret));
+	else
+		ret = xend_sched_set_cpu(d->id, cpu, &t, req);
+	xend_sched_tasks_free(&t);
+	return ret;
+}
+
 static int netns_adopt(struct xend *x, struct xend_domain *d)
 {
 	if (!xend_netns_exists(d->nsname))
@@ -218,6 +319,7 @@ static int netns_adopt(struct xend *x, struct xend_domain *d)
 			 d->nsname);
 	for (unsigned i = 0; i < d->nvifs; i++)
 		vif_adopt(x, d, &d->vifs[i]);
+	sched_adopt(x, d);
 	return 0;
 }
 
@@ -275,6 +377,8 @@ static void reap_one(struct xend *x, const char *name, uint32_t id)
 		own_clear(x, name);
 		log_warn("reap: removed %s: no domain record owns it", name);
 	}
+	xend_sched_load(x->state_dir);
+	xend_sched_dom_del(id);
 }
 
 static int netns_reap(struct xend *x)
@@ -308,7 +412,7 @@ static void netns_usage(const struct xend_domain *d, struct xend_dom_usage *u)
 	long hz = sysconf(_SC_CLK_TCK);
 
 	memset(u, 0, sizeof(*u));
-	u->cpu = -1;
+	u->cpu = xend_sched_dom_cpu(d->id);
 	u->running = xend_netns_exists(d->nsname);
 	if (u->running)
 		xend_netns_cpu_ticks(d->nsname, &ticks);
@@ -341,4 +445,6 @@ const struct xend_builder xend_builder_netns = {
 	.reap = netns_reap,
 	.usage = netns_usage,
 	.shutdown = netns_shutdown,
+	.pincpu = netns_pincpu,
+	.sched = netns_sched,
 };

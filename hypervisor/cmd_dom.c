@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "dataplane.h"
 #include "dom0.h"
+#include "dom_sched.h"
 #include "domain.h"
 
 #define CPU_MAX		4095
@@ -150,9 +151,7 @@ static json_object *domain_json(const struct xend_domain *d)
 	json_object_object_add(o, "name", json_object_new_string(d->name));
 	json_object_object_add(o, "builder",
 			       json_object_new_string(rec_builder_name(d->builder)));
-	cmd_add_u64(o, "mem_kb", u.mem_kb ? u.mem_kb : d->mem_kb);
-	if (d->pid)
-		json_object_object_add(o, "pid", json_object_new_int64(d->pid));
+	cmd_add_u64(o, "mem_kb", d->mem_kb);
 	add_usage(o, &u);
 	json_object_object_add(o, "netns", json_object_new_string(d->nsname));
 	for (unsigned i = 0; i < d->nvifs; i++)
@@ -279,37 +278,78 @@ static int cmd_restore(void *ctx, struct ctl_req *req)
 			"saved domain)");
 }
 
+/* cpu_bvtset: BVT mapped onto the host's scheduler (dom_sched.h). Domain-0
+ * is xend's host, which the host schedules: refused. */
 static int cmd_bvtset(void *ctx, struct ctl_req *req)
 {
 	static const char *const fields[] = { "mcuadv", "warp", "warpl",
 					      "warpu" };
 	const struct xend_builder *b;
 	struct xend_domain *d;
-	uint32_t bvt[4];
+	uint32_t bvt[XEND_BVT_N];
 
 	if (cmd_get_dom(ctx, req, true, &d))
 		return -1;
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; i < XEND_BVT_N; i++)
 		if (ctl_get_u32(req, req->msg, "", fields[i], true, UINT32_MAX,
 				&bvt[i]))
 			return -1;
-	b = d ? xend_builder_of(d->builder) : NULL;
+	if (xend_sched_bvt_check(bvt, req))
+		return -1;
+	if (!d)
+		return ctl_fail(req, "not supported for Domain-0 (xend's host: "
+				"the host schedules it)");
+	b = xend_builder_of(d->builder);
 	if (!b || !b->sched)
-		return ctl_fail(req, "not available yet (domains are scheduled "
-				"by the host kernel; there is no BVT "
-				"scheduler)");
+		return cmd_unsupported(req, d);
 	return b->sched(ctx, d, bvt, req) ? -1 : 0;
 }
 
+/* Apply the new base slice to @d through its builder, with its own BVT
+ * values; the outcome goes into @arr. */
+static void bvtslice_apply(struct xend *x, struct xend_domain *d,
+			   json_object *arr)
+{
+	const struct xend_builder *b = xend_builder_of(d->builder);
+	struct ctl_req sub = { .msg = NULL };
+	uint32_t bvt[XEND_BVT_N];
+
+	if (!b || !b->sched)
+		return;
+	sub.reply = json_object_new_object();
+	if (!sub.reply)
+		return;
+	xend_sched_dom_bvt(d->id, bvt);
+	if (b->sched(x, d, bvt, &sub)) {
+		log_warn("cpu_bvtslice: domain %u: %s", d->id, sub.error);
+		json_object_object_add(sub.reply, "error",
+				       json_object_new_string(sub.error));
+	}
+	json_object_object_add(sub.reply, "dom", json_object_new_int64(d->id));
+	json_object_array_add(arr, sub.reply);
+}
+
+/* cpu_bvtslice: the base slice (ns) of every domain, applied at once;
+ * replies "slice_ns" and "domains" (each one's cpu_bvtset reply, or its
+ * "error"). */
 static int cmd_bvtslice(void *ctx, struct ctl_req *req)
 {
+	struct xend *x = ctx;
+	json_object *arr;
 	uint32_t v;
 
-	(void)ctx;
 	if (ctl_get_u32(req, req->msg, "", "slice", true, UINT32_MAX, &v))
 		return -1;
-	return ctl_fail(req, "not available yet (domains are scheduled by "
-			"the host kernel; there is no BVT scheduler)");
+	xend_sched_load(x->state_dir);
+	if (xend_sched_set_slice(v, req))
+		return -1;
+	arr = json_object_new_array();
+	for (unsigned id = 1; arr && id <= XEND_DOMS_MAX; id++)
+		if (x->doms[id] && x->doms[id]->state == XEND_DOM_RUNNING)
+			bvtslice_apply(x, x->doms[id], arr);
+	cmd_add_u64(req->reply, "slice_ns", v);
+	json_object_object_add(req->reply, "domains", arr);
+	return 0;
 }
 
 /* xend_cmds_dom - see cmd.h. */
