@@ -151,7 +151,9 @@ static json_object *domain_json(const struct xend_domain *d)
 	json_object_object_add(o, "name", json_object_new_string(d->name));
 	json_object_object_add(o, "builder",
 			       json_object_new_string(rec_builder_name(d->builder)));
-	cmd_add_u64(o, "mem_kb", d->mem_kb);
+	cmd_add_u64(o, "mem_kb", u.mem_kb ? u.mem_kb : d->mem_kb);
+	if (d->pid)
+		json_object_object_add(o, "pid", json_object_new_int64(d->pid));
 	add_usage(o, &u);
 	json_object_object_add(o, "netns", json_object_new_string(d->nsname));
 	for (unsigned i = 0; i < d->nvifs; i++)
