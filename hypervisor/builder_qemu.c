@@ -373,7 +373,8 @@ static void build_argv(const struct xend *x, const struct xend_domain *d,
 	a->v[a->n] = NULL;
 }
 
-/* In the child, between fork and exec: only async-signal-safe calls. */
+/* In the child, between fork and exec: only async-signal-safe calls.
+ * @tapfd holds the TAPs and, past them, the incoming migration's file. */
 static void child(const struct argv *a, int logfd, const int *tapfd,
 		  unsigned ntaps)
 {
@@ -423,12 +424,14 @@ static void log_tail(const char *path, char *out, size_t size)
 	}
 }
 
-/* Start QEMU for @d with its TAPs, wait until QMP answers. */
-static int spawn(struct xend *x, struct xend_domain *d, const char *incoming,
+/* Start QEMU for @d with its TAPs, wait until QMP answers. With @infd
+ * >= 0, QEMU loads a saved domain from that file (-incoming fd:). */
+static int spawn(struct xend *x, struct xend_domain *d, int infd,
 		 struct ctl_req *req)
 {
 	static struct argv a;		/* large; main thread only */
-	int tapfd[XEND_VIFS_MAX], logfd, ret = 0;
+	int tapfd[XEND_VIFS_MAX + 1], logfd, ret = 0;
+	char incoming[32];
 	char logp[PATH_MAX], qmpp[PATH_MAX], err[QMP_ERR_MAX], tail[256];
 	struct qmp *q = NULL;
 	unsigned n = 0;
@@ -453,7 +456,10 @@ static int spawn(struct xend *x, struct xend_domain *d, const char *incoming,
 		}
 	}
 	memset(&a, 0, sizeof(a));
-	build_argv(x, d, tapfd, incoming, &a);
+	snprintf(incoming, sizeof(incoming), "fd:%d", infd);
+	build_argv(x, d, tapfd, infd >= 0 ? incoming : NULL, &a);
+	if (infd >= 0)
+		tapfd[n] = infd;	/* passed like the TAPs, closed by caller */
 	pid = fork();
 	if (pid < 0) {
 		ret = -errno;
@@ -461,7 +467,7 @@ static int spawn(struct xend *x, struct xend_domain *d, const char *incoming,
 		goto out;
 	}
 	if (pid == 0)
-		child(&a, logfd, tapfd, n);
+		child(&a, logfd, tapfd, n + (infd >= 0));
 	d->pid = pid;
 	ret = watch(x, d);
 	if (!ret)
@@ -529,7 +535,7 @@ static int qemu_build(struct xend *x, struct xend_domain *d,
 			 strerror(errno));
 		return -ENOENT;
 	}
-	ret = spawn(x, d, NULL, req);
+	ret = spawn(x, d, -1, req);
 	if (ret)
 		return ret;
 	for (unsigned i = 0; i < d->nvifs; i++) {
@@ -740,6 +746,260 @@ static int qemu_pincpu(struct xend *x, struct xend_domain *d, int cpu,
 	return 0;
 }
 
+/* ---- save and restore ----
+ *
+ * A save file: the line "xeno-save 1", a line with the length of the
+ * domain's record, the record (JSON, as in the state file), a newline,
+ * then QEMU's migration stream. QEMU writes and reads the stream through a
+ * file descriptor xend opened (QMP getfd + migrate "fd:", -incoming fd:N):
+ * no shell ever sees the file's name. */
+
+#define SAVE_MAGIC		"xeno-save 1\n"
+#define SAVE_RECORD_MAX		(1024 * 1024)
+#define MIGRATE_MS		120000
+
+static int write_header(int fd, const struct xend_domain *d)
+{
+	json_object *o = rec_state_json(d);
+	const char *text;
+	char head[64];
+	int n, ret = 0;
+
+	json_object_object_del(o, "qemu");	/* runtime, not the guest */
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	n = snprintf(head, sizeof(head), SAVE_MAGIC "%zu\n", strlen(text));
+	if (write(fd, head, (size_t)n) != n ||
+	    write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
+	    write(fd, "\n", 1) != 1)
+		ret = -errno ? -errno : -EIO;
+	json_object_put(o);
+	return ret;
+}
+
+/* Poll query-migrate until it is done. 0, or -errno with req set. */
+static int migrate_wait(const struct xend *x, const struct xend_domain *d,
+			struct ctl_req *req)
+{
+	for (int ms = 0; ms < MIGRATE_MS; ms += 100) {
+		json_object *r = NULL, *st = NULL;
+		const char *s;
+
+		if (qmp_do(x, d, "query-migrate", NULL, &r, req))
+			return -EIO;
+		json_object_object_get_ex(r, "status", &st);
+		s = st ? json_object_get_string(st) : "";
+		if (!strcmp(s, "completed")) {
+			json_object_put(r);
+			return 0;
+		}
+		if (!strcmp(s, "failed") || !strcmp(s, "cancelled")) {
+			json_object *e = NULL;
+
+			json_object_object_get_ex(r, "error-desc", &e);
+			ctl_fail(req, "domain %u: migration %s: %s", d->id, s,
+				 e ? json_object_get_string(e) : "?");
+			json_object_put(r);
+			return -EIO;
+		}
+		json_object_put(r);
+		nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
+	}
+	ctl_fail(req, "domain %u: save did not finish in %d s", d->id,
+		 MIGRATE_MS / 1000);
+	return -ETIMEDOUT;
+}
+
+static int qemu_save(struct xend *x, struct xend_domain *d, const char *file,
+		     struct ctl_req *req)
+{
+	char path[PATH_MAX], err[QMP_ERR_MAX];
+	struct qmp *q = NULL;
+	json_object *args;
+	int fd, ret;
+
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		ctl_fail(req, "%s: %s", file, strerror(errno));
+		return ret;
+	}
+	ret = write_header(fd, d);
+	if (ret) {
+		ctl_fail(req, "%s: %s", file, strerror(-ret));
+		goto out;
+	}
+	if (!d->stopped && qmp_do(x, d, "stop", NULL, NULL, req)) {
+		ret = -EIO;
+		goto out;
+	}
+	dom_path(x, d, "qmp", path, sizeof(path));
+	ret = qmp_open(path, QMP_TIMEOUT_MS, &q, err, sizeof(err));
+	if (!ret)
+		ret = qmp_send_fd(q, fd, "xeno-save", err, sizeof(err));
+	args = json_object_new_object();
+	json_object_object_add(args, "uri", json_object_new_string("fd:xeno-save"));
+	if (!ret)
+		ret = qmp_call(q, "migrate", args, NULL, err, sizeof(err),
+			       QMP_TIMEOUT_MS);
+	else
+		json_object_put(args);
+	qmp_close(q);
+	if (ret)
+		ctl_fail(req, "domain %u: %s", d->id, err);
+	else
+		ret = migrate_wait(x, d, req);
+	if (ret) {
+		if (!d->stopped)	/* leave it as it was */
+			qmp_do(x, d, "cont", NULL, NULL, NULL);
+		goto out;
+	}
+	if (fsync(fd))
+		log_warn("domain %u: fsync %s: %s", d->id, file,
+			 strerror(errno));
+	log_info("domain %u saved to %s", d->id, file);
+out:
+	close(fd);
+	if (ret)
+		unlink(file);
+	return ret;
+}
+
+/* Read a save file's header: the record (checked as the state file's
+ * are) and the file positioned at QEMU's stream. */
+static struct xend_domain *read_header(int fd, const char *file,
+				       struct ctl_req *req)
+{
+	char head[64], err[CTL_ERROR_MAX], *text = NULL, *end;
+	struct xend_domain *d = NULL;
+	json_object *o = NULL;
+	size_t len;
+	ssize_t n;
+
+	n = pread(fd, head, sizeof(head) - 1, 0);
+	head[n > 0 ? n : 0] = '\0';
+	if (n < (ssize_t)strlen(SAVE_MAGIC) ||
+	    strncmp(head, SAVE_MAGIC, strlen(SAVE_MAGIC))) {
+		ctl_fail(req, "%s is not a xeno save file", file);
+		return NULL;
+	}
+	len = strtoul(head + strlen(SAVE_MAGIC), &end, 10);
+	if (*end != '\n' || !len || len > SAVE_RECORD_MAX) {
+		ctl_fail(req, "%s: damaged header", file);
+		return NULL;
+	}
+	text = malloc(len + 1);
+	if (!text || pread(fd, text, len + 1, end + 1 - head) != (ssize_t)len + 1 ||
+	    text[len] != '\n') {
+		ctl_fail(req, "%s: damaged header", file);
+		goto out;
+	}
+	text[len] = '\0';
+	o = json_tokener_parse(text);
+	d = o ? rec_state_parse(o, err, sizeof(err)) : NULL;
+	if (!d)
+		ctl_fail(req, "%s: damaged domain record: %s", file,
+			 o ? err : "not JSON");
+	else if (d->builder != XEND_BUILDER_QEMU) {
+		ctl_fail(req, "%s: not a QEMU domain", file);
+		rec_domain_free(d);
+		d = NULL;
+	} else if (lseek(fd, end + 1 - head + (off_t)len + 1, SEEK_SET) < 0) {
+		ctl_fail(req, "%s: %s", file, strerror(errno));
+		rec_domain_free(d);
+		d = NULL;
+	}
+out:
+	json_object_put(o);
+	free(text);
+	return d;
+}
+
+/* Wait until the incoming QEMU has loaded the stream and runs. */
+static int incoming_wait(const struct xend *x, struct xend_domain *d,
+			 struct ctl_req *req)
+{
+	for (int ms = 0; ms < MIGRATE_MS; ms += 100) {
+		json_object *r = NULL, *st = NULL;
+		const char *s;
+
+		if (qmp_do(x, d, "query-status", NULL, &r, req))
+			return -EIO;
+		json_object_object_get_ex(r, "status", &st);
+		s = st ? json_object_get_string(st) : "";
+		if (!strcmp(s, "running")) {
+			json_object_put(r);
+			return 0;
+		}
+		if (!strcmp(s, "paused")) {
+			/* a saved guest was stopped for the save: loaded,
+			 * it carries on */
+			json_object_put(r);
+			return qmp_do(x, d, "cont", NULL, NULL, req) ? -EIO : 0;
+		}
+		if (strcmp(s, "inmigrate") && strcmp(s, "prelaunch")) {
+			ctl_fail(req, "domain %u: the saved state did not load "
+				 "(QEMU is %s)", d->id, s);
+			json_object_put(r);
+			return -EIO;
+		}
+		json_object_put(r);
+		nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
+	}
+	ctl_fail(req, "domain %u: restore did not finish", d->id);
+	return -ETIMEDOUT;
+}
+
+static int qemu_restore(struct xend *x, const char *file, struct ctl_req *req)
+{
+	struct xend_domain *d;
+	int fd, ret;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		ctl_fail(req, "%s: %s", file, strerror(errno));
+		return ret;
+	}
+	d = read_header(fd, file, req);
+	if (!d) {
+		close(fd);
+		return -EINVAL;
+	}
+	/* the guest keeps 169.254.1.N: it comes back as domain N */
+	if (xend_dom_get(x, d->id) || xend_dom_check_new(x, d, req)) {
+		if (xend_dom_get(x, d->id))
+			ctl_fail(req, "domain %u, whose link-local address the "
+				 "saved guest has, exists", d->id);
+		ret = -EEXIST;
+		goto fail;
+	}
+	d->state = XEND_DOM_BUILDING;
+	d->stopped = false;
+	d->cpu = -1;
+	x->doms[d->id] = d;
+	xend_save(x);
+	ret = spawn(x, d, fd, req);
+	if (!ret)
+		ret = incoming_wait(x, d, req);
+	for (unsigned i = 0; !ret && i < d->nvifs; i++)
+		ret = vif_attach(x, d, &d->vifs[i], req);
+	if (ret) {
+		qemu_teardown(x, d);
+		x->doms[d->id] = NULL;
+		xend_save(x);
+		goto fail;
+	}
+	close(fd);
+	d->state = XEND_DOM_RUNNING;
+	json_object_object_add(req->reply, "dom", json_object_new_int64(d->id));
+	log_info("domain %u (%s) restored from %s", d->id, d->name, file);
+	return 0;
+fail:
+	close(fd);
+	rec_domain_free(d);
+	return ret;
+}
+
 const struct xend_builder xend_builder_qemu = {
 	.name = "qemu",
 	.build = qemu_build,
@@ -751,4 +1011,6 @@ const struct xend_builder xend_builder_qemu = {
 	.start = qemu_start,
 	.shutdown = qemu_shutdown,
 	.pincpu = qemu_pincpu,
+	.save = qemu_save,
+	.restore = qemu_restore,
 };

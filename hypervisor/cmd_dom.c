@@ -259,7 +259,10 @@ static int cmd_save(void *ctx, struct ctl_req *req)
 	b = xend_builder_of(d->builder);
 	if (!b || !b->save)
 		return cmd_unsupported(req, d);
-	return b->save(ctx, d, file, req) ? -1 : 0;
+	if (b->save(ctx, d, file, req))
+		return -1;
+	xend_dom_remove(ctx, d);	/* saved means gone, as in Xen */
+	return 0;
 }
 
 static int cmd_restore(void *ctx, struct ctl_req *req)

@@ -119,9 +119,9 @@ static uint32_t pick_id(const struct xend *x)
 	return 0;
 }
 
-/* Name and addresses must not be taken by another domain. */
-static int check_conflicts(const struct xend *x, const struct xend_domain *d,
-			   struct ctl_req *req)
+/* xend_dom_check_new() - see domain.h. */
+int xend_dom_check_new(const struct xend *x, const struct xend_domain *d,
+		       struct ctl_req *req)
 {
 	const struct xend_domain *o;
 	char s[INET6_ADDRSTRLEN];
@@ -255,7 +255,7 @@ int xend_dom_create(struct xend *x, json_object *cfg, struct ctl_req *req)
 		ctl_fail(req, "too many domains (at most %d)", XEND_DOMS_MAX);
 		goto fail;
 	}
-	if (rec_config_parse(req, cfg, d) || check_conflicts(x, d, req))
+	if (rec_config_parse(req, cfg, d) || xend_dom_check_new(x, d, req))
 		goto fail;
 	b = xend_builder_of(d->builder);
 	if (!b || !b->build) {

@@ -31,6 +31,12 @@ const struct xend_domain *xend_dom_addr_owner(const struct xend *x,
 					      const struct xend_vif *self,
 					      uint32_t *vifidx);
 
+/* xend_dom_check_new() - may record @d (not in the table) join it: its
+ * name and every address of its vifs unused by the domains there. 0, or
+ * -1 with req's error set. */
+int xend_dom_check_new(const struct xend *x, const struct xend_domain *d,
+		       struct ctl_req *req);
+
 /* xend_dom_create() - check the create request's @cfg, record the domain
  * as BUILDING in the state file, build it, and enter it in the table as
  * RUNNING. Returns the new id, or -1 with req's error set (nothing is

@@ -167,6 +167,49 @@ int qmp_call(struct qmp *q, const char *cmd, json_object *args,
 	}
 }
 
+/* qmp_send_fd() - see qmp.h. */
+int qmp_send_fd(struct qmp *q, int fd, const char *fdname, char *err,
+		size_t errlen)
+{
+	char line[160], cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = line };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	long long deadline = now_ms() + QMP_TIMEOUT_MS;
+	json_object *o, *v;
+	int r, n;
+
+	n = snprintf(line, sizeof(line), "{\"execute\":\"getfd\",\"arguments\":"
+		     "{\"fdname\":\"%s\"}}\n", fdname);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return fail(err, errlen, -ENAMETOOLONG, "getfd");
+	iov.iov_len = (size_t)n;
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(q->fd, &mh, MSG_NOSIGNAL) != n)
+		return fail(err, errlen, -errno, "getfd");
+	for (;;) {
+		o = next_msg(q, deadline, &r);
+		if (!o)
+			return fail(err, errlen, r, "getfd");
+		if (json_object_object_get_ex(o, "return", NULL)) {
+			json_object_put(o);
+			return 0;
+		}
+		if (json_object_object_get_ex(o, "error", &v)) {
+			json_object_put(o);
+			return fail(err, errlen, -EREMOTEIO, "getfd");
+		}
+		keep_event(q, o);
+		json_object_put(o);
+	}
+}
+
 /* qmp_wait_event() - see qmp.h. */
 int qmp_wait_event(struct qmp *q, const char *name, int timeout_ms)
 {

@@ -37,6 +37,11 @@ void qmp_close(struct qmp *q);
 int qmp_call(struct qmp *q, const char *cmd, json_object *args,
 	     json_object **ret, char *err, size_t errlen, int timeout_ms);
 
+/* qmp_send_fd() - hand QEMU file @fd under the name @fdname (QMP getfd,
+ * the descriptor passed with SCM_RIGHTS). 0, or -errno with @err set. */
+int qmp_send_fd(struct qmp *q, int fd, const char *fdname, char *err,
+		size_t errlen);
+
 /* qmp_wait_event() - wait up to @timeout_ms for event @name (one already
  * received counts). 0, or -ETIMEDOUT / -errno. */
 int qmp_wait_event(struct qmp *q, const char *name, int timeout_ms);
