@@ -281,28 +281,11 @@ static void guest_params(const struct xend_domain *d, char *buf, size_t size)
 		snprintf(buf + n, size - n, " %s", cfg_str(d, "cmdline"));
 }
 
-/* The disk of @b: a file: image or a phy: device, as a -blockdev. */
-static int vbd_target(const struct xend_vbd *b, char *path, size_t size)
-{
-	const char *colon = strchr(b->uname, ':');
-
-	if (!colon)
-		return -EINVAL;
-	if (!strncmp(b->uname, "file:", 5))
-		snprintf(path, size, "%s", colon + 1);
-	else if (!strncmp(b->uname, "phy:", 4))
-		snprintf(path, size, "%s%s", colon[1] == '/' ? "" : "/dev/",
-			 colon + 1);
-	else
-		return -EINVAL;
-	return 0;
-}
-
 static void vbd_args(struct argv *a, const struct xend_vbd *b)
 {
 	char path[PATH_MAX];
 
-	if (vbd_target(b, path, sizeof(path)))
+	if (rec_vbd_path(b, path, sizeof(path)))
 		return;
 	add(a, "-blockdev");
 	add(a, "driver=%s,node-name=vbd-%s,filename=%s,read-only=%s",
@@ -1000,6 +983,106 @@ fail:
 	return ret;
 }
 
+/* ---- block devices ---- */
+
+#define VBD_UNPLUG_MS		10000
+
+static int qemu_vbd_add(struct xend *x, struct xend_domain *d,
+			const struct xend_vbd *b, struct ctl_req *req)
+{
+	json_object *args, *file;
+	char path[PATH_MAX], id[48];
+	long long size;
+
+	for (unsigned i = 0; i < d->nvbds; i++)
+		if (!strcmp(d->vbds[i].dev, b->dev))
+			return ctl_fail(req, "domain %u already has %s", d->id,
+					b->dev), -EEXIST;
+	if (d->nvbds >= XEND_VBDS_MAX)
+		return ctl_fail(req, "domain %u has %d vbds already", d->id,
+				XEND_VBDS_MAX), -ENOSPC;
+	size = rec_vbd_size(b);
+	if (size < 0 || rec_vbd_path(b, path, sizeof(path)))
+		return ctl_fail(req, "%s: %s", b->uname,
+				strerror(size < 0 ? (int)-size : EINVAL)), -ENOENT;
+	snprintf(id, sizeof(id), "vbd-%s", b->dev);
+	file = json_object_new_object();
+	json_object_object_add(file, "driver", json_object_new_string(
+		strncmp(b->uname, "phy:", 4) ? "file" : "host_device"));
+	json_object_object_add(file, "filename", json_object_new_string(path));
+	args = json_object_new_object();
+	json_object_object_add(args, "driver", json_object_new_string("raw"));
+	json_object_object_add(args, "node-name", json_object_new_string(id));
+	json_object_object_add(args, "read-only",
+			       json_object_new_boolean(b->mode[0] == 'r'));
+	json_object_object_add(args, "file", file);
+	if (qmp_do(x, d, "blockdev-add", args, NULL, req))
+		return -EIO;
+	args = json_object_new_object();
+	json_object_object_add(args, "driver",
+			       json_object_new_string("virtio-blk-pci"));
+	json_object_object_add(args, "drive", json_object_new_string(id));
+	json_object_object_add(args, "id", json_object_new_string(id));
+	if (qmp_do(x, d, "device_add", args, NULL, req)) {
+		args = json_object_new_object();
+		json_object_object_add(args, "node-name",
+				       json_object_new_string(id));
+		qmp_do(x, d, "blockdev-del", args, NULL, NULL);
+		return -EIO;
+	}
+	d->vbds[d->nvbds++] = *b;
+	log_info("domain %u: %s attached as %s (%s, %lld MB)", d->id, b->uname,
+		 b->dev, b->mode, size / (1024 * 1024));
+	return 0;
+}
+
+/* device_del, wait for the guest to let it go, blockdev-del. */
+static int qemu_vbd_remove(struct xend *x, struct xend_domain *d,
+			   const char *dev, struct ctl_req *req)
+{
+	char path[PATH_MAX], id[48], err[QMP_ERR_MAX];
+	json_object *args;
+	struct qmp *q;
+	unsigned i;
+	int ret;
+
+	for (i = 0; i < d->nvbds && strcmp(d->vbds[i].dev, dev); i++)
+		;
+	if (i == d->nvbds)
+		return ctl_fail(req, "domain %u has no vbd %s", d->id, dev),
+		       -ENOENT;
+	snprintf(id, sizeof(id), "vbd-%s", dev);
+	dom_path(x, d, "qmp", path, sizeof(path));
+	ret = qmp_open(path, QMP_TIMEOUT_MS, &q, err, sizeof(err));
+	args = json_object_new_object();
+	json_object_object_add(args, "id", json_object_new_string(id));
+	if (!ret)
+		ret = qmp_call(q, "device_del", args, NULL, err, sizeof(err),
+			       QMP_TIMEOUT_MS);
+	else
+		json_object_put(args);
+	if (!ret && qmp_wait_event(q, "DEVICE_DELETED", VBD_UNPLUG_MS)) {
+		snprintf(err, sizeof(err), "the guest did not release %s in "
+			 "%d s", dev, VBD_UNPLUG_MS / 1000);
+		ret = -ETIMEDOUT;
+	}
+	if (!ret) {
+		args = json_object_new_object();
+		json_object_object_add(args, "node-name",
+				       json_object_new_string(id));
+		ret = qmp_call(q, "blockdev-del", args, NULL, err, sizeof(err),
+			       QMP_TIMEOUT_MS);
+	}
+	qmp_close(q);
+	if (ret)
+		return ctl_fail(req, "domain %u: %s", d->id, err), ret;
+	memmove(&d->vbds[i], &d->vbds[i + 1],
+		(d->nvbds - i - 1) * sizeof(d->vbds[0]));
+	d->nvbds--;
+	log_info("domain %u: %s detached", d->id, dev);
+	return 0;
+}
+
 const struct xend_builder xend_builder_qemu = {
 	.name = "qemu",
 	.build = qemu_build,
@@ -1013,4 +1096,6 @@ const struct xend_builder xend_builder_qemu = {
 	.pincpu = qemu_pincpu,
 	.save = qemu_save,
 	.restore = qemu_restore,
+	.vbd_add = qemu_vbd_add,
+	.vbd_remove = qemu_vbd_remove,
 };

@@ -18,9 +18,14 @@ static int cmd_listvbds(void *ctx, struct ctl_req *req)
 
 		for (unsigned k = 0; d && k < d->nvbds; k++) {
 			json_object *o = rec_vbd_json(&d->vbds[k]);
+			long long size = rec_vbd_size(&d->vbds[k]);
 
 			json_object_object_add(o, "dom", json_object_new_int64(d->id));
-			json_object_object_add(o, "size_mb", json_object_new_int(0));
+			json_object_object_add(o, "size_mb", json_object_new_int64(
+				size > 0 ? size / (1024 * 1024) : 0));
+			if (size < 0)
+				json_object_object_add(o, "error",
+					json_object_new_string(strerror((int)-size)));
 			json_object_array_add(arr, o);
 		}
 	}

@@ -10,7 +10,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "record.h"
@@ -205,9 +209,15 @@ int rec_vbd_parse(struct ctl_req *req, json_object *o, const char *path,
 	    ctl_get_string(req, o, path, "dev", true, XEND_DEV_MAX, &dev) ||
 	    ctl_get_string(req, o, path, "mode", true, 1, &mode))
 		return -1;
-	if (!*uname || !strchr(uname, ':'))
-		return ctl_fail(req, "field '%suname': '%s' is not TYPE:TARGET",
+	if (strncmp(uname, "phy:", 4) && strncmp(uname, "file:", 5))
+		return ctl_fail(req, "field '%suname': '%s' is not phy:DEVICE "
+				"or file:PATH", path, uname);
+	if (!strchr(uname, ':')[1])
+		return ctl_fail(req, "field '%suname': '%s' names nothing",
 				path, uname);
+	if (strspn(dev, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(dev))
+		return ctl_fail(req, "field '%sdev': '%s' is not a device name "
+				"(lower-case letters and digits)", path, dev);
 	if (!*dev)
 		return ctl_fail(req, "field '%sdev' is empty", path);
 	if (strcmp(mode, "r") && strcmp(mode, "w"))
@@ -216,6 +226,49 @@ int rec_vbd_parse(struct ctl_req *req, json_object *o, const char *path,
 	strcpy(b->dev, dev);
 	strcpy(b->mode, mode);
 	return 0;
+}
+
+/* rec_vbd_path() - see record.h. */
+int rec_vbd_path(const struct xend_vbd *b, char *path, size_t size)
+{
+	const char *colon = strchr(b->uname, ':');
+
+	if (!colon || !colon[1])
+		return -EINVAL;
+	if (!strncmp(b->uname, "file:", 5))
+		snprintf(path, size, "%s", colon + 1);
+	else if (!strncmp(b->uname, "phy:", 4))
+		snprintf(path, size, "%s%s", colon[1] == '/' ? "" : "/dev/",
+			 colon + 1);
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* rec_vbd_size() - see record.h. */
+long long rec_vbd_size(const struct xend_vbd *b)
+{
+	char path[XEND_UNAME_MAX + 8];
+	unsigned long long bytes = 0;
+	struct stat st;
+	long long ret;
+	int fd;
+
+	if (rec_vbd_path(b, path, sizeof(path)))
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st))
+		ret = -errno;
+	else if (S_ISREG(st.st_mode))
+		ret = st.st_size;
+	else if (S_ISBLK(st.st_mode) && !ioctl(fd, BLKGETSIZE64, &bytes))
+		ret = (long long)bytes;
+	else
+		ret = -ENOTBLK;
+	close(fd);
+	return ret;
 }
 
 /* rec_vbd_json() - see record.h. */

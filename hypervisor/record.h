@@ -211,6 +211,15 @@ int rec_limits_parse(struct ctl_req *req, json_object *o, const char *path,
 /* rec_limits_json() - add @l's fields to object @o. */
 void rec_limits_json(json_object *o, const struct xend_limits *l);
 
+/* rec_vbd_path() - the host path of @b's uname: "file:/img" -> "/img",
+ * "phy:sda3" -> "/dev/sda3" ("phy:/dev/x" as it is). 0, or -EINVAL for
+ * another type. */
+int rec_vbd_path(const struct xend_vbd *b, char *path, size_t size);
+
+/* rec_vbd_size() - the size in bytes of @b's file or block device, or
+ * -errno. */
+long long rec_vbd_size(const struct xend_vbd *b);
+
 /* rec_vbd_parse() / rec_vbd_json() - a vbd {"uname", "dev", "mode"}. */
 int rec_vbd_parse(struct ctl_req *req, json_object *o, const char *path,
 		  struct xend_vbd *b);

@@ -176,7 +176,7 @@ static void test_malformed(void **state)
 	fails("{\"cmd\":\"restore\"}", "file");
 	fails("{\"cmd\":\"restore\",\"file\":7}", "file");
 	fails("{\"cmd\":\"vbd_add\",\"dom\":1,\"uname\":\"x\",\"dev\":\"h\","
-	      "\"mode\":\"r\"}", "TYPE:TARGET");
+	      "\"mode\":\"r\"}", "is not phy:DEVICE or file:PATH");
 	fails("{\"cmd\":\"vbd_add\",\"dom\":1,\"uname\":\"phy:x\",\"dev\":\"h\","
 	      "\"mode\":\"q\"}", "'r' or 'w'");
 	fails("{\"cmd\":\"cpu_bvtslice\"}", "slice");
