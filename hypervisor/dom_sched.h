@@ -161,8 +161,8 @@ int xend_sched_cg_create(uint32_t dom);
 int xend_sched_attach(uint32_t dom, pid_t pid);
 
 /* xend_sched_cg_remove() - move what is left in @dom's cgroup to the
- * hierarchy's root and remove the cgroup; an absent one is fine. 0 or
- * -errno. */
+ * hierarchy's root and remove the cgroup, and the parent if that was its
+ * last child; an absent one is fine. 0 or -errno. */
 int xend_sched_cg_remove(uint32_t dom);
 
 /* ---- threads ---- */
