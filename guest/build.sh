@@ -39,7 +39,7 @@ say() { printf '  %-6s %s\n' "$1" "$2"; }
 die() { echo "guest/build.sh: $*" >&2; exit 1; }
 
 need_tools() {
-	for t in apt-get apt-cache dpkg-deb depmod readelf cpio gzip ssh-keygen sha256sum; do
+	for t in apt-get apt-cache dpkg-deb depmod readelf cpio gzip ssh-keygen sha256sum flock; do
 		command -v "$t" >/dev/null 2>&1 ||
 			die "$t not found (run scripts/install-deps)"
 	done
@@ -245,11 +245,16 @@ make_root() {
 make_cpio() {
 	(cd "$ROOT" && find . | LC_ALL=C sort |
 		cpio -o -H newc -R 0:0 --quiet) | gzip -9n >"$OUT/initrd.img.tmp"
+	cp "$STAGE/boot/vmlinuz-$KVER" "$OUT/vmlinuz.tmp"
+	# renamed into place: a QEMU starting meanwhile reads old or new files
 	mv "$OUT/initrd.img.tmp" "$OUT/initrd.img"
-	cp "$STAGE/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
+	mv "$OUT/vmlinuz.tmp" "$OUT/vmlinuz"
 }
 
 need_tools
+# One build at a time per OUTDIR (two `make vm` runs may meet here).
+exec 9>"$OUT/.lock"
+flock 9
 # The stage lives only while the build runs: it is big, and its *.d
 # directories (etc/ld.so.conf.d, ...) would trip the Makefile's
 # `-include` of every *.d under $(BUILD).
