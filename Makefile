@@ -18,6 +18,8 @@ bindir		?= $(prefix)/bin
 sbindir		?= $(prefix)/sbin
 sysconfdir	?= $(prefix)/etc
 mandir		?= $(prefix)/share/man
+datadir		?= $(prefix)/share
+guestdir	?= $(datadir)/xeno/guest
 DESTDIR		?=
 
 CC		?= cc
@@ -93,7 +95,13 @@ BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 # Objects made through pattern chains are kept, not rebuilt every time.
 .SECONDARY:
 
-all: $(PROGS) $(UNIT_BINS) $(BENCH_BINS)
+all: $(PROGS) $(UNIT_BINS) $(BENCH_BINS) $(BUILD)/xc/defaults
+
+# The defaults file for use from the build tree (tests, demo): the guest
+# image is build/guest; `make install` writes one naming guestdir.
+$(BUILD)/xc/defaults: etc/xc/defaults
+	@mkdir -p $(dir $@)
+	$(Q)sed 's|@GUESTDIR@|$(abspath $(BUILD))/guest|g' $< >$@
 
 $(BUILD)/%.o: %.c
 	$(say) CC $<
@@ -205,8 +213,16 @@ install: all
 		[ ! -f $$p ] || install -m 755 $$p $(DESTDIR)$(bindir)/; done
 	for s in scripts/xen_*; do [ ! -f $$s ] || \
 		install -m 755 $$s $(DESTDIR)$(bindir)/; done
-	[ ! -f etc/xc/defaults ] || \
-		install -m 644 etc/xc/defaults $(DESTDIR)$(sysconfdir)/xc/defaults
+	[ ! -f etc/xc/defaults ] || { \
+		sed 's|@GUESTDIR@|$(guestdir)|g' etc/xc/defaults \
+			>$(DESTDIR)$(sysconfdir)/xc/defaults && \
+		chmod 644 $(DESTDIR)$(sysconfdir)/xc/defaults; }
+	[ ! -f $(BUILD)/guest/vmlinuz ] || { \
+		install -d $(DESTDIR)$(guestdir) && \
+		install -m 644 $(BUILD)/guest/vmlinuz $(BUILD)/guest/initrd.img \
+			$(DESTDIR)$(guestdir)/ && \
+		install -m 600 $(BUILD)/guest/id_ed25519 $(DESTDIR)$(guestdir)/ && \
+		install -m 644 $(BUILD)/guest/id_ed25519.pub $(DESTDIR)$(guestdir)/; }
 	for m in docs/*.1 docs/*.8; do [ ! -f $$m ] || { \
 		d=$(DESTDIR)$(mandir)/man$${m##*.}; \
 		sed 's|/usr/local/etc|$(sysconfdir)|g' $$m >$$d/$${m##*/} && \
@@ -219,8 +235,9 @@ uninstall:
 		$(DESTDIR)$(sysconfdir)/xc/defaults \
 		$(patsubst docs/%,$(DESTDIR)$(mandir)/man1/%,$(wildcard docs/*.1)) \
 		$(patsubst docs/%,$(DESTDIR)$(mandir)/man8/%,$(wildcard docs/*.8))
+	rm -rf $(DESTDIR)$(guestdir)
 
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

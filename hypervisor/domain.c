@@ -21,6 +21,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,19 +101,22 @@ const struct xend_domain *xend_dom_addr_owner(const struct xend *x,
 }
 
 /* The lowest free id: no domain, no namespace file of that name (even a
- * leftover one), and its link-local address not held by any vif. */
+ * leftover one), no TAP of its vif 0, and its link-local address not held
+ * by any vif. */
 static uint32_t pick_id(const struct xend *x)
 {
 	struct xend_addr ll = { .family = AF_INET, .plen = 32 };
-	char name[64];
+	char name[64], tap[IFNAMSIZ + 8];
 	uint32_t vif;
 
 	for (uint32_t id = 1; id <= XEND_DOMS_MAX; id++) {
 		if (x->doms[id])
 			continue;
 		snprintf(name, sizeof(name), XEND_NETNS_PREFIX "%u", id);
+		snprintf(tap, sizeof(tap), XEND_TAP_PREFIX "%u.0", id);
 		ll.v4.s_addr = htonl(xeno_ll_dom(id));
-		if (!xend_netns_present(name) &&
+		/* a QEMU domain of another xend has no namespace, only TAPs */
+		if (!xend_netns_present(name) && !if_nametoindex(tap) &&
 		    !xend_dom_addr_owner(x, &ll, NULL, &vif))
 			return id;
 	}

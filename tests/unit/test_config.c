@@ -617,10 +617,11 @@ static void test_shipped_defaults(void **state)
 	assert_int_equal(parse_v(text, NULL), -22);
 	assert_non_null(strstr(err, "variable 'ip' is required"));
 	assert_int_equal(parse_v(text, d), 0);
-	assert_string_equal(dom.builder, "netns");
+	assert_string_equal(dom.builder, "qemu");
 	assert_int_equal(dom.memory, 100);
 	assert_int_equal(dom.n_ip, 2);
-	assert_int_equal(dom.n_vbds, 1);
+	assert_int_equal(dom.n_vbds, 0);
+	assert_string_equal(dom.kernel, "@GUESTDIR@/vmlinuz");
 	assert_int_equal(config_list_vars("defaults", text, len, &l, err,
 					  sizeof(err)), 0);
 	assert_true(l.n >= 4);

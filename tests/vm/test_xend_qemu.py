@@ -1,0 +1,348 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""QEMU domains under xend, as the seed's users ran them: two domains from
+the default image (`xc_dom_create -D ip=...`), reached over their
+link-local addresses, then every seed command on them.
+
+   QEMU vmA (xeno-domA)        QEMU vmB (xeno-domB)
+   eth0 169.254.1.A/16         eth0 169.254.1.B/16
+        + 10.88.0.1/24              + 10.88.0.2/24
+        | TAP xvA.0 (QEMU's)        | TAP xvB.0
+        | AF_PACKET                 | AF_PACKET
+   +----+---------------------------+------------+
+   |  xend (this module's own, no wire)          |
+   +----+----------------------------------------+
+        | TAP xq-RUN-vif0 169.254.1.0/16
+   root netns: dom0 (ssh root@169.254.1.N)
+
+The module boots the two VMs once; tests run in order on them. xend is
+started with its own socket, state and run directory in a per-run temp
+dir, and only the processes this module started are killed, by PID.
+"""
+
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import build_dir
+
+BUILD = os.path.abspath(build_dir())
+RUN = "".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789")
+              for _ in range(5))
+DOM0_IF = "xq-%s-vif0" % RUN
+
+
+def sh(*argv, check=True, timeout=60):
+    r = subprocess.run([str(a) for a in argv], capture_output=True,
+                       text=True, timeout=timeout)
+    if check and r.returncode:
+        raise RuntimeError("%s: %d\n%s%s" % (" ".join(map(str, argv)),
+                                             r.returncode, r.stdout,
+                                             r.stderr))
+    return r
+
+
+class Xend:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.sock = os.path.join(tmp, "xend.sock")
+        self.log = os.path.join(tmp, "xend.log")
+        self.proc = None
+
+    def start(self):
+        argv = [os.path.join(BUILD, "xend"), "-f", "-s", self.sock,
+                "-d", os.path.join(self.tmp, "state"), "--dom0", DOM0_IF,
+                "-l", "debug"]
+        with open(self.log, "ab") as f:
+            self.proc = subprocess.Popen(argv, stdout=f, stderr=f,
+                                         stdin=subprocess.DEVNULL)
+        end = time.monotonic() + 30     # it may be taking domains back
+        while True:
+            assert self.proc.poll() is None, self.log_text()
+            assert time.monotonic() < end, "xend did not come up"
+            s = socket.socket(socket.AF_UNIX)
+            try:
+                s.connect(self.sock)    # a stale socket refuses
+                return
+            except OSError:
+                time.sleep(0.05)
+            finally:
+                s.close()
+
+    def ctl(self, *args, check=True):
+        env = dict(os.environ, XENO_SOCKET=self.sock)
+        r = subprocess.run([os.path.join(BUILD, "xc_dom_control")] +
+                           [str(a) for a in args], capture_output=True,
+                           text=True, env=env, timeout=180)
+        if check and r.returncode:
+            raise RuntimeError("xc_dom_control %s: %s" % (args, r.stderr))
+        return r
+
+    def json(self, *args):
+        return json.loads(self.ctl("--json", *args).stdout)
+
+    def create(self, var):
+        env = dict(os.environ, XENO_SOCKET=self.sock)
+        r = subprocess.run([os.path.join(BUILD, "xc_dom_create"), "--json",
+                            "-f", os.path.join(BUILD, "xc", "defaults"),
+                            "-D", var], capture_output=True, text=True,
+                           env=env, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return int(json.loads(r.stdout)["dom"])
+
+    def doms(self):
+        return {d["dom"]: d for d in self.json("list")["domains"]}
+
+    def log_text(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+
+class Dom:
+    def __init__(self, x, id, ip):
+        self.x, self.id, self.ip = x, id, ip
+        self.ll = "169.254.1.%d" % id
+
+    def ssh_argv(self, cmd):
+        return ["ssh", "-i", os.path.join(BUILD, "guest", "id_ed25519"),
+                "-o", "StrictHostKeyChecking=no", "-o",
+                "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+                "-o", "ConnectTimeout=3", "-o", "BatchMode=yes",
+                "root@" + self.ll, cmd]
+
+    def ssh(self, cmd, check=True, timeout=60):
+        r = subprocess.run(self.ssh_argv(cmd), capture_output=True,
+                           text=True, timeout=timeout)
+        if check and r.returncode:
+            raise RuntimeError("ssh %s %r: %d %s" % (self.ll, cmd,
+                                                     r.returncode, r.stderr))
+        return r
+
+    def wait_ssh(self, timeout=120):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.ssh("true", check=False, timeout=10).returncode == 0:
+                return
+            time.sleep(0.5)
+        raise TimeoutError("domain %d: no ssh in %ds\n%s"
+                           % (self.id, timeout, self.x.log_text()[-2000:]))
+
+    def pid(self):
+        return self.x.doms()[self.id]["pid"]
+
+
+def ping(dst, count=2, timeout=2, src_ns_cmd=None):
+    r = subprocess.run(["ping", "-c", str(count), "-W", str(timeout), dst],
+                       capture_output=True, text=True)
+    m = re.search(r"(\d+) received", r.stdout)
+    return int(m.group(1)) if m else 0
+
+
+@pytest.fixture(scope="module")
+def xq(guest_image):
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    tmp = tempfile.mkdtemp(prefix="xeno-vm-%s-" % RUN)
+    x = Xend(tmp)
+    x.start()
+    yield x
+    if x.proc.poll() is None:
+        for d in x.doms():
+            if d:
+                x.ctl("destroy", d, check=False)
+        x.proc.send_signal(signal.SIGTERM)
+        x.proc.wait(30)
+    print("\nxend log: %s" % x.log)
+    if not os.environ.get("XENO_VM_KEEP"):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def doms(xq):
+    t0 = time.monotonic()
+    a = Dom(xq, xq.create("name=vmA:ip=10.88.0.1:netmask=255.255.255.0:"
+                          "cmdline=xeno.tick=1"), "10.88.0.1")
+    b = Dom(xq, xq.create("name=vmB:ip=10.88.0.2:netmask=255.255.255.0"), "10.88.0.2")
+    a.wait_ssh()
+    b.wait_ssh()
+    doms = xq.doms()
+    print("\nboth domains reachable over ssh %.1f s after the first create"
+          % (time.monotonic() - t0))
+    print("$ xc_dom_control list\n" + xq.ctl("list").stdout)
+    for d in (a, b):
+        print("domain %d: QEMU RSS %d kB" % (d.id, doms[d.id]["mem_kb"]))
+    return a, b
+
+
+def test_reach_each_other_and_dom0(xq, doms):
+    a, b = doms
+    out = a.ssh("ping -c 2 -W 2 %s; ping -c 2 -W 2 169.254.1.0; "
+                "ping -c 2 -W 2 %s" % (b.ll, b.ip)).stdout
+    assert out.count("2 packets received") == 3, out
+    assert ping(a.ll) == 2 and ping(b.ll) == 2
+    assert a.ssh("hostname").stdout.strip() == "vmA"
+
+
+def test_spoofed_address_gets_nothing_through(xq, doms):
+    a, b = doms
+    before = xq.json("vif_stats", a.id, 0)["stats"]["drops"]["spoof_ip"]
+    out = a.ssh("ip addr add 10.88.0.77/24 dev eth0; "
+                "ping -c 3 -W 1 -I 10.88.0.77 %s; "
+                "ping -c 2 -W 2 -I %s %s; "
+                "ip addr del 10.88.0.77/24 dev eth0" % (b.ip, a.ip, b.ip),
+                check=False).stdout
+    assert "3 packets transmitted, 0 packets received" in out, out
+    assert "2 packets transmitted, 2 packets received" in out, out
+    after = xq.json("vif_stats", a.id, 0)["stats"]["drops"]["spoof_ip"]
+    assert after >= before + 3, (before, after)
+
+
+def test_stop_and_start(xq, doms):
+    a, _ = doms
+    xq.ctl("stop", a.id)
+    assert xq.doms()[a.id]["stopped"] is True
+    assert "rs" in [l.split()[4] for l in xq.ctl("list").stdout.splitlines()
+                    if l.split()[0] == str(a.id)]
+    assert ping(a.ll, count=2, timeout=1) == 0
+    xq.ctl("start", a.id)
+    assert xq.doms()[a.id]["stopped"] is False
+    assert ping(a.ll, count=3, timeout=3) >= 1
+
+
+def _vcpu_threads(pid):
+    """The tids of QEMU @pid's vCPU threads ("CPU n/TCG" or "/KVM")."""
+    out = []
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+            if f.read().startswith("CPU "):
+                out.append(int(tid))
+    return out
+
+
+def test_pincpu(xq, doms):
+    a, _ = doms
+    xq.ctl("pincpu", a.id, 1)
+    tids = _vcpu_threads(a.pid())
+    assert tids
+    for tid in tids:
+        with open("/proc/%d/status" % tid) as f:
+            assert "Cpus_allowed_list:\t1\n" in f.read()
+    row = [l for l in xq.ctl("list").stdout.splitlines()
+           if l.split()[0] == str(a.id)][0]
+    assert row.split()[3] == "1", row
+    xq.ctl("pincpu", a.id, -1)
+
+
+def test_vbd_add_write_remove(xq, doms):
+    a, _ = doms
+    img = os.path.join(xq.tmp, "disk.img")
+    with open(img, "wb") as f:
+        f.truncate(16 * 1024 * 1024)
+    xq.ctl("vbd_add", a.id, "file:" + img, "hdb", "w")
+    out = xq.ctl("listvbds").stdout
+    print("\n$ xc_dom_control listvbds\n" + out)
+    assert re.search(r"%d\s+hdb\s+w\s+16" % a.id, out), out
+    a.ssh("for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/vda ] && break; "
+          "sleep 0.5; done; echo xeno-vbd-ok | dd of=/dev/vda bs=512 "
+          "count=1 conv=sync 2>/dev/null; sync")
+    with open(img, "rb") as f:
+        assert f.read(11) == b"xeno-vbd-ok"
+    xq.ctl("vbd_remove", a.id, "hdb")
+    assert "hdb" not in xq.ctl("listvbds").stdout
+    assert a.ssh("ls /dev/vda", check=False).returncode != 0
+    # a target that is not there is refused, nothing is attached
+    r = xq.ctl("vbd_add", a.id, "file:/nonexistent.img", "hdc", "r",
+               check=False)
+    assert r.returncode != 0 and "No such file" in r.stderr
+
+
+def _uptime(d):
+    return float(d.ssh("cut -d' ' -f1 /proc/uptime").stdout)
+
+
+def test_save_and_restore(xq, doms):
+    a, b = doms
+    xq.ctl("vif_setsched", a.id, 0, 1000000, 100000)
+    up0 = _uptime(a)
+    path = os.path.join(xq.tmp, "vmA.save")
+    t0 = time.monotonic()
+    xq.ctl("save", a.id, path)
+    t_save = time.monotonic() - t0
+    size = os.path.getsize(path)
+    assert a.id not in xq.doms()
+    assert ping(a.ll, count=1, timeout=1) == 0
+    # a damaged file and a foreign one are refused; nothing is created
+    bad = os.path.join(xq.tmp, "bad.save")
+    with open(path, "rb") as f, open(bad, "wb") as g:
+        g.write(f.read(40).replace(b'"dom"', b'"xxx"'))
+    for p, msg in ((bad, "damaged"), ("/etc/hostname", "not a xeno save")):
+        r = xq.ctl("restore", p, check=False)
+        assert r.returncode != 0 and msg in r.stderr, r.stderr
+        assert a.id not in xq.doms()
+    t0 = time.monotonic()
+    out = xq.ctl("restore", path).stdout
+    t_restore = time.monotonic() - t0
+    assert "Domain %d restored" % a.id in out
+    print("\nsave: %.2f s, %d MB; restore: %.2f s"
+          % (t_save, size // (1024 * 1024), t_restore))
+    up1 = _uptime(a)
+    assert up1 >= up0, (up0, up1)       # the same guest, carrying on
+    g = xq.json("vif_getsched", a.id, 0)
+    assert (g["credit_bytes"], g["credit_usecs"]) == (1000000, 100000)
+    assert ping(b.ll, count=1) == 1
+    out = a.ssh("ping -c 2 -W 2 %s" % b.ll).stdout
+    assert "2 packets received" in out
+    xq.ctl("vif_setsched", a.id, 0, 0, 0)
+
+
+def test_xend_sigkill_and_restart(xq, doms):
+    a, b = doms
+    pids = {d.id: d.pid() for d in doms}
+    xq.proc.send_signal(signal.SIGKILL)
+    xq.proc.wait(10)
+    xq.start()
+    now = xq.doms()
+    for d in doms:
+        assert now[d.id]["pid"] == pids[d.id], "QEMU was restarted"
+        assert now[d.id]["vifs"][0]["state"] == "up"
+    assert ping(a.ll, count=3, timeout=3) >= 1
+    out = a.ssh("ping -c 2 -W 2 %s" % b.ll).stdout
+    assert "2 packets received" in out
+
+
+def test_qemu_crash_noticed(xq, guest_image):
+    c = Dom(xq, xq.create("name=vmC:ip=10.88.0.3"), "10.88.0.3")
+    pid = c.pid()
+    os.kill(pid, signal.SIGKILL)
+    end = time.monotonic() + 5
+    while c.id in xq.doms() and time.monotonic() < end:
+        time.sleep(0.1)
+    assert c.id not in xq.doms(), "a dead QEMU's domain is still listed"
+    assert "process %d ended on its own" % pid in xq.log_text()
+    assert not os.path.exists("/sys/class/net/xv%d.0" % c.id)
+
+
+def test_shutdown_powers_off(xq, doms):
+    _, b = doms
+    t0 = time.monotonic()
+    xq.ctl("shutdown", b.id)
+    assert b.id not in xq.doms()
+    assert "domain %d powered off" % b.id in xq.log_text()
+    print("\nshutdown of domain %d: %.1f s" % (b.id, time.monotonic() - t0))
+
+
+def test_destroy(xq, doms):
+    a, _ = doms
+    pid = a.pid()
+    xq.ctl("destroy", a.id)
+    assert a.id not in xq.doms()
+    assert not os.path.exists("/proc/%d" % pid) or \
+        open("/proc/%d/stat" % pid).read().split()[2] == "Z"
