@@ -35,7 +35,6 @@
 #include <limits.h>
 #include <net/if.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,6 +51,7 @@
 
 #include "builder.h"
 #include "dataplane.h"
+#include "dom_sched.h"
 #include "domain.h"
 #include "port_tap.h"
 #include "qmp.h"
@@ -497,6 +497,7 @@ static int qmp_do(const struct xend *x, const struct xend_domain *d,
 }
 
 static void qemu_teardown(struct xend *x, struct xend_domain *d);
+static void sched_join(struct xend *x, struct xend_domain *d, bool fresh);
 
 static int qemu_build(struct xend *x, struct xend_domain *d,
 		      struct ctl_req *req)
@@ -526,6 +527,7 @@ static int qemu_build(struct xend *x, struct xend_domain *d,
 		if (ret)
 			return ret;	/* the caller tears down */
 	}
+	sched_join(x, d, true);
 	log_info("domain %u: QEMU %d (%s)", d->id, d->pid,
 		 cfg_str(d, "kernel"));
 	return 0;
@@ -548,6 +550,8 @@ static void qemu_teardown(struct xend *x, struct xend_domain *d)
 	}
 	if (d->pid > 0)
 		waitpid(d->pid, NULL, WNOHANG);	/* if it died by itself */
+	if (d->pid > 0)
+		xend_sched_dom_del(d->id);
 	unwatch(x, d);
 	d->pid = 0;
 	dom_path(x, d, "qmp", path, sizeof(path));
@@ -575,6 +579,7 @@ static int qemu_adopt(struct xend *x, struct xend_domain *d)
 	if (json_object_object_get_ex(st, "status", &status))
 		d->stopped = !strcmp(json_object_get_string(status), "paused");
 	json_object_put(st);
+	sched_join(x, d, false);
 	for (unsigned i = 0; i < d->nvifs; i++) {
 		struct xend_vif *v = &d->vifs[i];
 
@@ -688,45 +693,82 @@ static int qemu_shutdown(struct xend *x, struct xend_domain *d,
 	return 0;
 }
 
-static int qemu_pincpu(struct xend *x, struct xend_domain *d, int cpu,
-		       struct ctl_req *req)
+/* QEMU's process (for the cgroup) and its vCPU threads (for the slice
+ * and the pin), from query-cpus-fast. */
+static int vcpu_tasks(const struct xend *x, const struct xend_domain *d,
+		      struct xend_sched_tasks *t, struct ctl_req *req)
 {
 	json_object *cpus = NULL;
-	cpu_set_t set;
-	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-	int ret = 0;
+	int ret = xend_sched_tasks_add_proc(t, d->pid);
 
-	if (cpu >= ncpu) {
-		ctl_fail(req, "no CPU %d (this machine has %ld)", cpu, ncpu);
-		return -EINVAL;
-	}
-	CPU_ZERO(&set);
-	for (long c = 0; c < ncpu; c++)
-		if (cpu < 0 || c == cpu)
-			CPU_SET((int)c, &set);
+	if (ret)
+		return ret;
 	if (qmp_do(x, d, "query-cpus-fast", NULL, &cpus, req))
 		return -EIO;
 	for (size_t i = 0; i < json_object_array_length(cpus) && !ret; i++) {
 		json_object *c = json_object_array_get_idx(cpus, i), *tid;
 
-		if (!json_object_object_get_ex(c, "thread-id", &tid))
-			continue;
-		if (sched_setaffinity((pid_t)json_object_get_int(tid),
-				      sizeof(set), &set))
-			ret = -errno;
+		if (json_object_object_get_ex(c, "thread-id", &tid))
+			ret = xend_sched_tasks_add_tid(t, (pid_t)json_object_get_int(tid));
 	}
 	json_object_put(cpus);
-	if (ret) {
-		ctl_fail(req, "domain %u: sched_setaffinity: %s", d->id,
-			 strerror(-ret));
-		return ret;
-	}
+	return ret;
+}
+
+static int qemu_pincpu(struct xend *x, struct xend_domain *d, int cpu,
+		       struct ctl_req *req)
+{
+	struct xend_sched_tasks t = { 0 };
+	int ret;
+
+	xend_sched_load(x->state_dir);
+	ret = vcpu_tasks(x, d, &t, req);
+	if (!ret)
+		ret = xend_sched_set_cpu(d->id, cpu, &t, req);
+	xend_sched_tasks_free(&t);
+	if (ret)
+		return -EINVAL;
 	d->cpu = cpu;
 	if (cpu < 0)
 		log_info("domain %u: vCPUs on any CPU", d->id);
 	else
 		log_info("domain %u: vCPUs pinned to CPU %d", d->id, cpu);
 	return 0;
+}
+
+/* cpu_bvtset (dom_sched.h has the mapping): QEMU's cgroup weight and its
+ * vCPU threads' slice. */
+static int qemu_sched(struct xend *x, struct xend_domain *d,
+		      const uint32_t bvt[4], struct ctl_req *req)
+{
+	struct xend_sched_tasks t = { 0 };
+	int ret;
+
+	xend_sched_load(x->state_dir);
+	ret = vcpu_tasks(x, d, &t, req);
+	if (!ret)
+		ret = xend_sched_set_bvt(d->id, bvt, &t, req);
+	xend_sched_tasks_free(&t);
+	return ret ? -EINVAL : 0;
+}
+
+/* A new or restored QEMU joins its domain's cgroup. */
+static void sched_join(struct xend *x, struct xend_domain *d, bool fresh)
+{
+	struct ctl_req req = { 0 };
+	struct xend_sched_tasks t = { 0 };
+	int ret;
+
+	xend_sched_load(x->state_dir);
+	ret = fresh ? xend_sched_dom_new(d->id) : 0;
+	if (!ret)
+		ret = vcpu_tasks(x, d, &t, &req);
+	if (!ret)
+		ret = xend_sched_dom_apply(d->id, &t);
+	if (ret)
+		log_warn("domain %u: scheduling: %s", d->id,
+			 req.error[0] ? req.error : strerror(-ret));
+	xend_sched_tasks_free(&t);
 }
 
 /* ---- save and restore ----
@@ -973,6 +1015,7 @@ static int qemu_restore(struct xend *x, const char *file, struct ctl_req *req)
 		goto fail;
 	}
 	close(fd);
+	sched_join(x, d, true);
 	d->state = XEND_DOM_RUNNING;
 	json_object_object_add(req->reply, "dom", json_object_new_int64(d->id));
 	log_info("domain %u (%s) restored from %s", d->id, d->name, file);
@@ -1094,6 +1137,7 @@ const struct xend_builder xend_builder_qemu = {
 	.start = qemu_start,
 	.shutdown = qemu_shutdown,
 	.pincpu = qemu_pincpu,
+	.sched = qemu_sched,
 	.save = qemu_save,
 	.restore = qemu_restore,
 	.vbd_add = qemu_vbd_add,

@@ -33,6 +33,7 @@
 #include "control.h"
 #include "dataplane.h"
 #include "dom0.h"
+#include "dom_sched.h"
 #include "domain.h"
 #include "state.h"
 #include "xend.h"
@@ -382,6 +383,9 @@ static void start(const struct options *o, struct xend *x, int epfd)
 			    strerror(-ret));
 		log_info("wire: %s", o->wire);
 	}
+	if (xend_sched_load(x->state_dir))
+		log_warn("cannot read %s/sched.json: domains keep the host's "
+			 "default scheduling", x->state_dir);
 	xend_state_read(x->state_dir, &st);
 	ret = xend_doms_restore(x, st.doms, st.n);
 	st.n = 0;			/* the records are the table's now */

@@ -241,6 +241,50 @@ def test_pincpu(xq, doms):
     xq.ctl("pincpu", a.id, -1)
 
 
+def _cpu_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])      # utime + stime
+
+
+def _share(xq, doms, seconds=6.0):
+    """CPU ticks each domain's QEMU used over @seconds."""
+    pids = [d.pid() for d in doms]
+    t0 = [_cpu_ticks(p) for p in pids]
+    time.sleep(seconds)
+    return [_cpu_ticks(p) - t for p, t in zip(pids, t0)]
+
+
+def test_bvt_shares_a_cpu(xq, doms):
+    """Two CPU-bound domains pinned to one CPU: MCUADV 1 and 2 share it
+    2:1 (within 15%); equal MCUADV shares it evenly (the control)."""
+    a, b = doms
+    busy = []
+    for d in doms:
+        xq.ctl("pincpu", d.id, 1)
+        busy.append(d.ssh("setsid sh -c 'while :; do :; done' "
+                          ">/dev/null 2>&1 & echo $!").stdout.strip())
+    try:
+        xq.ctl("cpu_bvtset", a.id, 10, 0, 0, 0)
+        xq.ctl("cpu_bvtset", b.id, 10, 0, 0, 0)
+        even = _share(xq, doms)
+        xq.ctl("cpu_bvtset", a.id, 1, 0, 0, 0)
+        xq.ctl("cpu_bvtset", b.id, 2, 0, 0, 0)
+        time.sleep(1)
+        ticks = _share(xq, doms)
+    finally:
+        for d, pid in zip(doms, busy):
+            d.ssh("kill %s" % pid, check=False)
+            xq.ctl("cpu_bvtset", d.id, 10, 0, 0, 0, check=False)
+            xq.ctl("pincpu", d.id, -1, check=False)
+    print("\nBVT on one CPU: MCUADV 1:2 -> ticks %d:%d = %.2f; "
+          "MCUADV 10:10 -> %d:%d = %.2f" % (ticks[0], ticks[1],
+                                            ticks[0] / ticks[1], even[0],
+                                            even[1], even[0] / even[1]))
+    assert abs(ticks[0] / ticks[1] - 2.0) <= 0.3, ticks
+    assert abs(even[0] / even[1] - 1.0) <= 0.15, even
+
+
 def test_vbd_add_write_remove(xq, doms):
     a, _ = doms
     img = os.path.join(xq.tmp, "disk.img")
