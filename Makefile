@@ -201,7 +201,7 @@ bench: deps $(BENCH_BINS) $(PROGS)
 	@for b in bench/*.sh; do [ ! -x $$b ] || { echo "== $$b"; \
 		BUILD=$(abspath $(BUILD)) $$b; }; done
 
-demo: deps all
+demo: deps all guest
 	scripts/demo
 
 install: all

@@ -155,7 +155,9 @@ static json_object *domain_json(const struct xend_domain *d)
 	if (d->pid)
 		json_object_object_add(o, "pid", json_object_new_int64(d->pid));
 	add_usage(o, &u);
-	json_object_object_add(o, "netns", json_object_new_string(d->nsname));
+	if (d->builder == XEND_BUILDER_NETNS)
+		json_object_object_add(o, "netns",
+				       json_object_new_string(d->nsname));
 	for (unsigned i = 0; i < d->nvifs; i++)
 		json_object_array_add(vifs, cmd_vif_json(&d->vifs[i]));
 	json_object_object_add(o, "vifs", vifs);
