@@ -413,7 +413,7 @@ static int spawn(struct xend *x, struct xend_domain *d, int infd,
 		 struct ctl_req *req)
 {
 	static struct argv a;		/* large; main thread only */
-	int tapfd[XEND_VIFS_MAX + 1], logfd, ret = 0;
+	int tapfd[XEND_VIFS_MAX + 1] = { 0 }, logfd, ret = 0;
 	char incoming[32];
 	char logp[PATH_MAX], qmpp[PATH_MAX], err[QMP_ERR_MAX], tail[256];
 	struct qmp *q = NULL;
@@ -548,10 +548,10 @@ static void qemu_teardown(struct xend *x, struct xend_domain *d)
 			wait_gone(x, d, QEMU_QUIT_MS);
 		}
 	}
-	if (d->pid > 0)
+	if (d->pid > 0) {
 		waitpid(d->pid, NULL, WNOHANG);	/* if it died by itself */
-	if (d->pid > 0)
 		xend_sched_dom_del(d->id);
+	}
 	unwatch(x, d);
 	d->pid = 0;
 	dom_path(x, d, "qmp", path, sizeof(path));
@@ -607,7 +607,7 @@ static int qemu_vif_rebuild(struct xend *x, struct xend_domain *d,
 static void proc_usage(pid_t pid, uint64_t *time_s, uint64_t *rss_kb)
 {
 	char path[64], buf[2048], *p;
-	unsigned long long ut = 0, stt = 0;
+	unsigned long long ut, stt;
 	long hz = sysconf(_SC_CLK_TCK);
 	ssize_t n;
 	int fd;
@@ -618,10 +618,16 @@ static void proc_usage(pid_t pid, uint64_t *time_s, uint64_t *rss_kb)
 		n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
 		buf[n > 0 ? n : 0] = '\0';
+		/* utime and stime: fields 14 and 15, the 12th and 13th
+		 * after the command name's closing parenthesis */
 		p = strrchr(buf, ')');
-		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
-				"%*u %*u %llu %llu", &ut, &stt) == 2)
+		for (int f = 0; p && f < 12; f++)
+			p = strchr(p + 1, ' ');
+		if (p) {
+			ut = strtoull(p + 1, &p, 10);
+			stt = strtoull(p, NULL, 10);
 			*time_s = (ut + stt) / (uint64_t)(hz > 0 ? hz : 100);
+		}
 	}
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -796,7 +802,7 @@ static int write_header(int fd, const struct xend_domain *d)
 	if (write(fd, head, (size_t)n) != n ||
 	    write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
 	    write(fd, "\n", 1) != 1)
-		ret = -errno ? -errno : -EIO;
+		ret = errno ? -errno : -EIO;
 	json_object_put(o);
 	return ret;
 }

@@ -205,7 +205,7 @@ static void daemon_ready(enum xend_log_level level)
 /* The directory of socket @path (malloc'd), "." for a bare name. */
 static char *socket_dir(const char *path)
 {
-	const char *slash = strrchr(path, '/');
+	const char *slash = path ? strrchr(path, '/') : NULL;
 
 	if (!slash)
 		return strdup(".");
