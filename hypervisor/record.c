@@ -422,6 +422,25 @@ static int parse_netmask(struct ctl_req *req, json_object *cfg, unsigned *plen)
 	return 0;
 }
 
+/* "backend": "tap" (the default) or "vhost-user" (not yet). */
+static int parse_backend(struct ctl_req *req, json_object *o,
+			 const char *path, struct xend_vif *v)
+{
+	const char *s = NULL;
+
+	if (ctl_get_string(req, o, path, "backend", false, 16, &s))
+		return -1;
+	if (!s || !strcmp(s, "tap")) {
+		v->backend = XEND_VIF_BACKEND_TAP;
+		return 0;
+	}
+	if (!strcmp(s, "vhost-user"))
+		return ctl_fail(req, "field '%sbackend': vhost-user is not "
+				"available yet", path);
+	return ctl_fail(req, "field '%sbackend' must be 'tap' or "
+			"'vhost-user'", path);
+}
+
 static int parse_config_vif(struct ctl_req *req, json_object *o, unsigned i,
 			    struct xend_domain *d, unsigned plen4)
 {
@@ -434,7 +453,8 @@ static int parse_config_vif(struct ctl_req *req, json_object *o, unsigned i,
 				"object", i);
 	if (parse_mac(req, o, path, false, v->mac) ||
 	    parse_addrs(req, o, path, "ip", d->id, plen4, v) ||
-	    ctl_get_bool(req, o, path, "dhcp_server", false, &v->dhcp_server))
+	    ctl_get_bool(req, o, path, "dhcp_server", false, &v->dhcp_server) ||
+	    parse_backend(req, o, path, v))
 		return -1;
 	return rec_limits_parse(req, o, path, &v->lim);
 }
@@ -616,6 +636,8 @@ static json_object *vif_state_json(const struct xend_vif *v)
 	if (v->dhcp_server)
 		json_object_object_add(o, "dhcp_server",
 				       json_object_new_boolean(true));
+	json_object_object_add(o, "backend", json_object_new_string(
+		v->backend == XEND_VIF_BACKEND_TAP ? "tap" : "vhost-user"));
 	return o;
 }
 
@@ -727,6 +749,7 @@ static int parse_state_vif(struct ctl_req *req, json_object *o, unsigned i,
 	    want_name(req, o, path, "nsifname", v->nsifname) ||
 	    parse_mac(req, o, path, true, v->mac) ||
 	    ctl_get_bool(req, o, path, "dhcp_server", false, &v->dhcp_server) ||
+	    parse_backend(req, o, path, v) ||
 	    ctl_get_typed(req, o, path, "addrs", true, json_type_array, &addrs) ||
 	    ctl_get_typed(req, o, path, "limits", false, json_type_object, &lim))
 		return -1;

@@ -82,6 +82,13 @@ enum xend_dom_state {
 	XEND_DOM_RUNNING,
 };
 
+/* How a QEMU domain's vif reaches the switch (a netns vif is always a
+ * TAP): a per-vif choice, so vhost-user can join as a second back end. */
+enum xend_vif_backend {
+	XEND_VIF_BACKEND_TAP,
+	XEND_VIF_BACKEND_VHOST_USER,
+};
+
 enum xend_vif_state {
 	XEND_VIF_NEW,
 	XEND_VIF_UP,
@@ -112,6 +119,7 @@ struct xend_vif {
 	unsigned naddrs;
 	struct xend_limits lim;
 	bool dhcp_server;		/* trusted to answer DHCP (dhcp_guard) */
+	enum xend_vif_backend backend;
 	enum xend_vif_state state;
 	char error[128];		/* DEGRADED/FAILED: why */
 };

@@ -171,6 +171,12 @@ static void test_config_vifs(void **state)
 	config_fails("{" NS ",\"vifs\":[{\"mac\":\"01:00:00:00:00:01\"}]}",
 		     "field 'config.vifs[0].mac': '01:00:00:00:00:01' is not a "
 		     "unicast MAC address");
+	config_fails("{" NS ",\"vifs\":[{\"backend\":\"vhost-user\"}]}",
+		     "field 'config.vifs[0].backend': vhost-user is not "
+		     "available yet");
+	config_fails("{" NS ",\"vifs\":[{\"backend\":\"macvtap\"}]}",
+		     "field 'config.vifs[0].backend' must be 'tap' or "
+		     "'vhost-user'");
 	config_fails("{" NS ",\"vifs\":[{\"dhcp_server\":1}]}",
 		     "field 'config.vifs[0].dhcp_server' must be a boolean, not an "
 		     "integer");
