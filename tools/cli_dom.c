@@ -38,11 +38,26 @@ int cli_start(struct cli *c, int argc, char **argv)
 	return dom_only(c, argv);
 }
 
-/* cli_shutdown() - `shutdown DOM`: ask a domain to shut down. */
+/* cli_shutdown() - `shutdown DOM [TIMEOUT]`: ask a domain to shut down,
+ * destroying it after TIMEOUT seconds (xend's default when absent). */
 int cli_shutdown(struct cli *c, int argc, char **argv)
 {
-	(void)argc;
-	return dom_only(c, argv);
+	json_object *req;
+	int64_t dom, secs = -1;
+	int ret;
+
+	ret = cli_arg_dom(c, argv[0], &dom);
+	if (!ret && argc > 1)
+		ret = cli_arg_int(c, "timeout", argv[1], 0, 3600, &secs);
+	if (ret)
+		return ret;
+	req = cli_request(c->cmd);
+	if (req) {
+		cli_add_int(req, "dom", dom);
+		if (secs >= 0)
+			cli_add_int(req, "timeout", secs);
+	}
+	return cli_simple(c, req);
 }
 
 /* cli_destroy() - `destroy DOM`: terminate a domain at once. */

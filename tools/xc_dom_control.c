@@ -23,8 +23,8 @@
 static const struct cli_cmd cmds[] = {
 	{ "stop", "[dom]", "pause a domain", 1, 1, NULL, cli_stop },
 	{ "start", "[dom]", "un-pause a domain", 1, 1, NULL, cli_start },
-	{ "shutdown", "[dom]", "request a domain to shutdown", 1, 1, NULL,
-	  cli_shutdown },
+	{ "shutdown", "[dom] [timeout]", "request a domain to shutdown;\n"
+	  "destroy it after timeout s (30)", 1, 2, NULL, cli_shutdown },
 	{ "destroy", "[dom]", "immediately terminate a domain", 1, 1, NULL,
 	  cli_destroy },
 	{ "pincpu", "[dom] [cpu]", "pin a domain to the specified CPU", 2, 2,

@@ -377,7 +377,7 @@ def test_qemu_crash_noticed(xq, guest_image):
 def test_shutdown_powers_off(xq, doms):
     _, b = doms
     t0 = time.monotonic()
-    xq.ctl("shutdown", b.id)
+    xq.ctl("shutdown", b.id, 20)
     assert b.id not in xq.doms()
     assert "domain %d powered off" % b.id in xq.log_text()
     print("\nshutdown of domain %d: %.1f s" % (b.id, time.monotonic() - t0))
