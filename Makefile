@@ -26,7 +26,7 @@ CC		?= cc
 PKGS		:= libpcap libnl-3.0 libnl-route-3.0 json-c
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-# Optional until the NAT back ends need them
+# The NAT back ends (nat/): nftables and legacy iptables
 NAT_PKGS	:= libnftables libiptc
 NAT_LIBS	:= $(shell pkg-config --libs $(NAT_PKGS) 2>/dev/null)
 
@@ -70,6 +70,8 @@ VS_MAINS	:= vswitch/vs_pcap_run.c
 VS_SRCS		:= $(filter-out $(VS_MAINS),$(wildcard vswitch/*.c))
 XEND_MAIN	:= hypervisor/xend.c
 XEND_SRCS	:= $(filter-out $(XEND_MAIN),$(wildcard hypervisor/*.c))
+NAT_MAIN	:= nat/xen_nat.c
+NAT_SRCS	:= $(filter-out $(NAT_MAIN),$(wildcard nat/*.c))
 TOOL_MAINS	:= $(wildcard tools/xc_*.c)
 TOOL_SRCS	:= $(filter-out $(TOOL_MAINS),$(wildcard tools/*.c))
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
@@ -81,11 +83,13 @@ obj		= $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBVS		:= $(BUILD)/libvswitch.a
 LIBXEND		:= $(BUILD)/libxend.a
 LIBTOOLS	:= $(BUILD)/libxctools.a
-LIBS_ALL	:= $(LIBTOOLS) $(LIBXEND) $(LIBVS)
+LIBNAT		:= $(BUILD)/libxenonat.a
+LIBS_ALL	:= $(LIBTOOLS) $(LIBXEND) $(LIBNAT) $(LIBVS)
 
 PROGS		:= $(if $(wildcard $(VS_MAINS)),$(BUILD)/vs_pcap_run) \
 		   $(if $(wildcard $(XEND_MAIN)),$(BUILD)/xend) \
-		   $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_MAINS))
+		   $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_MAINS)) \
+		   $(if $(wildcard $(NAT_MAIN)),$(BUILD)/xen_nat)
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
@@ -119,6 +123,7 @@ FORCE:
 $(LIBVS): $(call obj,$(VS_SRCS))
 $(LIBXEND): $(call obj,$(XEND_SRCS))
 $(LIBTOOLS): $(call obj,$(TOOL_SRCS))
+$(LIBNAT): $(call obj,$(NAT_SRCS))
 $(BUILD)/%.a:
 	$(say) AR $@
 	@mkdir -p $(dir $@)
@@ -131,6 +136,9 @@ $(BUILD)/vs_pcap_run: $(call obj,vswitch/vs_pcap_run.c) $(LIBS_ALL)
 	$(say) LD $@
 	$(Q)$(LINK)
 $(BUILD)/xend: $(call obj,$(XEND_MAIN)) $(LIBS_ALL)
+	$(say) LD $@
+	$(Q)$(LINK)
+$(BUILD)/xen_nat: $(call obj,$(NAT_MAIN)) $(LIBS_ALL)
 	$(say) LD $@
 	$(Q)$(LINK)
 $(BUILD)/xc_%: $(BUILD)/tools/xc_%.o $(LIBS_ALL)
@@ -209,6 +217,7 @@ install: all
 		$(DESTDIR)$(sysconfdir)/xc $(DESTDIR)$(mandir)/man1 \
 		$(DESTDIR)$(mandir)/man8
 	[ ! -f $(BUILD)/xend ] || install -m 755 $(BUILD)/xend $(DESTDIR)$(sbindir)/xend
+	[ ! -f $(BUILD)/xen_nat ] || install -m 755 $(BUILD)/xen_nat $(DESTDIR)$(sbindir)/xen_nat
 	for p in $(filter $(BUILD)/xc_%,$(PROGS)) $(BUILD)/vs_pcap_run; do \
 		[ ! -f $$p ] || install -m 755 $$p $(DESTDIR)$(bindir)/; done
 	for s in scripts/xen_*; do [ ! -f $$s ] || \
@@ -229,7 +238,8 @@ install: all
 		chmod 644 $$d/$${m##*/}; }; done
 
 uninstall:
-	rm -f $(DESTDIR)$(sbindir)/xend $(DESTDIR)$(bindir)/vs_pcap_run \
+	rm -f $(DESTDIR)$(sbindir)/xend $(DESTDIR)$(sbindir)/xen_nat \
+		$(DESTDIR)$(bindir)/vs_pcap_run \
 		$(patsubst $(BUILD)/%,$(DESTDIR)$(bindir)/%,$(filter $(BUILD)/xc_%,$(PROGS))) \
 		$(patsubst scripts/%,$(DESTDIR)$(bindir)/%,$(wildcard scripts/xen_*)) \
 		$(DESTDIR)$(sysconfdir)/xc/defaults \
