@@ -12,7 +12,7 @@
 /* ---- the table ---- */
 
 static const struct xend_cmd *const families[] = {
-	xend_cmds_dom, xend_cmds_vif, xend_cmds_vbd,
+	xend_cmds_dom, xend_cmds_vif, xend_cmds_vbd, xend_cmds_nat,
 };
 
 static const struct xend_cmd *find(const char *name)
@@ -62,6 +62,7 @@ const struct ctl_cmd xend_cmds[] = {
 	CMD("listvbds"), CMD("vbd_add"), CMD("vbd_remove"),
 	CMD("vif_stats"), CMD("vif_addip"), CMD("vif_delip"),
 	CMD("vif_setsched"), CMD("vif_getsched"), CMD("switch_stats"),
+	CMD("nat_enable"), CMD("nat_disable"), CMD("nat_status"),
 	{ NULL, NULL },
 };
 

@@ -35,6 +35,7 @@ struct xend_cmd {
 extern const struct xend_cmd xend_cmds_dom[];
 extern const struct xend_cmd xend_cmds_vif[];
 extern const struct xend_cmd xend_cmds_vbd[];
+extern const struct xend_cmd xend_cmds_nat[];
 
 /* xend_cmds - every command, for ctl_server_new(). */
 extern const struct ctl_cmd xend_cmds[];

@@ -17,6 +17,7 @@
 #include "dom0.h"
 #include "dom_sched.h"
 #include "domain.h"
+#include "xnat.h"
 
 #define CPU_MAX		4095
 
@@ -138,7 +139,8 @@ static json_object *dom0_json(struct xend *x)
 	return o;
 }
 
-static json_object *domain_json(const struct xend_domain *d)
+static json_object *domain_json(const struct xend *x,
+				const struct xend_domain *d)
 {
 	const struct xend_builder *b = xend_builder_of(d->builder);
 	json_object *o = json_object_new_object();
@@ -152,6 +154,9 @@ static json_object *domain_json(const struct xend_domain *d)
 	json_object_object_add(o, "builder",
 			       json_object_new_string(rec_builder_name(d->builder)));
 	cmd_add_u64(o, "mem_kb", u.mem_kb ? u.mem_kb : d->mem_kb);
+	if (xend_nat_port(x, d->id))
+		json_object_object_add(o, "nat_port", json_object_new_int(
+			(int)xend_nat_port(x, d->id)));
 	if (d->pid)
 		json_object_object_add(o, "pid", json_object_new_int64(d->pid));
 	add_usage(o, &u);
@@ -172,7 +177,7 @@ static int cmd_list(void *ctx, struct ctl_req *req)
 	json_object_array_add(arr, dom0_json(x));
 	for (unsigned i = 1; i <= XEND_DOMS_MAX; i++)
 		if (x->doms[i])
-			json_object_array_add(arr, domain_json(x->doms[i]));
+			json_object_array_add(arr, domain_json(x, x->doms[i]));
 	json_object_object_add(req->reply, "domains", arr);
 	return 0;
 }
@@ -278,8 +283,16 @@ static int cmd_restore(void *ctx, struct ctl_req *req)
 	for (unsigned k = XEND_BUILDER_NETNS; k <= XEND_BUILDER_QEMU; k++) {
 		const struct xend_builder *b = xend_builder_of(k);
 
-		if (b && b->restore)
-			return b->restore(ctx, file, req) ? -1 : 0;
+		if (b && b->restore) {
+			json_object *dom = NULL;
+
+			if (b->restore(ctx, file, req))
+				return -1;
+			json_object_object_get_ex(req->reply, "dom", &dom);
+			xend_nat_dom_added(ctx, xend_dom_get(ctx, (uint32_t)
+				json_object_get_int64(dom)));
+			return 0;
+		}
 	}
 	return ctl_fail(req, "not available yet (no builder can restore a "
 			"saved domain)");

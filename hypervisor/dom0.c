@@ -20,6 +20,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/neighbour.h>
 #include <netlink/route/rtnl.h>
 #include <netlink/socket.h>
 #include <stdio.h>
@@ -520,6 +521,21 @@ int xend_dom0_rebuild(struct xend_dom0 *d0)
 	if (!ret)
 		ret = dom0_sync(d0);
 	return ret;
+}
+
+/* xend_dom0_neigh_forget() - see dom0.h. */
+void xend_dom0_neigh_forget(struct xend_dom0 *d0, struct in_addr a)
+{
+	struct rtnl_neigh *n = rtnl_neigh_alloc();
+	struct nl_addr *dst = nl_addr_build(AF_INET, &a, sizeof(a));
+
+	if (n && dst) {
+		rtnl_neigh_set_ifindex(n, d0->ifindex);
+		rtnl_neigh_set_dst(n, dst);
+		rtnl_neigh_delete(d0->rt, n, 0);	/* none is fine */
+	}
+	nl_addr_put(dst);
+	rtnl_neigh_put(n);
 }
 
 /* Delete vif0.0 if it is still there (it was made persistent elsewhere). */

@@ -12,6 +12,8 @@
 #ifndef XENO_DOM0_H
 #define XENO_DOM0_H
 
+#include <netinet/in.h>
+
 #include "dataplane.h"
 
 #define XEND_DOM0_IFNAME	"vif0.0"
@@ -29,6 +31,12 @@ void xend_dom0_stop(struct xend_dom0 *d0);
  * detach the old port, make the TAP again, attach and configure it and
  * resync dom0's addresses. The port number may change. 0 or -errno. */
 int xend_dom0_rebuild(struct xend_dom0 *d0);
+
+/* xend_dom0_neigh_forget() - drop dom0's neighbour entry for @a on its
+ * TAP: a new domain that takes a freed id (and its 169.254.1.N) has
+ * another MAC, which dom0 would otherwise only learn after its stale
+ * entry times out. */
+void xend_dom0_neigh_forget(struct xend_dom0 *d0, struct in_addr a);
 
 /* xend_dom0_fd() - the netlink socket to poll for address changes. */
 int xend_dom0_fd(const struct xend_dom0 *d0);

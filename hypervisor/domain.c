@@ -32,6 +32,7 @@
 #include "netns.h"
 #include "state.h"
 #include "swctl.h"
+#include "xnat.h"
 
 static const struct xend_builder *builders[] = {
 	[XEND_BUILDER_NETNS] = &xend_builder_netns,
@@ -59,7 +60,8 @@ void xend_save(struct xend *x)
 {
 	/* a failure is logged by state.c; the next change tries again */
 	xend_state_write(x->state_dir, x->doms,
-			 x->dom0_lim_set ? &x->dom0_lim : NULL);
+			 x->dom0_lim_set ? &x->dom0_lim : NULL,
+			 x->nat_on ? &x->nat : NULL);
 }
 
 /* ---- lookups ---- */
@@ -278,6 +280,10 @@ int xend_dom_create(struct xend *x, json_object *cfg, struct ctl_req *req)
 		goto fail;
 	}
 	d->state = XEND_DOM_RUNNING;
+	if (x->dom0)
+		xend_dom0_neigh_forget(x->dom0, (struct in_addr){
+			htonl(xeno_ll_dom(d->id)) });
+	xend_nat_dom_added(x, d);
 	log_info("domain %u (%s) created (%s)", d->id, d->name, b->name);
 	return (int)d->id;
 fail:
@@ -292,6 +298,7 @@ void xend_dom_remove(struct xend *x, struct xend_domain *d)
 
 	if (b)
 		b->teardown(x, d);
+	xend_nat_dom_removed(x, d);
 	x->doms[d->id] = NULL;
 	log_info("domain %u (%s) destroyed", d->id, d->name);
 	rec_domain_free(d);

@@ -870,3 +870,41 @@ struct xend_domain *rec_state_parse(json_object *o, char *err, size_t errlen)
 	}
 	return d;
 }
+
+/* ---- NAT ---- */
+
+/* rec_nat_json() - see record.h. */
+json_object *rec_nat_json(const struct nat_config *c)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "backend", json_object_new_string(
+		nat_backend_name(c->backend)));
+	json_object_object_add(o, "uplink",
+			       json_object_new_string(c->uplink));
+	json_object_object_add(o, "port_base",
+			       json_object_new_int(c->port_base));
+	return o;
+}
+
+/* rec_nat_parse() - see record.h. */
+int rec_nat_parse(struct ctl_req *req, json_object *o, struct nat_config *c)
+{
+	const char *backend = NULL, *uplink = NULL;
+	uint64_t base = NAT_PORT_BASE_DEFAULT;
+
+	if (ctl_get_string(req, o, "nat.", "backend", true, 16, &backend) ||
+	    ctl_get_string(req, o, "nat.", "uplink", true, IFNAMSIZ - 1,
+			   &uplink) ||
+	    rec_get_range(req, o, "nat.", "port_base", true, 1,
+			  65535 - NAT_REDIRECTS_MAX, &base))
+		return -1;
+	if (nat_backend_parse(backend, &c->backend))
+		return ctl_fail(req, "field 'nat.backend' must be 'nft' or "
+				"'iptables'");
+	if (!*uplink || strchr(uplink, '/'))
+		return ctl_fail(req, "field 'nat.uplink': bad name '%s'", uplink);
+	snprintf(c->uplink, sizeof(c->uplink), "%s", uplink);
+	c->port_base = (uint16_t)base;
+	return 0;
+}

@@ -47,6 +47,7 @@
 #include <stdint.h>
 
 #include "control.h"
+#include "nat.h"
 #include "netdefs.h"
 #include "netns.h"
 #include "vswitch.h"
@@ -252,5 +253,11 @@ json_object *rec_state_json(const struct xend_domain *d);
  * generates). NULL with @err set. */
 struct xend_domain *rec_state_parse(json_object *o, char *err,
 				    size_t errlen);
+
+/* rec_nat_json() / rec_nat_parse() - NAT's configuration as the state
+ * file keeps it: {"backend", "uplink", "port_base"}. parse returns 0, or
+ * -1 with req's error set (fields named "nat.*"). */
+json_object *rec_nat_json(const struct nat_config *c);
+int rec_nat_parse(struct ctl_req *req, json_object *o, struct nat_config *c);
 
 #endif /* XENO_RECORD_H */

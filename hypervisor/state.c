@@ -5,6 +5,8 @@
  *
  *   {"version": 1,
  *    "dom0": {"limits": {...}},                      (only once set)
+ *    "nat": {"backend": "nft", "uplink": "eth0",
+ *            "port_base": 2200},                      (only when enabled)
  *    "domains": [{"dom": 1, "name": "dom1", "builder": "netns",
  *                 "state": "running",                (or "building")
  *                 "netns": "xeno-dom1", "mem_kb": 65536, "vcpus": 1,
@@ -41,7 +43,8 @@
 /* ---- writing ---- */
 
 static json_object *state_json(struct xend_domain *const *doms,
-			       const struct xend_limits *dom0_lim)
+			       const struct xend_limits *dom0_lim,
+			       const struct nat_config *nat)
 {
 	json_object *o = json_object_new_object();
 	json_object *arr = json_object_new_array();
@@ -56,6 +59,8 @@ static json_object *state_json(struct xend_domain *const *doms,
 		json_object_object_add(d0, "limits", lim);
 		json_object_object_add(o, "dom0", d0);
 	}
+	if (nat)
+		json_object_object_add(o, "nat", rec_nat_json(nat));
 	for (unsigned i = 1; i <= XEND_DOMS_MAX; i++)
 		if (doms[i])
 			json_object_array_add(arr, rec_state_json(doms[i]));
@@ -128,7 +133,8 @@ static int write_atomic(const char *dir, const char *path, const char *text)
 
 /* xend_state_write() - see state.h. */
 int xend_state_write(const char *dir, struct xend_domain *const *doms,
-		     const struct xend_limits *dom0_lim)
+		     const struct xend_limits *dom0_lim,
+		     const struct nat_config *nat)
 {
 	char path[PATH_MAX];
 	json_object *o;
@@ -139,7 +145,7 @@ int xend_state_write(const char *dir, struct xend_domain *const *doms,
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
 			     XEND_STATE_FILE) >= sizeof(path))
 		return -ENAMETOOLONG;
-	o = state_json(doms, dom0_lim);
+	o = state_json(doms, dom0_lim, nat);
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 					      JSON_C_TO_STRING_NOSLASHESCAPE);
 	buf = text ? malloc(strlen(text) + 2) : NULL;
@@ -172,7 +178,7 @@ void xend_state_clear(struct xend_state *s)
 static json_object *parse_top(json_object *top, struct xend_state *out,
 			      struct ctl_req *req)
 {
-	json_object *doms = NULL, *d0 = NULL, *lim = NULL;
+	json_object *doms = NULL, *d0 = NULL, *lim = NULL, *nat = NULL;
 	uint64_t version = 0;
 
 	if (!json_object_is_type(top, json_type_object)) {
@@ -182,8 +188,12 @@ static json_object *parse_top(json_object *top, struct xend_state *out,
 	if (rec_get_range(req, top, "", "version", true, XEND_STATE_VERSION,
 			  XEND_STATE_VERSION, &version) ||
 	    ctl_get_typed(req, top, "", "domains", true, json_type_array, &doms) ||
-	    ctl_get_typed(req, top, "", "dom0", false, json_type_object, &d0))
+	    ctl_get_typed(req, top, "", "dom0", false, json_type_object, &d0) ||
+	    ctl_get_typed(req, top, "", "nat", false, json_type_object, &nat))
 		return NULL;
+	if (nat && rec_nat_parse(req, nat, &out->nat))
+		return NULL;
+	out->nat_on = nat != NULL;
 	if (d0 && (ctl_get_typed(req, d0, "dom0.", "limits", false,
 				 json_type_object, &lim) ||
 		   (lim && rec_limits_parse(req, lim, "dom0.limits.",

@@ -28,15 +28,18 @@ struct xend_state {
 	unsigned n;
 	struct xend_limits dom0_lim;
 	bool dom0_lim_set;
+	struct nat_config nat;
+	bool nat_on;
 	bool damaged;		/* records were dropped or a file set aside */
 };
 
 /* xend_state_write() - write the domains of @doms (indexed by id, NULL
- * for none; XEND_DOMS_MAX + 1 entries) and dom0's limits (@dom0_lim NULL:
- * never set) to @dir/state.json. 0 or -errno (logged; the previous file
+ * for none; XEND_DOMS_MAX + 1 entries), dom0's limits (@dom0_lim NULL:
+ * never set) and NAT's configuration (@nat NULL: off) to @dir/state.json. 0 or -errno (logged; the previous file
  * stays intact). */
 int xend_state_write(const char *dir, struct xend_domain *const *doms,
-		     const struct xend_limits *dom0_lim);
+		     const struct xend_limits *dom0_lim,
+		     const struct nat_config *nat);
 
 /* xend_state_read() - read @dir/state.json into @out (falling back to
  * state.json.prev if it is unusable). Never fails; @out is empty if no

@@ -37,6 +37,7 @@
 #include "domain.h"
 #include "state.h"
 #include "xend.h"
+#include "xnat.h"
 
 #define XEND_VERSION_STRING	"xend (xeno) " XEND_VERSION
 #define DEFAULT_SOCKET		"/run/xeno/xend.sock"
@@ -389,6 +390,9 @@ static void start(const struct options *o, struct xend *x, int epfd)
 	xend_state_read(x->state_dir, &st);
 	ret = xend_doms_restore(x, st.doms, st.n);
 	st.n = 0;			/* the records are the table's now */
+	x->nat = st.nat;
+	x->nat_on = st.nat_on;
+	xend_nat_sync(x);		/* every redirect, none doubled */
 	xend_save(x);
 	log_info("%d domain%s restored from %s/" XEND_STATE_FILE, ret,
 		 ret == 1 ? "" : "s", x->state_dir);

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 
+#include "nat.h"
 #include "record.h"
 
 #define XEND_VERSION		"0.1"
@@ -29,6 +30,8 @@ struct xend {
 	struct xend_domain *doms[XEND_DOMS_MAX + 1];	/* by id; [0] unused */
 	struct xend_limits dom0_lim;
 	bool dom0_lim_set;
+	struct nat_config nat;		/* valid when nat_on */
+	bool nat_on;
 };
 
 /* xend_save() - write @x's state file now (state.c); a failure is logged

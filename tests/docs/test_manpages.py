@@ -21,6 +21,7 @@ PAGES = {
     "xc_dom_create": "xc_dom_create.1",
     "xc_dom_control": "xc_dom_control.1",
     "vs_pcap_run": "vs_pcap_run.1",
+    "xen_nat": "xen_nat.8",
 }
 
 

@@ -31,7 +31,7 @@ CORE_SRCS	:= $(filter-out vswitch/vs_pcap_run.c vswitch/port_%.c,\
 CORE_OBJS	:= $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRCS))
 
 SAN		:= -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_CPPFLAGS	:= -D_GNU_SOURCE -Ivswitch -Ihypervisor -Itools \
+FUZZ_CPPFLAGS	:= -D_GNU_SOURCE -Ivswitch -Ihypervisor -Itools -Inat \
 		   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_CFLAGS	:= -std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -Wextra \
 		   -Wno-missing-field-initializers $(SAN) -MMD -MP
@@ -60,26 +60,31 @@ $(B)/obj/%.o: %.c
 # Targets over other parsers name their extra sources here. fuzz_config
 # runs xend's own checks (record.c), which use the control helpers and the
 # address helpers of netns.c, hence libnl.
+# record.c also holds NAT's record, hence nat/ and its libraries.
+NAT_FUZZ_SRCS	:= $(filter-out nat/xen_nat.c,$(wildcard nat/*.c))
+NAT_FUZZ_LIBS	:= $(shell pkg-config --libs libnftables libiptc 2>/dev/null)
 CONFIG_SRCS	:= tools/config.c tools/config_domain.c hypervisor/record.c \
-		   hypervisor/control.c hypervisor/netns.c
+		   hypervisor/control.c hypervisor/netns.c $(NAT_FUZZ_SRCS)
 $(B)/fuzz_config: $(patsubst %.c,$(B)/obj/%.o,$(CONFIG_SRCS))
 $(B)/fuzz_config: LDLIBS_FUZZ := $(shell pkg-config --libs json-c \
-				 libnl-3.0 libnl-route-3.0 2>/dev/null)
+				 libnl-3.0 libnl-route-3.0 2>/dev/null) $(NAT_FUZZ_LIBS)
 
 # fuzz_state: the state file codec alone.
 STATE_SRCS	:= hypervisor/record.c hypervisor/state.c hypervisor/control.c \
-		   hypervisor/netns.c
+		   hypervisor/netns.c $(NAT_FUZZ_SRCS)
 $(B)/fuzz_state: $(patsubst %.c,$(B)/obj/%.o,$(STATE_SRCS))
 $(B)/fuzz_state: LDLIBS_FUZZ := $(shell pkg-config --libs json-c \
-				libnl-3.0 libnl-route-3.0 2>/dev/null)
+				libnl-3.0 libnl-route-3.0 2>/dev/null) $(NAT_FUZZ_LIBS)
 
 # fuzz_control: xend's command table and handlers over a real data plane,
 # so all of hypervisor/ but main, and the TAP and AF_PACKET back ends.
 CONTROL_SRCS	:= $(filter-out hypervisor/xend.c,$(wildcard hypervisor/*.c)) \
-		   $(wildcard vswitch/port_tap.c vswitch/port_afpacket.c)
+		   $(wildcard vswitch/port_tap.c vswitch/port_afpacket.c) \
+		   $(NAT_FUZZ_SRCS)
 $(B)/fuzz_control: $(patsubst %.c,$(B)/obj/%.o,$(CONTROL_SRCS))
 $(B)/fuzz_control: LDLIBS_FUZZ := $(shell pkg-config --libs json-c \
-				  libnl-3.0 libnl-route-3.0 2>/dev/null) -pthread
+				  libnl-3.0 libnl-route-3.0 2>/dev/null) -pthread \
+				  $(NAT_FUZZ_LIBS)
 
 $(B)/fuzz_%: $(B)/obj/tests/fuzz/fuzz_%.o $(CORE_OBJS)
 	@printf '  %-6s %s\n' FUZZLD $@

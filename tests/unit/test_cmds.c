@@ -127,19 +127,19 @@ static void test_table(void **state)
 {
 	unsigned n = 0, m = 0;
 	const struct xend_cmd *const fam[] = { xend_cmds_dom, xend_cmds_vif,
-					       xend_cmds_vbd };
+					       xend_cmds_vbd, xend_cmds_nat };
 
 	(void)state;
 	for (const struct ctl_cmd *c = xend_cmds; c->name; c++, n++) {
 		bool found = false;
 
-		for (unsigned f = 0; f < 3; f++)
+		for (unsigned f = 0; f < 4; f++)
 			for (const struct xend_cmd *k = fam[f]; k->name; k++)
 				found |= !strcmp(k->name, c->name);
 		if (!found)
 			fail_msg("%s has no family", c->name);
 	}
-	for (unsigned f = 0; f < 3; f++)
+	for (unsigned f = 0; f < 4; f++)
 		for (const struct xend_cmd *k = fam[f]; k->name; k++)
 			m++;
 	assert_int_equal(n, m);

@@ -398,9 +398,9 @@ static void test_state_prev(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	doms[1] = good(1, "{" NS "}");
-	assert_int_equal(xend_state_write(dir, doms, NULL), 0);
+	assert_int_equal(xend_state_write(dir, doms, NULL, NULL), 0);
 	doms[2] = good(2, "{\"name\":\"e\",\"builder\":\"netns\"}");
-	assert_int_equal(xend_state_write(dir, doms, NULL), 0);
+	assert_int_equal(xend_state_write(dir, doms, NULL, NULL), 0);
 	xend_state_read(dir, &st);
 	assert_int_equal(st.n, 2);
 	assert_false(st.damaged);
