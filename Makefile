@@ -70,6 +70,8 @@ VS_MAINS	:= vswitch/vs_pcap_run.c
 VS_SRCS		:= $(filter-out $(VS_MAINS),$(wildcard vswitch/*.c))
 XEND_MAIN	:= hypervisor/xend.c
 XEND_SRCS	:= $(filter-out $(XEND_MAIN),$(wildcard hypervisor/*.c))
+CON_MAIN	:= console-udp/xen_read_console.c
+CON_SRCS	:= $(filter-out $(CON_MAIN),$(wildcard console-udp/*.c))
 NAT_MAIN	:= nat/xen_nat.c
 NAT_SRCS	:= $(filter-out $(NAT_MAIN),$(wildcard nat/*.c))
 TOOL_MAINS	:= $(wildcard tools/xc_*.c)
@@ -84,12 +86,14 @@ LIBVS		:= $(BUILD)/libvswitch.a
 LIBXEND		:= $(BUILD)/libxend.a
 LIBTOOLS	:= $(BUILD)/libxctools.a
 LIBNAT		:= $(BUILD)/libxenonat.a
-LIBS_ALL	:= $(LIBTOOLS) $(LIBXEND) $(LIBNAT) $(LIBVS)
+LIBCON		:= $(BUILD)/libxenocon.a
+LIBS_ALL	:= $(LIBTOOLS) $(LIBXEND) $(LIBNAT) $(LIBCON) $(LIBVS)
 
 PROGS		:= $(if $(wildcard $(VS_MAINS)),$(BUILD)/vs_pcap_run) \
 		   $(if $(wildcard $(XEND_MAIN)),$(BUILD)/xend) \
 		   $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_MAINS)) \
-		   $(if $(wildcard $(NAT_MAIN)),$(BUILD)/xen_nat)
+		   $(if $(wildcard $(NAT_MAIN)),$(BUILD)/xen_nat) \
+		   $(if $(wildcard $(CON_MAIN)),$(BUILD)/xen_read_console)
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
@@ -124,6 +128,7 @@ $(LIBVS): $(call obj,$(VS_SRCS))
 $(LIBXEND): $(call obj,$(XEND_SRCS))
 $(LIBTOOLS): $(call obj,$(TOOL_SRCS))
 $(LIBNAT): $(call obj,$(NAT_SRCS))
+$(LIBCON): $(call obj,$(CON_SRCS))
 $(BUILD)/%.a:
 	$(say) AR $@
 	@mkdir -p $(dir $@)
@@ -136,6 +141,9 @@ $(BUILD)/vs_pcap_run: $(call obj,vswitch/vs_pcap_run.c) $(LIBS_ALL)
 	$(say) LD $@
 	$(Q)$(LINK)
 $(BUILD)/xend: $(call obj,$(XEND_MAIN)) $(LIBS_ALL)
+	$(say) LD $@
+	$(Q)$(LINK)
+$(BUILD)/xen_read_console: $(call obj,$(CON_MAIN)) $(LIBS_ALL)
 	$(say) LD $@
 	$(Q)$(LINK)
 $(BUILD)/xen_nat: $(call obj,$(NAT_MAIN)) $(LIBS_ALL)
@@ -218,7 +226,8 @@ install: all
 		$(DESTDIR)$(mandir)/man8
 	[ ! -f $(BUILD)/xend ] || install -m 755 $(BUILD)/xend $(DESTDIR)$(sbindir)/xend
 	[ ! -f $(BUILD)/xen_nat ] || install -m 755 $(BUILD)/xen_nat $(DESTDIR)$(sbindir)/xen_nat
-	for p in $(filter $(BUILD)/xc_%,$(PROGS)) $(BUILD)/vs_pcap_run; do \
+	for p in $(filter $(BUILD)/xc_%,$(PROGS)) $(BUILD)/vs_pcap_run \
+		 $(BUILD)/xen_read_console; do \
 		[ ! -f $$p ] || install -m 755 $$p $(DESTDIR)$(bindir)/; done
 	for s in scripts/xen_*; do [ ! -f $$s ] || \
 		install -m 755 $$s $(DESTDIR)$(bindir)/; done
@@ -239,7 +248,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(sbindir)/xend $(DESTDIR)$(sbindir)/xen_nat \
-		$(DESTDIR)$(bindir)/vs_pcap_run \
+		$(DESTDIR)$(bindir)/vs_pcap_run $(DESTDIR)$(bindir)/xen_read_console \
 		$(patsubst $(BUILD)/%,$(DESTDIR)$(bindir)/%,$(filter $(BUILD)/xc_%,$(PROGS))) \
 		$(patsubst scripts/%,$(DESTDIR)$(bindir)/%,$(wildcard scripts/xen_*)) \
 		$(DESTDIR)$(sysconfdir)/xc/defaults \
