@@ -82,20 +82,42 @@ const char *nat_backend_name(enum nat_backend b)
 	return backend_names[b];
 }
 
-/* One /proc/net/route line: is it the IPv4 default route (destination and
- * mask 0, up)? Its interface into @ifname. */
-static bool default_route(const char *line, char ifname[IFNAMSIZ])
+/* Split @line at blanks into at most @max fields; their number. */
+static int split(char *line, char *f[], int max)
 {
-	char name[IFNAMSIZ + 1];
-	unsigned long dst, gw, mask;
-	unsigned flags;
+	char *save = NULL, *tok;
+	int n = 0;
 
-	if (sscanf(line, "%16s %lx %lx %x %*d %*d %*d %lx", name, &dst, &gw,
-		   &flags, &mask) != 5)
+	for (tok = strtok_r(line, " \t\n", &save); tok && n < max;
+	     tok = strtok_r(NULL, " \t\n", &save))
+		f[n++] = tok;
+	return n;
+}
+
+/* A whole field of hex digits into @v. */
+static bool hex(const char *s, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 16);
+	return *s && !*end && !errno;
+}
+
+/* One /proc/net/route line (Iface Destination Gateway Flags RefCnt Use
+ * Metric Mask ...): is it the IPv4 default route (destination and mask 0,
+ * up)? Its interface into @ifname. */
+static bool default_route(char *line, char ifname[IFNAMSIZ])
+{
+	unsigned long dst, flags, mask;
+	char *f[8];
+
+	if (split(line, f, 8) < 8 || !hex(f[1], &dst) || !hex(f[3], &flags) ||
+	    !hex(f[7], &mask) || strlen(f[0]) >= IFNAMSIZ)
 		return false;
-	if (dst || mask || !(flags & 0x1) || strlen(name) >= IFNAMSIZ)
-		return false;		/* 0x1: RTF_UP */
-	memcpy(ifname, name, strlen(name) + 1);
+	if (dst || mask || !(flags & 0x1))	/* 0x1: RTF_UP */
+		return false;
+	memcpy(ifname, f[0], strlen(f[0]) + 1);
 	return true;
 }
 
@@ -328,10 +350,23 @@ int nat_forward_blockers(const struct nat_config *c, char *out, size_t size)
 	return n;
 }
 
+/* One /proc/net/tcp{,6} line ("sl local_address rem_address st ...",
+ * local_address "HEXADDR:HEXPORT"): a LISTEN socket on @port? */
+static bool listen_line(char *line, uint16_t port)
+{
+	unsigned long lport, st;
+	char *f[4], *colon;
+
+	if (split(line, f, 4) < 4)
+		return false;
+	colon = strrchr(f[1], ':');
+	return colon && hex(colon + 1, &lport) && hex(f[3], &st) &&
+	       st == TCP_LISTEN && lport == port;
+}
+
 /* Is there a LISTEN socket on @port in the /proc/net/tcp-format @path? */
 static bool listening(const char *path, uint16_t port)
 {
-	unsigned lport, st;
 	char line[512];
 	bool found = false;
 	FILE *f;
@@ -339,14 +374,10 @@ static bool listening(const char *path, uint16_t port)
 	f = fopen(path, "re");
 	if (!f)
 		return false;		/* no IPv6: nothing listens there */
-	if (!fgets(line, sizeof(line), f))
+	if (!fgets(line, sizeof(line), f))	/* the header */
 		line[0] = '\0';
-	while (!found && fgets(line, sizeof(line), f)) {
-		/* "  0: 0100007F:0016 00000000:0000 0A ..." */
-		if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x",
-			   &lport, &st) == 2)
-			found = st == TCP_LISTEN && lport == port;
-	}
+	while (!found && fgets(line, sizeof(line), f))
+		found = listen_line(line, port);
 	fclose(f);
 	return found;
 }

@@ -173,7 +173,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(cmd, "port") && a.argc == 1) {
-		puts(nat_port_in_use((uint16_t)atoi(a.argv[0])) ? "yes" : "no");
+		puts(nat_port_in_use((uint16_t)strtoul(a.argv[0], NULL, 10))
+		     ? "yes" : "no");
 		return 0;
 	}
 	return cmd_simple(&a, cmd);
