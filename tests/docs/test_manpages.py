@@ -22,6 +22,7 @@ PAGES = {
     "xc_dom_control": "xc_dom_control.1",
     "vs_pcap_run": "vs_pcap_run.1",
     "xen_nat": "xen_nat.8",
+    "xen_read_console": "xen_read_console.1",
 }
 
 
