@@ -176,7 +176,6 @@ int nat_nft_redirect_add(const struct nat_redirect *r, char *err,
 			 size_t errlen)
 {
 	char el[64] = "", cmd[256];
-	int ret;
 
 	put_element(el, sizeof(el), r, true);
 	if (!nat_nft_present())
@@ -189,8 +188,7 @@ int nat_nft_redirect_add(const struct nat_redirect *r, char *err,
 	snprintf(cmd, sizeof(cmd),
 		 "delete element " TABLE " redirects { %u }\n"
 		 "add element " TABLE " redirects { %s }\n", r->port, el);
-	ret = run1(cmd, "cannot add redirect", err, errlen);
-	return ret;
+	return run1(cmd, "cannot add redirect", err, errlen);
 }
 
 /* nat_nft_redirect_del() - one element; one not there (or no table) is

@@ -3,12 +3,12 @@
 iptables, driven by nat_harness.c, each test in network namespaces of its
 own:
 
-  netns xn-RUN-K-lan          netns xn-RUN-K-dom0                 netns xn-RUN-K-d1
-  eth0 10.77.5.9/24 --veth-- wan0 10.77.5.1/24 (the uplink)  +-- eth0 169.254.1.1/16
-  route 169.254.0.0/16          br0 169.254.1.0/16 -----------+   default via 169.254.1.0
-        via 10.77.5.1           (bridge; veths to d1, d2)     |   netns xn-RUN-K-d2
-  (the "outside LAN")           ip_forward by nat_apply()     +-- eth0 169.254.1.2/16
-                                the firewall under test            default via 169.254.1.0
+  netns xn-RUN-K-lan      netns xn-RUN-K-dom0             netns xn-RUN-K-d1
+  eth0 10.77.5.9/24 -veth- wan0 10.77.5.1/24 (uplink)  +- eth0 169.254.1.1/16
+  169.254.0.0/16          br0 169.254.1.0/16 ----------+  default 169.254.1.0
+    via 10.77.5.1         (a bridge: veths vif1, vif2  |  netns xn-RUN-K-d2
+  (the "outside LAN")      to the domains)             +- eth0 169.254.1.2/16
+                          the firewall under test         default 169.254.1.0
 
 RUN is this run's token (xendnet.run_name()), K a counter per test: every
 namespace is this test's alone. The link names live inside the namespaces
@@ -82,7 +82,8 @@ def cleanup(nss):
     for ns in nss:
         if not os.path.exists("/run/netns/" + ns):
             continue
-        for pid in run(["ip", "netns", "pids", ns], check=False).stdout.split():
+        pids = run(["ip", "netns", "pids", ns], check=False).stdout
+        for pid in pids.split():
             try:
                 os.kill(int(pid), signal.SIGKILL)
             except (ProcessLookupError, ValueError):
