@@ -86,6 +86,11 @@ $(B)/fuzz_control: LDLIBS_FUZZ := $(shell pkg-config --libs json-c \
 				  libnl-3.0 libnl-route-3.0 2>/dev/null) -pthread \
 				  $(NAT_FUZZ_LIBS)
 
+# fuzz_console: the console's line path, console-udp/console.c.
+CONSOLE_SRCS	:= console-udp/console.c
+$(B)/fuzz_console: $(patsubst %.c,$(B)/obj/%.o,$(CONSOLE_SRCS))
+$(B)/obj/tests/fuzz/fuzz_console.o: FUZZ_CPPFLAGS += -Iconsole-udp
+
 $(B)/fuzz_%: $(B)/obj/tests/fuzz/fuzz_%.o $(CORE_OBJS)
 	@printf '  %-6s %s\n' FUZZLD $@
 	$(Q)$(CC_FUZZ) $(SAN) -o $@ $^ $(LDLIBS_FUZZ)
