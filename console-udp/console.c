@@ -368,7 +368,9 @@ struct con_log *con_log_open(const char *dir, const char *name, size_t max,
 	struct con_log *l;
 	int ret;
 
-	if (!*name || strchr(name, '/')) {
+	/* No directory (a caller with logging off) or no usable name is
+	 * EINVAL, not a crash. */
+	if (!dir || !name || !*name || strchr(name, '/')) {
 		errno = EINVAL;
 		return NULL;
 	}

@@ -435,6 +435,9 @@ static void test_log_rotation(void **state)
 	errno = 0;
 	assert_null(con_log_open(sub, "a/b", 20, 3));
 	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_null(con_log_open(NULL, "dom", 20, 3));
+	assert_int_equal(errno, EINVAL);
 	rm_rf(dir);
 }
 
