@@ -63,6 +63,7 @@ const struct ctl_cmd xend_cmds[] = {
 	CMD("vif_stats"), CMD("vif_addip"), CMD("vif_delip"),
 	CMD("vif_setsched"), CMD("vif_getsched"), CMD("switch_stats"),
 	CMD("nat_enable"), CMD("nat_disable"), CMD("nat_status"),
+	CMD("console_history"),
 	{ NULL, NULL },
 };
 

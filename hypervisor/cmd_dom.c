@@ -17,6 +17,7 @@
 #include "dom0.h"
 #include "dom_sched.h"
 #include "domain.h"
+#include "xcons.h"
 #include "xnat.h"
 
 #define CPU_MAX		4095
@@ -163,6 +164,7 @@ static json_object *domain_json(const struct xend *x,
 	if (d->builder == XEND_BUILDER_NETNS)
 		json_object_object_add(o, "netns",
 				       json_object_new_string(d->nsname));
+	xend_console_json(x, d->id, o);
 	for (unsigned i = 0; i < d->nvifs; i++)
 		json_object_array_add(vifs, cmd_vif_json(&d->vifs[i]));
 	json_object_object_add(o, "vifs", vifs);
@@ -274,6 +276,7 @@ static int cmd_save(void *ctx, struct ctl_req *req)
 
 static int cmd_restore(void *ctx, struct ctl_req *req)
 {
+	struct xend_domain *d;
 	const char *file;
 
 	(void)ctx;
@@ -289,8 +292,10 @@ static int cmd_restore(void *ctx, struct ctl_req *req)
 			if (b->restore(ctx, file, req))
 				return -1;
 			json_object_object_get_ex(req->reply, "dom", &dom);
-			xend_nat_dom_added(ctx, xend_dom_get(ctx, (uint32_t)
-				json_object_get_int64(dom)));
+			d = xend_dom_get(ctx, (uint32_t)json_object_get_int64(dom));
+			xend_nat_dom_added(ctx, d);
+			if (d)
+				xend_console_open(ctx, d, true);
 			return 0;
 		}
 	}
@@ -372,6 +377,29 @@ static int cmd_bvtslice(void *ctx, struct ctl_req *req)
 	return 0;
 }
 
+/* The consoles' histories (xen_read_console --replay): every domain's,
+ * or that of "dom". */
+static int cmd_console_history(void *ctx, struct ctl_req *req)
+{
+	struct xend *x = ctx;
+	json_object *arr = json_object_new_array(), *h;
+	struct xend_domain *d = NULL;
+
+	json_object_object_add(req->reply, "consoles", arr);
+	if (json_object_object_get_ex(req->msg, "dom", NULL)) {
+		if (cmd_get_dom(x, req, false, &d))
+			return -1;
+		h = xend_console_history(x, d->id);
+		if (h)
+			json_object_array_add(arr, h);
+		return 0;
+	}
+	for (unsigned i = 1; i <= XEND_DOMS_MAX; i++)
+		if ((h = xend_console_history(x, i)))
+			json_object_array_add(arr, h);
+	return 0;
+}
+
 /* xend_cmds_dom - see cmd.h. */
 const struct xend_cmd xend_cmds_dom[] = {
 	{ "ping",		cmd_ping,	0 },
@@ -386,5 +414,6 @@ const struct xend_cmd xend_cmds_dom[] = {
 	{ "restore",		cmd_restore,	XEND_CMD_MUTATES },
 	{ "cpu_bvtset",		cmd_bvtset,	XEND_CMD_MUTATES },
 	{ "cpu_bvtslice",	cmd_bvtslice,	XEND_CMD_MUTATES },
+	{ "console_history",	cmd_console_history, 0 },
 	{ NULL,			NULL,		0 },
 };

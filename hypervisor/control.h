@@ -74,6 +74,9 @@ enum xend_ev {
 	XEND_EV_DOM0,		/* xend.c: dom0's netlink socket */
 	XEND_EV_DP,		/* xend.c: the data plane reports failed ports */
 	XEND_EV_DOMAIN,		/* xend.c: a domain's process exited */
+	XEND_EV_CONSOLE,	/* xend.c: console output (xcons.c) */
+	XEND_EV_INIT,		/* xend.c: a netns domain's init exited */
+	XEND_EV_TICK,		/* xend.c: once a second (xcons.c reconnects) */
 	XEND_EV_CTL_TIMER,	/* the idle timer of clients (ctl_server_event) */
 };
 

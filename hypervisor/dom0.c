@@ -344,6 +344,12 @@ int xend_dom0_fd(const struct xend_dom0 *d0)
 	return nl_socket_get_fd(d0->ev);
 }
 
+/* xend_dom0_mac() - see dom0.h. */
+void xend_dom0_mac(const struct xend_dom0 *d0, uint8_t mac[6])
+{
+	memcpy(mac, d0->mac, 6);
+}
+
 unsigned xend_dom0_port(const struct xend_dom0 *d0)
 {
 	return d0->port;

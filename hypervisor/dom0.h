@@ -44,6 +44,9 @@ int xend_dom0_fd(const struct xend_dom0 *d0);
 /* xend_dom0_process() - apply pending address events; 0 or -errno. */
 int xend_dom0_process(struct xend_dom0 *d0);
 
+/* xend_dom0_mac() - the MAC of dom0's TAP, as the switch knows it. */
+void xend_dom0_mac(const struct xend_dom0 *d0, uint8_t mac[6]);
+
 /* xend_dom0_port() - dom0's switch port number. */
 unsigned xend_dom0_port(const struct xend_dom0 *d0);
 

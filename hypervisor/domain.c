@@ -32,6 +32,7 @@
 #include "netns.h"
 #include "state.h"
 #include "swctl.h"
+#include "xcons.h"
 #include "xnat.h"
 
 static const struct xend_builder *builders[] = {
@@ -284,6 +285,7 @@ int xend_dom_create(struct xend *x, json_object *cfg, struct ctl_req *req)
 		xend_dom0_neigh_forget(x->dom0, (struct in_addr){
 			htonl(xeno_ll_dom(d->id)) });
 	xend_nat_dom_added(x, d);
+	xend_console_open(x, d, true);
 	log_info("domain %u (%s) created (%s)", d->id, d->name, b->name);
 	return (int)d->id;
 fail:
@@ -296,6 +298,7 @@ void xend_dom_remove(struct xend *x, struct xend_domain *d)
 {
 	const struct xend_builder *b = xend_builder_of(d->builder);
 
+	xend_console_close(x, d->id);	/* its last lines first */
 	if (b)
 		b->teardown(x, d);
 	xend_nat_dom_removed(x, d);
@@ -377,6 +380,7 @@ void xend_doms_detach_all(struct xend *x)
 
 		for (unsigned k = 0; d && k < d->nvifs; k++)
 			xend_vif_detach(x, d, &d->vifs[k]);
+		xend_console_close(x, i);
 		rec_domain_free(d);
 		x->doms[i] = NULL;
 	}

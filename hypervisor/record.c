@@ -537,7 +537,8 @@ static int parse_name_builder(struct ctl_req *req, json_object *o,
 static int parse_general(struct ctl_req *req, json_object *cfg,
 			 struct xend_domain *d)
 {
-	static const char *const strs[] = { "kernel", "ramdisk", "cmdline" };
+	static const char *const strs[] = { "kernel", "ramdisk", "cmdline",
+					     "init" };
 	uint64_t mem = XEND_MEMORY_MB_DEFAULT, vcpus = 1;
 	const char *s = NULL;
 

@@ -27,6 +27,7 @@
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -37,6 +38,7 @@
 #include "domain.h"
 #include "state.h"
 #include "xend.h"
+#include "xcons.h"
 #include "xnat.h"
 
 #define XEND_VERSION_STRING	"xend (xeno) " XEND_VERSION
@@ -53,6 +55,7 @@ struct options {
 	const char *dom0_ifname;
 	unsigned idle_timeout;		/* seconds, 0: never */
 	const char *run_dir;
+	const char *console_dir;
 	enum xend_log_level level;
 };
 
@@ -92,6 +95,8 @@ static void usage(FILE *f)
 "                          (default 60; 0: never)\n"
 "      --run-dir DIR       QEMU domains' QMP and serial sockets and logs\n"
 "                          (default: the control socket's directory)\n"
+"      --console-dir DIR   the domains' console logs (default\n"
+"                          " XEND_CONSOLE_DIR ")\n"
 "  -l, --log-level LEVEL   error, warn, info (default) or debug\n"
 "  -h, --help              this help\n"
 "  -V, --version           version\n");
@@ -109,6 +114,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "dom0", required_argument, NULL, 'D' },
 		{ "idle-timeout", required_argument, NULL, 'I' },
 		{ "run-dir", required_argument, NULL, 'R' },
+		{ "console-dir", required_argument, NULL, 'C' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -129,6 +135,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'w': o->wire = optarg; break;
 		case 'D': o->dom0_ifname = optarg; break;
 		case 'R': o->run_dir = optarg; break;
+		case 'C': o->console_dir = optarg; break;
 		case 'I':
 			errno = 0;
 			secs = strtoul(optarg, &end, 10);
@@ -306,10 +313,35 @@ static void ports_failed(struct xend *x)
 		xend_port_failed(x, ports[i]);
 }
 
+/* Once a second: what waits for time (consoles to reconnect). */
+static void tick(struct xend *x, int fd)
+{
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_warn("timerfd: %s", strerror(errno));
+	xend_console_tick(x);
+}
+
+/* A timerfd firing every second, in the main loop's epoll set. */
+static int tick_open(int epfd)
+{
+	static struct xend_evsrc tick_src = { XEND_EV_TICK };
+	struct itimerspec its = { .it_interval = { 1, 0 },
+				  .it_value = { 1, 0 } };
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+
+	if (fd < 0 || timerfd_settime(fd, 0, &its, NULL))
+		die("timerfd: %s", strerror(errno));
+	epoll_add(epfd, fd, &tick_src);
+	return fd;
+}
+
 /* The control loop; returns at SIGTERM/SIGINT. */
 static void main_loop(int epfd, int sigfd, struct ctl_server *srv, struct xend *x)
 {
 	struct epoll_event evs[32];
+	int tickfd = tick_open(epfd);
 	bool running = true;
 
 	while (running) {
@@ -335,6 +367,13 @@ static void main_loop(int epfd, int sigfd, struct ctl_server *srv, struct xend *
 				break;
 			case XEND_EV_DP:
 				ports_failed(x);
+				break;
+			case XEND_EV_CONSOLE:
+			case XEND_EV_INIT:
+				xend_console_event(x, src);
+				break;
+			case XEND_EV_TICK:
+				tick(x, tickfd);
 				break;
 			case XEND_EV_DOMAIN:
 				xend_dom_exited(x, ((struct xend_dom_ev *)
@@ -393,6 +432,9 @@ static void start(const struct options *o, struct xend *x, int epfd)
 	x->nat = st.nat;
 	x->nat_on = st.nat_on;
 	xend_nat_sync(x);		/* every redirect, none doubled */
+	for (unsigned i = 1; i <= XEND_DOMS_MAX; i++)
+		if (x->doms[i])
+			xend_console_open(x, x->doms[i], false);
 	xend_save(x);
 	log_info("%d domain%s restored from %s/" XEND_STATE_FILE, ret,
 		 ret == 1 ? "" : "s", x->state_dir);
@@ -417,6 +459,7 @@ int main(int argc, char **argv)
 	mkdir_p(o.state_dir, 0755);
 	x.state_dir = strdup(o.state_dir);
 	x.dom0_ifname = o.dom0_ifname;
+	x.console_dir = o.console_dir ? o.console_dir : XEND_CONSOLE_DIR;
 	x.run_dir = o.run_dir ? strdup(o.run_dir) : socket_dir(o.socket);
 	if (!x.state_dir || !x.run_dir)
 		die("out of memory");

@@ -26,6 +26,7 @@ struct xend {
 	const char *dom0_ifname;
 	char *state_dir;
 	char *run_dir;			/* sockets of domains (QMP, serial) */
+	const char *console_dir;	/* the domains' console logs */
 	int epfd;			/* the main loop's epoll set */
 	struct xend_domain *doms[XEND_DOMS_MAX + 1];	/* by id; [0] unused */
 	struct xend_limits dom0_lim;

@@ -116,6 +116,7 @@ struct config_domain {
 	long memory;		/* MB, default 64 */
 	long vcpus;		/* default 1 */
 	char *kernel, *ramdisk, *cmdline;	/* "" when not given */
+	char *init;		/* netns: the console process; NULL if none */
 	char **ip;		/* top-level ip: goes to vif 0 */
 	size_t n_ip;
 	char *netmask, *gateway;	/* "" when not given */

@@ -252,6 +252,12 @@ static int set_cmdline(struct conv *c, const struct config_entry *e)
 	return set_str(c, e, &c->d->cmdline);
 }
 
+/* init = "command": a netns domain's console process */
+static int set_init(struct conv *c, const struct config_entry *e)
+{
+	return set_str(c, e, &c->d->init);
+}
+
 /* ip = "a,b" or "a b" or [ "a", "b" ] (items may hold several too) */
 static int set_ip(struct conv *c, const struct config_entry *e)
 {
@@ -480,6 +486,7 @@ static const struct key {
 	{ "kernel",	set_kernel },
 	{ "ramdisk",	set_ramdisk },
 	{ "cmdline",	set_cmdline },
+	{ "init",	set_init },
 	{ "ip",		set_ip },
 	{ "netmask",	set_netmask },
 	{ "gateway",	set_gateway },
@@ -631,6 +638,7 @@ void config_domain_free(struct config_domain *d)
 	free(d->kernel);
 	free(d->ramdisk);
 	free(d->cmdline);
+	free(d->init);
 	free_strv(d->ip, d->n_ip);
 	free(d->netmask);
 	free(d->gateway);
@@ -716,6 +724,9 @@ json_object *config_domain_to_json(const struct config_domain *d)
 			       json_object_new_string(d->ramdisk));
 	json_object_object_add(o, "cmdline",
 			       json_object_new_string(d->cmdline));
+	if (d->init && d->init[0])
+		json_object_object_add(o, "init",
+				       json_object_new_string(d->init));
 	json_object_object_add(o, "ip", strv_json(d->ip, d->n_ip));
 	/* not in the protocol's table yet: sent only when given */
 	if (d->netmask[0])

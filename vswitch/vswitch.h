@@ -243,6 +243,14 @@ int vs_port_limits(const struct vs_switch *sw, unsigned port,
  * consumed, in order; fewer than @n only when the port ran out of transmit
  * credit, and the caller keeps frames [ret, n) for vs_port_wakeup().
  * Returns -ENOENT for an unknown port, -EINVAL for n > VS_BATCH. */
+/* vs_port_inject() - send frames the switch itself makes (the consoles'
+ * datagrams to dom0) out of @port, bypassing policy and lookup: counted
+ * as taken in and delivered (or dropped as tx_error) like any frame, and
+ * in the port's rx counters. At most VS_BATCH frames per call; returns how
+ * many were taken, or -ENOENT. */
+int vs_port_inject(struct vs_switch *sw, unsigned port,
+		   const struct vs_frame *frames, unsigned n);
+
 int vs_input(struct vs_switch *sw, unsigned port, const struct vs_frame *frames,
 	     unsigned n, uint64_t now);
 

@@ -31,7 +31,7 @@ CORE_SRCS	:= $(filter-out vswitch/vs_pcap_run.c vswitch/port_%.c,\
 CORE_OBJS	:= $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRCS))
 
 SAN		:= -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_CPPFLAGS	:= -D_GNU_SOURCE -Ivswitch -Ihypervisor -Itools -Inat \
+FUZZ_CPPFLAGS	:= -D_GNU_SOURCE -Ivswitch -Ihypervisor -Itools -Inat -Iconsole-udp \
 		   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_CFLAGS	:= -std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -Wextra \
 		   -Wno-missing-field-initializers $(SAN) -MMD -MP
@@ -80,7 +80,8 @@ $(B)/fuzz_state: LDLIBS_FUZZ := $(shell pkg-config --libs json-c \
 # so all of hypervisor/ but main, and the TAP and AF_PACKET back ends.
 CONTROL_SRCS	:= $(filter-out hypervisor/xend.c,$(wildcard hypervisor/*.c)) \
 		   $(wildcard vswitch/port_tap.c vswitch/port_afpacket.c) \
-		   $(NAT_FUZZ_SRCS)
+		   $(NAT_FUZZ_SRCS) $(filter-out console-udp/xen_read_console.c,\
+			$(wildcard console-udp/*.c))
 $(B)/fuzz_control: $(patsubst %.c,$(B)/obj/%.o,$(CONTROL_SRCS))
 $(B)/fuzz_control: LDLIBS_FUZZ := $(shell pkg-config --libs json-c \
 				  libnl-3.0 libnl-route-3.0 2>/dev/null) -pthread \

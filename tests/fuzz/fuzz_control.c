@@ -75,6 +75,7 @@ static void setup(void)
 	CHECK(mkdtemp(dir));
 	atexit(cleanup);
 	x.state_dir = dir;
+	x.console_dir = dir;
 	x.dp = xend_dp_new();
 	CHECK(x.dp);
 	xend_builder_set(XEND_BUILDER_NETNS, &nothing);

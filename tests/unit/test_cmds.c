@@ -99,6 +99,7 @@ static int setup(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	x.state_dir = dir;
+	x.console_dir = dir;
 	x.dp = xend_dp_new();
 	assert_non_null(x.dp);
 	xend_builder_set(XEND_BUILDER_NETNS, &fake);

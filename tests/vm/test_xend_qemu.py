@@ -191,6 +191,15 @@ def test_reach_each_other_and_dom0(xq, doms):
     assert a.ssh("hostname").stdout.strip() == "vmA"
 
 
+def test_console_keeps_boot_lines(xq, doms):
+    """The guest's boot, printed before anyone read the console, is in
+    its ring (what xen_read_console --replay prints)."""
+    a, _ = doms
+    lines = _history(xq, a.id)
+    assert any("Linux version" in l for l in lines), lines[:5]
+    assert any(l.startswith("xeno-guest: ready vmA") for l in lines)
+
+
 def test_spoofed_address_gets_nothing_through(xq, doms):
     a, b = doms
     before = xq.json("vif_stats", a.id, 0)["stats"]["drops"]["spoof_ip"]
@@ -347,9 +356,34 @@ def test_save_and_restore(xq, doms):
     xq.ctl("vif_setsched", a.id, 0, 0, 0)
 
 
+def _history(xq, dom):
+    """The console ring of domain @dom, through console_history."""
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(xq.sock)
+    s.sendall(json.dumps({"cmd": "console_history", "dom": dom}).encode()
+              + b"\n")
+    buf = b""
+    while not buf.endswith(b"\n"):
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        buf += chunk
+    s.close()
+    reply = json.loads(buf)
+    assert reply["ok"], reply
+    return reply["consoles"][0]["text"].splitlines()
+
+
+def _last_tick(lines):
+    ticks = [int(l.split()[1]) for l in lines if l.startswith("xeno-tick ")]
+    return ticks[-1] if ticks else 0
+
+
 def test_xend_sigkill_and_restart(xq, doms):
     a, b = doms
     pids = {d.id: d.pid() for d in doms}
+    tick0 = _last_tick(_history(xq, a.id))
+    assert tick0 > 0
     xq.proc.send_signal(signal.SIGKILL)
     xq.proc.wait(10)
     xq.start()
@@ -360,6 +394,12 @@ def test_xend_sigkill_and_restart(xq, doms):
     assert ping(a.ll, count=3, timeout=3) >= 1
     out = a.ssh("ping -c 2 -W 2 %s" % b.ll).stdout
     assert "2 packets received" in out
+    # the console flows again: new ticks after the restart
+    end = time.monotonic() + 10
+    while _last_tick(_history(xq, a.id)) <= tick0 and \
+            time.monotonic() < end:
+        time.sleep(0.5)
+    assert _last_tick(_history(xq, a.id)) > tick0
 
 
 def test_qemu_crash_noticed(xq, guest_image):

@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* xcons.c - every domain's console in xend (see xcons.h)
+ *
+ * Consoles are kept in a table by domain id, beside the domain table:
+ * a console is runtime state (fds, ring, log), not part of the record.
+ * Lines of one read are sent together: up to VS_BATCH datagrams in one
+ * call to the data plane, from a fixed pool of frames (no allocation per
+ * line). A read stops after CON_READ_MAX bytes so one flooding console
+ * cannot hold the loop; epoll comes back to it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "console.h"
+#include "dataplane.h"
+#include "dom0.h"
+#include "xcons.h"
+
+#define CON_READ_MAX	(16 * 1024)	/* per event, per console */
+#define CON_SRC_MAC	{ 0xaa, 0x00, 0x00, 0xfe, 0xfe, 0xff }
+
+struct xend_console {
+	struct xend_dom_ev ev;		/* XEND_EV_CONSOLE: the fd below */
+	struct xend_dom_ev init_ev;	/* XEND_EV_INIT: init's pidfd */
+	int fd;				/* serial socket or pty; -1 */
+	bool serial;			/* fd is QEMU's serial socket */
+	int init_pid, init_pidfd, init_status;
+	bool init_running;
+	struct con_ring *ring;
+	struct con_framer fr;
+	struct con_log *log;
+	struct con_rate rate;
+	uint64_t lines;
+};
+
+static struct xend_console *cons[XEND_DOMS_MAX + 1];
+
+/* The datagrams of one read, sent in one data-plane call. */
+static struct {
+	uint8_t buf[VS_BATCH][CON_FRAME_MAX];
+	struct vs_frame f[VS_BATCH];
+	unsigned n;
+} out;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int epoll_watch(const struct xend *x, int fd, struct xend_dom_ev *ev)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.ptr = ev };
+
+	if (x->epfd <= 0)
+		return 0;
+	return epoll_ctl(x->epfd, EPOLL_CTL_ADD, fd, &e) ? -errno : 0;
+}
+
+static void close_fd(const struct xend *x, int *fd)
+{
+	if (*fd < 0)
+		return;
+	if (x->epfd > 0)
+		epoll_ctl(x->epfd, EPOLL_CTL_DEL, *fd, NULL);
+	close(*fd);
+	*fd = -1;
+}
+
+/* ---- output ---- */
+
+struct line_ctx {
+	struct xend *x;
+	uint32_t id;
+	struct xend_console *c;
+};
+
+static int inject_fn(struct vs_switch *sw, void *arg, uint64_t now)
+{
+	unsigned port = *(unsigned *)arg;
+
+	(void)now;
+	return vs_port_inject(sw, port, out.f, out.n);
+}
+
+/* Send the datagrams gathered so far to dom0. */
+static void flush_out(struct xend *x)
+{
+	unsigned port;
+
+	if (!out.n || !x->dom0) {
+		out.n = 0;
+		return;
+	}
+	port = xend_dom0_port(x->dom0);
+	if (xend_dp_call(x->dp, inject_fn, &port) < 0)
+		log_warn("console: cannot inject %u datagrams", out.n);
+	out.n = 0;
+}
+
+static void on_line(void *arg, const char *line, size_t len)
+{
+	struct line_ctx *l = arg;
+	struct xend_console *c = l->c;
+	uint8_t dst[6] = { 0 }, src[6] = CON_SRC_MAC;
+
+	c->lines++;
+	con_ring_put(c->ring, line, len);
+	if (c->log && con_log_write(c->log, line, len))
+		log_warn("console %u: log: %s", l->id, strerror(errno));
+	if (!l->x->dom0 || !con_rate_take(&c->rate, now_ns()))
+		return;
+	if (out.n == VS_BATCH)
+		flush_out(l->x);
+	xend_dom0_mac(l->x->dom0, dst);
+	out.f[out.n].data = out.buf[out.n];
+	out.f[out.n].len = (uint32_t)con_datagram(out.buf[out.n], dst, src,
+						  (uint16_t)l->id, line, len);
+	out.f[out.n].cap = CON_FRAME_MAX;
+	memset(&out.f[out.n].vnet, 0, sizeof(out.f[out.n].vnet));
+	out.n++;
+}
+
+/* ---- sources ---- */
+
+static int serial_connect(const struct xend *x, const struct xend_domain *d,
+			  struct xend_console *c)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.serial",
+			     x->run_dir, d->nsname) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	c->fd = fd;
+	c->serial = true;
+	return epoll_watch(x, fd, &c->ev);
+}
+
+/* Run @cmd in @d's namespace on a new pty; its output is the console. */
+static int init_start(const struct xend *x, const struct xend_domain *d,
+		      struct xend_console *c, const char *cmd)
+{
+	char pts[64], nspath[128];
+	int master, pid;
+	sigset_t none;
+
+	snprintf(nspath, sizeof(nspath), "/run/netns/%s", d->nsname);
+	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (master < 0 || grantpt(master) || unlockpt(master) ||
+	    ptsname_r(master, pts, sizeof(pts))) {
+		int err = -errno;
+
+		if (master >= 0)
+			close(master);
+		return err;
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(master);
+		return -errno;
+	}
+	if (pid == 0) {		/* async-signal-safe calls only */
+		int ns = open(nspath, O_RDONLY | O_CLOEXEC), slave;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		setsid();
+		if (ns < 0 || setns(ns, CLONE_NEWNET))
+			_exit(126);
+		slave = open(pts, O_RDWR);
+		if (slave < 0)
+			_exit(126);
+		ioctl(slave, TIOCSCTTY, 0);
+		dup2(slave, 0);
+		dup2(slave, 1);
+		dup2(slave, 2);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	c->fd = master;
+	c->init_pid = pid;
+	c->init_running = true;
+	c->init_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	c->init_ev.src.type = XEND_EV_INIT;
+	c->init_ev.id = d->id;
+	if (c->init_pidfd >= 0)
+		epoll_watch(x, c->init_pidfd, &c->init_ev);
+	return epoll_watch(x, master, &c->ev);
+}
+
+static const char *cfg_init(const struct xend_domain *d)
+{
+	json_object *v = NULL;
+
+	if (!d->config || !json_object_object_get_ex(d->config, "init", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return *json_object_get_string(v) ? json_object_get_string(v) : NULL;
+}
+
+/* ---- life ---- */
+
+/* xend_console_open() - see xcons.h. */
+void xend_console_open(struct xend *x, struct xend_domain *d, bool fresh)
+{
+	struct xend_console *c;
+	const char *init = cfg_init(d);
+	int ret = 0;
+
+	xend_console_close(x, d->id);
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->ring = con_ring_new(CON_RING_DEFAULT))) {
+		free(c);
+		log_err("console %u: out of memory", d->id);
+		return;
+	}
+	c->fd = c->init_pidfd = -1;
+	c->ev.src.type = XEND_EV_CONSOLE;
+	c->ev.id = d->id;
+	con_rate_init(&c->rate, CON_RATE_DEFAULT, CON_BURST_DEFAULT, now_ns());
+	c->log = con_log_open(x->console_dir, d->name, CON_LOG_MAX_DEFAULT,
+			      CON_LOG_KEEP_DEFAULT);
+	if (!c->log)
+		log_warn("console %u: cannot open its log in %s: %s", d->id,
+			 x->console_dir, strerror(errno));
+	cons[d->id] = c;
+	if (d->builder == XEND_BUILDER_QEMU)
+		ret = serial_connect(x, d, c);
+	else if (init && fresh)
+		ret = init_start(x, d, c, init);
+	if (ret)
+		log_warn("console %u: %s", d->id, strerror(-ret));
+}
+
+/* xend_console_close() - see xcons.h. */
+void xend_console_close(struct xend *x, uint32_t id)
+{
+	struct xend_console *c = id <= XEND_DOMS_MAX ? cons[id] : NULL;
+
+	if (!c)
+		return;
+	con_framer_flush(&c->fr, on_line, &(struct line_ctx){ x, id, c });
+	flush_out(x);
+	close_fd(x, &c->fd);
+	close_fd(x, &c->init_pidfd);
+	if (c->init_pid > 0)
+		waitpid(c->init_pid, NULL, WNOHANG);
+	con_log_close(c->log);
+	con_ring_free(c->ring);
+	free(c);
+	cons[id] = NULL;
+}
+
+static void read_console(struct xend *x, uint32_t id, struct xend_console *c)
+{
+	struct line_ctx l = { x, id, c };
+	char buf[4096];
+	size_t total = 0;
+	ssize_t n;
+
+	while (total < CON_READ_MAX) {
+		n = read(c->fd, buf, sizeof(buf));
+		if (n > 0) {
+			con_framer_feed(&c->fr, buf, (size_t)n, on_line, &l);
+			total += (size_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		/* EOF, or EIO from a pty whose last writer is gone */
+		con_framer_flush(&c->fr, on_line, &l);
+		close_fd(x, &c->fd);
+		break;
+	}
+	flush_out(x);
+}
+
+static void init_exited(struct xend *x, uint32_t id, struct xend_console *c)
+{
+	int status = 0;
+
+	if (waitpid(c->init_pid, &status, WNOHANG) == c->init_pid) {
+		c->init_status = WIFEXITED(status) ? WEXITSTATUS(status) :
+			128 + WTERMSIG(status);
+		log_info("domain %u: init %d ended (status %d)", id,
+			 c->init_pid, c->init_status);
+	}
+	c->init_running = false;
+	close_fd(x, &c->init_pidfd);
+	if (c->fd >= 0)
+		read_console(x, id, c);		/* its last words */
+}
+
+/* xend_console_event() - see xcons.h. */
+void xend_console_event(struct xend *x, struct xend_evsrc *src)
+{
+	struct xend_dom_ev *ev = (struct xend_dom_ev *)src;
+	struct xend_console *c = ev->id <= XEND_DOMS_MAX ? cons[ev->id] : NULL;
+
+	if (!c)
+		return;
+	if (src->type == XEND_EV_INIT)
+		init_exited(x, ev->id, c);
+	else if (c->fd >= 0)
+		read_console(x, ev->id, c);
+}
+
+/* xend_console_tick() - see xcons.h. */
+void xend_console_tick(struct xend *x)
+{
+	for (unsigned i = 1; i <= XEND_DOMS_MAX; i++) {
+		struct xend_console *c = cons[i];
+		const struct xend_domain *d = x->doms[i];
+
+		if (c && d && c->fd < 0 && d->builder == XEND_BUILDER_QEMU &&
+		    d->pid > 0 && !serial_connect(x, d, c))
+			log_info("console %u: serial reconnected", i);
+	}
+}
+
+/* xend_console_history() - see xcons.h. */
+json_object *xend_console_history(const struct xend *x, uint32_t id)
+{
+	static char text[CON_RING_DEFAULT + 1];
+	const struct xend_console *c = id <= XEND_DOMS_MAX ? cons[id] : NULL;
+	json_object *o;
+
+	if (!c || !x->doms[id])
+		return NULL;
+	con_ring_read(c->ring, text, sizeof(text));
+	o = json_object_new_object();
+	json_object_object_add(o, "dom", json_object_new_int64(id));
+	json_object_object_add(o, "name",
+			       json_object_new_string(x->doms[id]->name));
+	json_object_object_add(o, "text", json_object_new_string(text));
+	json_object_object_add(o, "lines", json_object_new_uint64(c->lines));
+	json_object_object_add(o, "dropped",
+			       json_object_new_uint64(c->rate.dropped));
+	return o;
+}
+
+/* xend_console_json() - see xcons.h. */
+void xend_console_json(const struct xend *x, uint32_t id, json_object *o)
+{
+	const struct xend_console *c = id <= XEND_DOMS_MAX ? cons[id] : NULL;
+	json_object *con, *init;
+
+	(void)x;
+	if (!c)
+		return;
+	con = json_object_new_object();
+	json_object_object_add(con, "lines", json_object_new_uint64(c->lines));
+	json_object_object_add(con, "dropped",
+			       json_object_new_uint64(c->rate.dropped));
+	json_object_object_add(con, "connected",
+			       json_object_new_boolean(c->fd >= 0));
+	json_object_object_add(o, "console", con);
+	if (!c->init_pid)
+		return;
+	init = json_object_new_object();
+	json_object_object_add(init, "pid", json_object_new_int(c->init_pid));
+	json_object_object_add(init, "running",
+			       json_object_new_boolean(c->init_running));
+	if (!c->init_running)
+		json_object_object_add(init, "status",
+				       json_object_new_int(c->init_status));
+	json_object_object_add(o, "init", init);
+}
