@@ -77,6 +77,8 @@ enum xend_ev {
 	XEND_EV_CONSOLE,	/* xend.c: console output (xcons.c) */
 	XEND_EV_INIT,		/* xend.c: a netns domain's init exited */
 	XEND_EV_TICK,		/* xend.c: once a second (xcons.c reconnects) */
+	XEND_EV_CONSOLE_LISTEN,	/* xend.c: a console's attach socket */
+	XEND_EV_CONSOLE_CLIENT,	/* xend.c: a client attached to a console */
 	XEND_EV_CTL_TIMER,	/* the idle timer of clients (ctl_server_event) */
 };
 

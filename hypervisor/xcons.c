@@ -11,13 +11,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -31,6 +35,19 @@
 #include "xcons.h"
 
 #define CON_READ_MAX	(16 * 1024)	/* per event, per console */
+#define CON_CLIENTS_MAX	8		/* attached at once, per console */
+
+/* A client attached to a console (xc_dom_control console): it gets the
+ * ring's history, then every byte the domain prints; the first one holds
+ * the input, the others watch. A client too slow to take what is printed
+ * loses that output (counted), the domain never waits for it. */
+struct con_client {
+	struct xend_dom_ev ev;		/* XEND_EV_CONSOLE_CLIENT */
+	int fd;				/* -1: free slot */
+	unsigned slot;
+	bool input;
+	uint64_t lost;			/* bytes it was too slow for */
+};
 #define CON_SRC_MAC	{ 0xaa, 0x00, 0x00, 0xfe, 0xfe, 0xff }
 
 struct xend_console {
@@ -45,7 +62,13 @@ struct xend_console {
 	struct con_log *log;
 	struct con_rate rate;
 	uint64_t lines;
+	struct xend_dom_ev listen_ev;	/* XEND_EV_CONSOLE_LISTEN */
+	int listen_fd;			/* RUN/xeno-domN.console; -1 */
+	struct con_client clients[CON_CLIENTS_MAX];
 };
+
+#define container_of(p, type, member) \
+	((type *)(void *)((char *)(p) - offsetof(type, member)))
 
 static struct xend_console *cons[XEND_DOMS_MAX + 1];
 
@@ -225,6 +248,142 @@ static const char *cfg_init(const struct xend_domain *d)
 	return *json_object_get_string(v) ? json_object_get_string(v) : NULL;
 }
 
+/* ---- attached clients ---- */
+
+static void to_clients(struct xend_console *c, const char *buf, size_t len)
+{
+	for (unsigned i = 0; i < CON_CLIENTS_MAX; i++) {
+		struct con_client *k = &c->clients[i];
+		ssize_t n;
+
+		if (k->fd < 0)
+			continue;
+		n = send(k->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < (ssize_t)len)
+			k->lost += len - (size_t)(n > 0 ? n : 0);
+	}
+}
+
+static void client_say(const struct con_client *k, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A line of xend's own to one client, marked so it is not the domain's. */
+static void client_say(const struct con_client *k, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		(void)!send(k->fd, msg, strnlen(msg, sizeof(msg)),
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static void client_close(const struct xend *x, struct xend_console *c,
+			 struct con_client *k, uint32_t id)
+{
+	bool had_input = k->input;
+
+	close_fd(x, &k->fd);
+	k->input = false;
+	if (!had_input)
+		return;
+	for (unsigned i = 0; i < CON_CLIENTS_MAX; i++) {
+		if (c->clients[i].fd < 0)
+			continue;
+		c->clients[i].input = true;	/* the next one takes over */
+		client_say(&c->clients[i], "\r\n[xeno: console %u: you hold "
+			   "the input now]\r\n", id);
+		break;
+	}
+}
+
+static void client_accept(const struct xend *x, uint32_t id,
+			  struct xend_console *c)
+{
+	static char hist[CON_RING_DEFAULT + 1];
+	struct con_client *k = NULL;
+	bool input = true;
+	int fd = accept4(c->listen_fd, NULL, NULL,
+			 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	for (unsigned i = 0; i < CON_CLIENTS_MAX; i++) {
+		if (c->clients[i].fd >= 0)
+			input = input && !c->clients[i].input;
+		else if (!k)
+			k = &c->clients[i];
+	}
+	if (!k) {
+		(void)!send(fd, "[xeno: too many clients on this console]\r\n",
+			    43, MSG_DONTWAIT | MSG_NOSIGNAL);
+		close(fd);
+		return;
+	}
+	k->fd = fd;
+	k->input = input;
+	k->lost = 0;
+	client_say(k, "[xeno: console of domain %u (%s); Ctrl-] detaches]"
+		   "\r\n", id, x->doms[id] ? x->doms[id]->name : "?");
+	con_ring_read(c->ring, hist, sizeof(hist));
+	(void)!send(fd, hist, strlen(hist), MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (!input)
+		client_say(k, "[xeno: read-only: another client holds the "
+			   "input]\r\n");
+	if (epoll_watch(x, fd, &k->ev))
+		close_fd(x, &k->fd);
+}
+
+static void client_input(const struct xend *x, uint32_t id,
+			 struct xend_console *c, struct con_client *k)
+{
+	char buf[1024];
+	ssize_t n = recv(k->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		client_close(x, c, k, id);
+		return;
+	}
+	if (n > 0 && k->input && c->fd >= 0 &&
+	    write(c->fd, buf, (size_t)n) != n)
+		log_debug("console %u: input: %s", id, strerror(errno));
+}
+
+/* The attach socket RUN/xeno-domN.console, 0660 with the control
+ * socket's group. */
+static int listen_open(const struct xend *x, const struct xend_domain *d,
+		       struct xend_console *c)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path),
+			     "%s/%s.console", x->run_dir, d->nsname) >=
+	    sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	unlink(sa.sun_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 4) ||
+	    chmod(sa.sun_path, 0660) ||
+	    (x->ctl_gid >= 0 && chown(sa.sun_path, (uid_t)-1,
+				      (gid_t)x->ctl_gid))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	c->listen_fd = fd;
+	c->listen_ev.src.type = XEND_EV_CONSOLE_LISTEN;
+	c->listen_ev.id = d->id;
+	return epoll_watch(x, fd, &c->listen_ev);
+}
+
 /* ---- life ---- */
 
 /* xend_console_open() - see xcons.h. */
@@ -241,9 +400,15 @@ void xend_console_open(struct xend *x, struct xend_domain *d, bool fresh)
 		log_err("console %u: out of memory", d->id);
 		return;
 	}
-	c->fd = c->init_pidfd = -1;
+	c->fd = c->init_pidfd = c->listen_fd = -1;
 	c->ev.src.type = XEND_EV_CONSOLE;
 	c->ev.id = d->id;
+	for (unsigned i = 0; i < CON_CLIENTS_MAX; i++) {
+		c->clients[i].fd = -1;
+		c->clients[i].slot = i;
+		c->clients[i].ev.src.type = XEND_EV_CONSOLE_CLIENT;
+		c->clients[i].ev.id = d->id;
+	}
 	con_rate_init(&c->rate, CON_RATE_DEFAULT, CON_BURST_DEFAULT, now_ns());
 	c->log = con_log_open(x->console_dir, d->name, CON_LOG_MAX_DEFAULT,
 			      CON_LOG_KEEP_DEFAULT);
@@ -257,6 +422,10 @@ void xend_console_open(struct xend *x, struct xend_domain *d, bool fresh)
 		ret = init_start(x, d, c, init);
 	if (ret)
 		log_warn("console %u: %s", d->id, strerror(-ret));
+	ret = listen_open(x, d, c);
+	if (ret)
+		log_warn("console %u: no attach socket: %s", d->id,
+			 strerror(-ret));
 }
 
 /* xend_console_close() - see xcons.h. */
@@ -270,6 +439,18 @@ void xend_console_close(struct xend *x, uint32_t id)
 	flush_out(x);
 	close_fd(x, &c->fd);
 	close_fd(x, &c->init_pidfd);
+	for (unsigned i = 0; i < CON_CLIENTS_MAX; i++)
+		close_fd(x, &c->clients[i].fd);
+	if (c->listen_fd >= 0) {
+		char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+		close_fd(x, &c->listen_fd);
+		if (x->doms[id] &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s.console",
+				     x->run_dir, x->doms[id]->nsname) <
+		    sizeof(path))
+			unlink(path);
+	}
 	if (c->init_pid > 0)
 		waitpid(c->init_pid, NULL, WNOHANG);
 	con_log_close(c->log);
@@ -289,6 +470,7 @@ static void read_console(struct xend *x, uint32_t id, struct xend_console *c)
 		n = read(c->fd, buf, sizeof(buf));
 		if (n > 0) {
 			con_framer_feed(&c->fr, buf, (size_t)n, on_line, &l);
+			to_clients(c, buf, (size_t)n);
 			total += (size_t)n;
 			continue;
 		}
@@ -328,6 +510,11 @@ void xend_console_event(struct xend *x, struct xend_evsrc *src)
 		return;
 	if (src->type == XEND_EV_INIT)
 		init_exited(x, ev->id, c);
+	else if (src->type == XEND_EV_CONSOLE_LISTEN)
+		client_accept(x, ev->id, c);
+	else if (src->type == XEND_EV_CONSOLE_CLIENT)
+		client_input(x, ev->id, c, container_of(ev, struct con_client,
+							 ev));
 	else if (c->fd >= 0)
 		read_console(x, ev->id, c);
 }
@@ -372,7 +559,6 @@ void xend_console_json(const struct xend *x, uint32_t id, json_object *o)
 	const struct xend_console *c = id <= XEND_DOMS_MAX ? cons[id] : NULL;
 	json_object *con, *init;
 
-	(void)x;
 	if (!c)
 		return;
 	con = json_object_new_object();
@@ -381,6 +567,14 @@ void xend_console_json(const struct xend *x, uint32_t id, json_object *o)
 			       json_object_new_uint64(c->rate.dropped));
 	json_object_object_add(con, "connected",
 			       json_object_new_boolean(c->fd >= 0));
+	if (c->listen_fd >= 0 && x->doms[id]) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/%s.console", x->run_dir,
+			 x->doms[id]->nsname);
+		json_object_object_add(con, "socket",
+				       json_object_new_string(path));
+	}
 	json_object_object_add(o, "console", con);
 	if (!c->init_pid)
 		return;

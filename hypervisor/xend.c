@@ -210,6 +210,14 @@ static void daemon_ready(enum xend_log_level level)
 		log_warn("chdir /: %s", strerror(errno));
 }
 
+/* The group of the control socket, which attach sockets get too. */
+static int socket_gid(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? -1 : (int)st.st_gid;
+}
+
 /* The directory of socket @path (malloc'd), "." for a bare name. */
 static char *socket_dir(const char *path)
 {
@@ -370,6 +378,8 @@ static void main_loop(int epfd, int sigfd, struct ctl_server *srv, struct xend *
 				break;
 			case XEND_EV_CONSOLE:
 			case XEND_EV_INIT:
+			case XEND_EV_CONSOLE_LISTEN:
+			case XEND_EV_CONSOLE_CLIENT:
 				xend_console_event(x, src);
 				break;
 			case XEND_EV_TICK:
@@ -479,6 +489,7 @@ int main(int argc, char **argv)
 		die("control socket %s: %s", o.socket, errno == EADDRINUSE ?
 		    "another xend is answering on it" : strerror(errno));
 	ctl_server_set_idle_timeout(srv, o.idle_timeout);
+	x.ctl_gid = socket_gid(o.socket);
 	start(&o, &x, epfd);
 	log_info("xend %d ready on %s", (int)getpid(), o.socket);
 	daemon_ready(o.level);

@@ -28,6 +28,7 @@ struct cli {
 	const char *cmd;	/* the subcommand's name */
 	const char *socket;	/* --socket PATH, or NULL */
 	const char *opt;	/* the value of the subcommand's option */
+	bool flag;		/* the subcommand's flag was given */
 	bool json;		/* --json: print xend's reply */
 	FILE *out;		/* stdout; tests may point it elsewhere */
 };
@@ -39,6 +40,7 @@ struct cli_cmd {
 	int min, max;		/* positional arguments */
 	const char *opt;	/* one option taking a value ("--rx"), or NULL */
 	int (*run)(struct cli *c, int argc, char **argv);
+	const char *flag;	/* one option without value ("--history") */
 };
 
 /* cli_usage_err() - print "prog: cmd: message" to stderr; returns
@@ -114,5 +116,6 @@ int cli_vif_getsched(struct cli *c, int argc, char **argv);
 int cli_listvbds(struct cli *c, int argc, char **argv);
 int cli_vbd_add(struct cli *c, int argc, char **argv);
 int cli_vbd_remove(struct cli *c, int argc, char **argv);
+int cli_console(struct cli *c, int argc, char **argv);
 
 #endif /* XENO_CLI_H */

@@ -65,6 +65,10 @@ static const struct cli_cmd cmds[] = {
 	{ "vbd_remove", "[dom] [dev]",
 	  "remove disk or partition attached\nas 'dev'", 2, 2, NULL,
 	  cli_vbd_remove },
+	{ "console", "[dom] [--history]",
+	  "attach to a domain's console (Ctrl-]\n"
+	  "detaches); --history prints its\npast output and exits", 1, 1,
+	  NULL, cli_console, "--history" },
 };
 
 #define N_CMDS	(sizeof(cmds) / sizeof(cmds[0]))
@@ -175,6 +179,10 @@ static int parse_args(int argc, char **argv, const struct cli_cmd *cmd,
 				return 1;
 			if (!strcmp(argv[i], "--json")) {
 				c->json = true;
+				continue;
+			}
+			if (cmd && cmd->flag && !strcmp(argv[i], cmd->flag)) {
+				c->flag = true;
 				continue;
 			}
 			r = opt_value(argv, argc, &i, "--socket", &c->socket);

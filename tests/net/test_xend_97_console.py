@@ -151,3 +151,55 @@ def test_flood_does_not_crowd_out_others(topo, reader):
     finally:
         topo.ctl_tool("destroy", flood)
         topo.ctl_tool("destroy", quiet)
+
+
+class Attached:
+    """xc_dom_control console DOM, its stdin a pipe (not a tty)."""
+
+    def __init__(self, topo, dom):
+        self.proc = subprocess.Popen(
+            [os.path.join(xn.BUILD, "xc_dom_control"), "--socket",
+             topo.sock, "console", str(dom)], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        self.out = b""
+
+    def send(self, data):
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def wait_for(self, marker, timeout=8.0):
+        end = time.monotonic() + timeout
+        while marker not in self.out and time.monotonic() < end:
+            chunk = self.proc.stdout.read()
+            if chunk:
+                self.out += chunk
+            else:
+                time.sleep(0.05)
+        return marker in self.out
+
+
+def test_attach_history_input_and_detach(topo):
+    d = create(topo, "xc-sh", "echo shell-up\nexec sh -i")
+    try:
+        a = Attached(topo, d)
+        assert a.wait_for(b"shell-up"), a.out          # the history
+        a.send(b"echo typed-$((6*7))\n")
+        assert a.wait_for(b"typed-42"), a.out          # input, output
+        b = Attached(topo, d)
+        assert b.wait_for(b"read-only"), b.out         # one holds input
+        a.send(b"echo seen-by-both\n")
+        assert b.wait_for(b"seen-by-both") and a.wait_for(b"seen-by-both")
+        b.send(b"echo from-watcher\n")                 # ignored
+        a.send(b"\x1d")                                # Ctrl-] detaches
+        assert a.proc.wait(5) == 0
+        assert b.wait_for(b"you hold the input now"), b.out
+        b.send(b"echo watcher-now-types\n")
+        assert b.wait_for(b"watcher-now-types\r\n"), b.out
+        assert b"from-watcher\r\n" not in b.out.split(b"seen-by-both")[-1]
+        b.send(b"\x1d")
+        assert b.proc.wait(5) == 0
+        h = topo.ctl_tool("console", d, "--history").stdout
+        assert "shell-up" in h and "typed-42" in h
+    finally:
+        topo.ctl_tool("destroy", d)

@@ -200,6 +200,38 @@ def test_console_keeps_boot_lines(xq, doms):
     assert any(l.startswith("xeno-guest: ready vmA") for l in lines)
 
 
+def test_attach_console_and_type(xq, doms):
+    """xc_dom_control console: the serial console's history, a command
+    typed into the guest's console shell and its output, Ctrl-] out."""
+    a, _ = doms
+    p = subprocess.Popen([os.path.join(BUILD, "xc_dom_control"), "--socket",
+                          xq.sock, "console", str(a.id)],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    os.set_blocking(p.stdout.fileno(), False)
+    out = b""
+
+    def wait_for(marker, timeout=15):
+        nonlocal out
+        end = time.monotonic() + timeout
+        while marker not in out and time.monotonic() < end:
+            out += p.stdout.read() or b""
+            time.sleep(0.05)
+        return marker in out
+
+    try:
+        assert wait_for(b"xeno-guest: ready vmA"), out[-500:]
+        p.stdin.write(b"\necho typed-$((6*7)) $(uname -r)\n")
+        p.stdin.flush()
+        assert wait_for(b"typed-42 6.1"), out[-500:]
+        p.stdin.write(b"\x1d")
+        p.stdin.flush()
+        assert p.wait(5) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def test_spoofed_address_gets_nothing_through(xq, doms):
     a, b = doms
     before = xq.json("vif_stats", a.id, 0)["stats"]["drops"]["spoof_ip"]
