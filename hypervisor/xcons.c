@@ -304,8 +304,9 @@ static void client_close(const struct xend *x, struct xend_console *c,
 static void client_accept(const struct xend *x, uint32_t id,
 			  struct xend_console *c)
 {
-	static char hist[CON_RING_DEFAULT + 1];
 	struct con_client *k = NULL;
+	size_t size = (x->console_ring ? x->console_ring : CON_RING_DEFAULT) + 1;
+	char *hist;
 	bool input = true;
 	int fd = accept4(c->listen_fd, NULL, NULL,
 			 SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -329,8 +330,12 @@ static void client_accept(const struct xend *x, uint32_t id,
 	k->lost = 0;
 	client_say(k, "[xeno: console of domain %u (%s); Ctrl-] detaches]"
 		   "\r\n", id, x->doms[id] ? x->doms[id]->name : "?");
-	con_ring_read(c->ring, hist, sizeof(hist));
-	(void)!send(fd, hist, strlen(hist), MSG_DONTWAIT | MSG_NOSIGNAL);
+	hist = malloc(size);
+	if (hist) {
+		con_ring_read(c->ring, hist, size);
+		(void)!send(fd, hist, strlen(hist), MSG_DONTWAIT | MSG_NOSIGNAL);
+		free(hist);
+	}
 	if (!input)
 		client_say(k, "[xeno: read-only: another client holds the "
 			   "input]\r\n");
@@ -395,7 +400,8 @@ void xend_console_open(struct xend *x, struct xend_domain *d, bool fresh)
 
 	xend_console_close(x, d->id);
 	c = calloc(1, sizeof(*c));
-	if (!c || !(c->ring = con_ring_new(CON_RING_DEFAULT))) {
+	if (!c || !(c->ring = con_ring_new(x->console_ring ? x->console_ring :
+					   CON_RING_DEFAULT))) {
 		free(c);
 		log_err("console %u: out of memory", d->id);
 		return;
@@ -535,18 +541,20 @@ void xend_console_tick(struct xend *x)
 /* xend_console_history() - see xcons.h. */
 json_object *xend_console_history(const struct xend *x, uint32_t id)
 {
-	static char text[CON_RING_DEFAULT + 1];
 	const struct xend_console *c = id <= XEND_DOMS_MAX ? cons[id] : NULL;
+	size_t size = (x->console_ring ? x->console_ring : CON_RING_DEFAULT) + 1;
 	json_object *o;
+	char *text;
 
-	if (!c || !x->doms[id])
+	if (!c || !x->doms[id] || !(text = malloc(size)))
 		return NULL;
-	con_ring_read(c->ring, text, sizeof(text));
+	con_ring_read(c->ring, text, size);
 	o = json_object_new_object();
 	json_object_object_add(o, "dom", json_object_new_int64(id));
 	json_object_object_add(o, "name",
 			       json_object_new_string(x->doms[id]->name));
 	json_object_object_add(o, "text", json_object_new_string(text));
+	free(text);
 	json_object_object_add(o, "lines", json_object_new_uint64(c->lines));
 	json_object_object_add(o, "dropped",
 			       json_object_new_uint64(c->rate.dropped));

@@ -38,6 +38,7 @@
 #include "domain.h"
 #include "state.h"
 #include "xend.h"
+#include "console.h"
 #include "xcons.h"
 #include "xnat.h"
 
@@ -56,6 +57,7 @@ struct options {
 	unsigned idle_timeout;		/* seconds, 0: never */
 	const char *run_dir;
 	const char *console_dir;
+	size_t console_ring;
 	enum xend_log_level level;
 };
 
@@ -97,6 +99,7 @@ static void usage(FILE *f)
 "                          (default: the control socket's directory)\n"
 "      --console-dir DIR   the domains' console logs (default\n"
 "                          " XEND_CONSOLE_DIR ")\n"
+"      --console-ring BYTES  history kept per console (default 65536)\n"
 "  -l, --log-level LEVEL   error, warn, info (default) or debug\n"
 "  -h, --help              this help\n"
 "  -V, --version           version\n");
@@ -115,6 +118,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "idle-timeout", required_argument, NULL, 'I' },
 		{ "run-dir", required_argument, NULL, 'R' },
 		{ "console-dir", required_argument, NULL, 'C' },
+		{ "console-ring", required_argument, NULL, 'B' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -136,6 +140,15 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'D': o->dom0_ifname = optarg; break;
 		case 'R': o->run_dir = optarg; break;
 		case 'C': o->console_dir = optarg; break;
+		case 'B':
+			errno = 0;
+			secs = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || errno || *optarg == '-' ||
+			    secs < 4096 || secs > 16 * 1024 * 1024)
+				die("bad console ring size '%s' (4096..16777216 "
+				    "bytes)", optarg);
+			o->console_ring = secs;
+			break;
 		case 'I':
 			errno = 0;
 			secs = strtoul(optarg, &end, 10);
@@ -470,6 +483,7 @@ int main(int argc, char **argv)
 	x.state_dir = strdup(o.state_dir);
 	x.dom0_ifname = o.dom0_ifname;
 	x.console_dir = o.console_dir ? o.console_dir : XEND_CONSOLE_DIR;
+	x.console_ring = o.console_ring ? o.console_ring : CON_RING_DEFAULT;
 	x.run_dir = o.run_dir ? strdup(o.run_dir) : socket_dir(o.socket);
 	if (!x.state_dir || !x.run_dir)
 		die("out of memory");

@@ -27,6 +27,7 @@ struct xend {
 	char *state_dir;
 	char *run_dir;			/* sockets of domains (QMP, serial) */
 	const char *console_dir;	/* the domains' console logs */
+	size_t console_ring;		/* bytes of history per console */
 	int ctl_gid;			/* the control socket's group; -1 */
 	int epfd;			/* the main loop's epoll set */
 	struct xend_domain *doms[XEND_DOMS_MAX + 1];	/* by id; [0] unused */

@@ -97,6 +97,7 @@ class Xend:
         argv = [os.path.join(xn.BUILD, "xend"), "--foreground",
                 "--socket", self.sock, "--state-dir", self.state,
                 "--wire", WIRE_IF, "--dom0", DOM0_IF,
+                "--console-dir", os.path.join(self.tmp, "console"),
                 "--log-level", "debug"]
         logf = open(self.log, "ab")
         logf.write(("=== %s\n" % " ".join(argv)).encode())

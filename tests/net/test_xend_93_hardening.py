@@ -46,7 +46,8 @@ class Xend2:
     def start(self):
         argv = [os.path.join(xn.BUILD, "xend"), "--foreground",
                 "--socket", self.sock, "--state-dir", self.state,
-                "--dom0", DOM0_IF, "--log-level", "debug"]
+                "--dom0", DOM0_IF, "--log-level", "debug",
+                "--console-dir", os.path.join(self.tmp, "console")]
         with open(self.log, "ab") as logf:
             logf.write(("=== %s\n" % " ".join(argv)).encode())
             logf.flush()

@@ -75,7 +75,8 @@ class NatTopo:
         # not be seen by anyone else
         argv = ["nsenter", "--net=/run/netns/" + self.d0,
                 os.path.join(xn.BUILD, "xend"), "-f", "-s", self.sock,
-                "-d", os.path.join(self.tmp, "state"), "--dom0",
+                "-d", os.path.join(self.tmp, "state"),
+                "--console-dir", os.path.join(self.tmp, "console"), "--dom0",
                 self.dom0_if, "-l", "debug"]
         with open(self.log, "ab") as f:
             self.proc = subprocess.Popen(argv, stdout=f, stderr=f,

@@ -60,6 +60,7 @@ class Xend:
     def start(self):
         argv = [os.path.join(BUILD, "xend"), "-f", "-s", self.sock,
                 "-d", os.path.join(self.tmp, "state"), "--dom0", DOM0_IF,
+                "--console-dir", os.path.join(self.tmp, "console"),
                 "-l", "debug"]
         with open(self.log, "ab") as f:
             self.proc = subprocess.Popen(argv, stdout=f, stderr=f,
