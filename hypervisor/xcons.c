@@ -307,8 +307,10 @@ static void client_accept(const struct xend *x, uint32_t id,
 	struct con_client *k = NULL;
 	size_t size = (x->console_ring ? x->console_ring : CON_RING_DEFAULT) + 1;
 	char *hist;
+	struct sockaddr_un peer;
+	socklen_t plen = sizeof(peer);
 	bool input = true;
-	int fd = accept4(c->listen_fd, NULL, NULL,
+	int fd = accept4(c->listen_fd, (struct sockaddr *)&peer, &plen,
 			 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0)

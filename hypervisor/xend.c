@@ -228,7 +228,7 @@ static int socket_gid(const char *path)
 {
 	struct stat st;
 
-	return stat(path, &st) ? -1 : (int)st.st_gid;
+	return !path || stat(path, &st) ? -1 : (int)st.st_gid;
 }
 
 /* The directory of socket @path (malloc'd), "." for a bare name. */
