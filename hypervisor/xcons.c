@@ -568,6 +568,8 @@ void xend_console_json(const struct xend *x, uint32_t id, json_object *o)
 {
 	const struct xend_console *c = id <= XEND_DOMS_MAX ? cons[id] : NULL;
 	json_object *con, *init;
+	uint64_t lost = 0;
+	int clients = 0;
 
 	if (!c)
 		return;
@@ -577,6 +579,15 @@ void xend_console_json(const struct xend *x, uint32_t id, json_object *o)
 			       json_object_new_uint64(c->rate.dropped));
 	json_object_object_add(con, "connected",
 			       json_object_new_boolean(c->fd >= 0));
+	for (unsigned i = 0; i < CON_CLIENTS_MAX; i++) {
+		if (c->clients[i].fd < 0)
+			continue;
+		clients++;
+		lost += c->clients[i].lost;
+	}
+	json_object_object_add(con, "clients", json_object_new_int(clients));
+	json_object_object_add(con, "clients_lost",
+			       json_object_new_uint64(lost));
 	if (c->listen_fd >= 0 && x->doms[id]) {
 		char path[PATH_MAX];
 

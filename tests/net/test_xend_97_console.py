@@ -77,6 +77,7 @@ def test_init_output_reaches_the_reader(topo, reader):
             reader.lines
         j = {x["dom"]: x for x in topo.ctl_json("list")["domains"]}[d]
         assert j["init"]["running"] is True and j["console"]["lines"] >= 4
+        assert j["console"]["clients"] == 0
         # --replay: a reader started afterwards still gets the history
         assert reader.stop() == 0        # (one reader holds the port)
         r2 = Reader(topo, "--replay", "-d", str(d))
