@@ -199,6 +199,17 @@ def test_console_keeps_boot_lines(xq, doms):
     lines = _history(xq, a.id)
     assert any("Linux version" in l for l in lines), lines[:5]
     assert any(l.startswith("xeno-guest: ready vmA") for l in lines)
+    # and xen_read_console --replay, started long after, prints them
+    p = subprocess.Popen([os.path.join(BUILD, "xen_read_console"),
+                          "--socket", xq.sock, "--replay", "-d", str(a.id)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(2)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=10)
+    assert p.returncode == 0, err
+    text = out.decode(errors="replace")
+    assert "[%d] [    0.000000] Linux version" % a.id in text, text[:300]
+    assert "[%d] xeno-guest: ready vmA" % a.id in text
 
 
 def test_attach_console_and_type(xq, doms):
