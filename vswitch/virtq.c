@@ -1,0 +1,521 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* virtq.c - the split virtqueue of a vhost-user back end (see virtq.h)
+ *
+ * Reading guest memory: the ring indexes are loaded once with atomics
+ * (acquire for avail->idx, which orders every later read of the ring and
+ * the descriptors it hands over), a descriptor is copied to the stack and
+ * a compiler barrier keeps the compiler from reading it again from guest
+ * memory, and every address is translated through the memory map, whole.
+ */
+
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include "virtq.h"
+
+/* Memory map ------------------------------------------------------------*/
+
+int virtq_mem_add(struct virtq_mem *m, uint64_t gpa, uint64_t size,
+		  uint64_t qva, void *host)
+{
+	struct virtq_region *r;
+
+	if (!size || !host || gpa + (size - 1) < gpa || qva + (size - 1) < qva)
+		return -EINVAL;
+	if (m->n >= VIRTQ_REGIONS_MAX)
+		return -ENOSPC;
+	r = &m->r[m->n++];
+	r->gpa = gpa;
+	r->size = size;
+	r->qva = qva;
+	r->host = host;
+	return 0;
+}
+
+static void *translate(const struct virtq_mem *m, uint64_t addr, uint64_t len,
+		       bool qva)
+{
+	unsigned i;
+
+	for (i = 0; i < m->n && i < VIRTQ_REGIONS_MAX; i++) {
+		const struct virtq_region *r = &m->r[i];
+		uint64_t base = qva ? r->qva : r->gpa;
+		uint64_t off;
+
+		if (addr < base)
+			continue;
+		off = addr - base;
+		if (off >= r->size || len > r->size - off)
+			continue;
+		return r->host + off;
+	}
+	return NULL;
+}
+
+void *virtq_gpa_to_host(const struct virtq_mem *m, uint64_t addr,
+			uint64_t len)
+{
+	return translate(m, addr, len, false);
+}
+
+void *virtq_qva_to_host(const struct virtq_mem *m, uint64_t addr,
+			uint64_t len)
+{
+	return translate(m, addr, len, true);
+}
+
+/* Dirty log ---------------------------------------------------------------*/
+
+/* Mark the pages of guest range [@gpa, @gpa + @len). QEMU reads the bitmap
+ * concurrently, hence the atomic OR. Pages past the bitmap are not ours to
+ * mark (QEMU sized it for all of guest memory). */
+static void log_write(const struct virtq *vq, uint64_t gpa, uint64_t len)
+{
+	uint64_t page, last;
+
+	if (!vq->log || !len)
+		return;
+	page = gpa / VIRTQ_LOG_PAGE;
+	last = (gpa + (len - 1)) / VIRTQ_LOG_PAGE;
+	if (gpa + (len - 1) < gpa)
+		last = UINT64_MAX / VIRTQ_LOG_PAGE;
+	for (; page <= last && page / 8 < vq->log_size; page++)
+		__atomic_fetch_or(&vq->log[page / 8], (uint8_t)(1u << (page % 8)),
+				  __ATOMIC_RELAXED);
+}
+
+static void log_used(const struct virtq *vq, size_t off, size_t len)
+{
+	log_write(vq, vq->log_used + off, len);
+}
+
+/* Set up ------------------------------------------------------------------*/
+
+static bool has(const struct virtq *vq, int bit)
+{
+	return vq->features & VIRTQ_FEAT(bit);
+}
+
+static int fail(struct virtq *vq, int err)
+{
+	if (!vq->broken)
+		vq->broken = err;
+	return vq->broken;
+}
+
+int virtq_init(struct virtq *vq, const struct virtq_mem *mem,
+	       const struct virtq_config *cfg)
+{
+	unsigned size = cfg->size;
+
+	memset(vq, 0, sizeof(*vq));
+	vq->broken = -EINVAL;
+	if (!size || size > VIRTQ_SIZE_MAX || (size & (size - 1)))
+		return -EINVAL;
+	vq->desc = virtq_qva_to_host(mem, cfg->desc_qva, VIRTQ_DESC_BYTES(size));
+	vq->avail = virtq_qva_to_host(mem, cfg->avail_qva,
+				      VIRTQ_AVAIL_BYTES(size));
+	vq->used = virtq_qva_to_host(mem, cfg->used_qva, VIRTQ_USED_BYTES(size));
+	if (!vq->desc || !vq->avail || !vq->used ||
+	    (uintptr_t)vq->desc % 16 || (uintptr_t)vq->avail % 2 ||
+	    (uintptr_t)vq->used % 4)
+		return -EINVAL;
+	vq->mem = mem;
+	vq->size = size;
+	vq->features = cfg->features;
+	vq->last_avail_idx = cfg->last_avail_idx;
+	vq->used_idx = le16toh(__atomic_load_n(&vq->used->idx,
+					       __ATOMIC_ACQUIRE));
+	vq->published = vq->used_idx;
+	vq->log = cfg->log;
+	vq->log_size = cfg->log ? cfg->log_size : 0;
+	vq->log_used = cfg->log_used;
+	vq->broken = 0;
+	return 0;
+}
+
+int virtq_broken(const struct virtq *vq)
+{
+	return vq->broken;
+}
+
+static uint16_t avail_idx(const struct virtq *vq)
+{
+	return le16toh(__atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE));
+}
+
+bool virtq_pending(const struct virtq *vq)
+{
+	return !vq->broken && avail_idx(vq) != vq->last_avail_idx;
+}
+
+/* Chains ------------------------------------------------------------------*/
+
+/* What a chain walk collects, and where it stands. */
+struct walk {
+	struct virtq_iov *iov;
+	unsigned max, n;
+	uint64_t total;
+	bool write;			/* receive chain: device-writable */
+};
+
+/* Copy descriptor @i of @table once; the barrier keeps the compiler from
+ * reading guest memory again in place of the copy. */
+static void desc_get(struct virtq_desc *d, const struct virtq_desc *table,
+		     unsigned i)
+{
+	memcpy(d, &table[i], sizeof(*d));
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	d->addr = le64toh(d->addr);
+	d->len = le32toh(d->len);
+	d->flags = le16toh(d->flags);
+	d->next = le16toh(d->next);
+}
+
+/* Add the buffer of descriptor @d to @w. */
+static int walk_add(const struct virtq *vq, struct walk *w,
+		    const struct virtq_desc *d)
+{
+	uint8_t *p;
+
+	if (!(d->flags & VIRTQ_DESC_F_WRITE) != !w->write)
+		return -EACCES;
+	w->total += d->len;
+	if (!w->write && w->total > VIRTQ_CHAIN_MAX)
+		return -E2BIG;
+	p = virtq_gpa_to_host(vq->mem, d->addr, d->len);
+	if (!p)
+		return -EFAULT;
+	if (!d->len)
+		return 0;
+	if (w->n >= w->max)
+		return -E2BIG;
+	w->iov[w->n].base = p;
+	w->iov[w->n].len = d->len;
+	w->iov[w->n].gpa = d->addr;
+	w->n++;
+	return 0;
+}
+
+/* Switch @table to the indirect table descriptor @d points at. Only a
+ * head may be indirect (as Linux, libvhost-user and DPDK have it), which
+ * also rules out nesting. */
+static int walk_indirect(const struct virtq *vq, const struct virtq_desc *d,
+			 unsigned seen, const struct virtq_desc **table,
+			 unsigned *tsize)
+{
+	if (!has(vq, VIRTQ_F_INDIRECT_DESC) || seen != 1 ||
+	    (d->flags & VIRTQ_DESC_F_NEXT) || !d->len ||
+	    d->len % sizeof(struct virtq_desc) ||
+	    d->len / sizeof(struct virtq_desc) > VIRTQ_SIZE_MAX)
+		return -EINVAL;
+	*table = virtq_gpa_to_host(vq->mem, d->addr, d->len);
+	if (!*table)
+		return -EFAULT;
+	*tsize = d->len / sizeof(struct virtq_desc);
+	return 0;
+}
+
+/* Walk the chain at @head into @w. Each step either ends the walk or
+ * counts one more descriptor against the table's size, so a loop ends
+ * after at most size + 1 steps. */
+static int walk_chain(const struct virtq *vq, uint16_t head, struct walk *w)
+{
+	const struct virtq_desc *table = vq->desc;
+	unsigned tsize = vq->size, seen = 0, i = head;
+	bool indirect = false;
+	struct virtq_desc d;
+	int ret;
+
+	for (;;) {
+		if (i >= tsize)
+			return -ERANGE;
+		if (++seen > tsize)
+			return -ELOOP;
+		desc_get(&d, table, i);
+		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+			if (indirect)
+				return -EINVAL;
+			ret = walk_indirect(vq, &d, seen, &table, &tsize);
+			if (ret)
+				return ret;
+			indirect = true;
+			seen = 0;
+			i = 0;
+			continue;
+		}
+		ret = walk_add(vq, w, &d);
+		if (ret)
+			return ret;
+		if (!(d.flags & VIRTQ_DESC_F_NEXT))
+			return 0;
+		i = d.next;
+	}
+}
+
+/* Take the next available head into *@head: 0, -ENOENT when there is
+ * none, or -ERANGE when the guest claims more than the ring holds. */
+static int take_head(const struct virtq *vq, uint16_t last, uint16_t *head)
+{
+	uint16_t avail = avail_idx(vq);
+	const uint16_t *slot;
+
+	if (avail == last)
+		return -ENOENT;
+	if ((uint16_t)(avail - last) > vq->size)
+		return -ERANGE;
+	slot = &vq->avail->ring[last & (vq->size - 1)];
+	*head = le16toh(__atomic_load_n(slot, __ATOMIC_RELAXED));
+	return 0;
+}
+
+int virtq_pop(struct virtq *vq, struct virtq_iov *iov, unsigned max,
+	      uint16_t *head, uint32_t *len)
+{
+	struct walk w = { .iov = iov, .max = max };
+	int ret;
+
+	if (vq->broken)
+		return vq->broken;
+	ret = take_head(vq, vq->last_avail_idx, head);
+	if (ret == -ENOENT)
+		return ret;
+	if (!ret)
+		ret = walk_chain(vq, *head, &w);
+	if (ret)
+		return fail(vq, ret);
+	vq->last_avail_idx++;
+	*len = (uint32_t)w.total;
+	return (int)w.n;
+}
+
+/* Headers -----------------------------------------------------------------*/
+
+unsigned virtq_vnet_hdr_len(const struct virtq *vq)
+{
+	return has(vq, VIRTQ_F_MRG_RXBUF) || has(vq, VIRTQ_F_VERSION_1) ?
+	       VIRTQ_HDR_MRG_LEN : VIRTQ_HDR_LEN;
+}
+
+size_t virtq_iov_copy(const struct virtq_iov *iov, unsigned n, size_t off,
+		      void *dst, size_t cap)
+{
+	uint8_t *out = dst;
+	size_t done = 0;
+	unsigned i;
+
+	for (i = 0; i < n && done < cap; i++) {
+		size_t k;
+
+		if (off >= iov[i].len) {
+			off -= iov[i].len;
+			continue;
+		}
+		k = iov[i].len - off;
+		if (k > cap - done)
+			k = cap - done;
+		memcpy(out + done, iov[i].base + off, k);
+		done += k;
+		off = 0;
+	}
+	return done;
+}
+
+static uint16_t get_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+int virtq_vnet_hdr_read(const struct virtq *vq, const struct virtq_iov *iov,
+			unsigned n, struct vs_vnet_hdr *hdr)
+{
+	unsigned hl = virtq_vnet_hdr_len(vq);
+	uint8_t b[VIRTQ_HDR_MRG_LEN];
+
+	if (virtq_iov_copy(iov, n, 0, b, hl) < hl)
+		return -EBADMSG;
+	hdr->flags = b[0];
+	hdr->gso_type = b[1];
+	hdr->hdr_len = get_le16(b + 2);
+	hdr->gso_size = get_le16(b + 4);
+	hdr->csum_start = get_le16(b + 6);
+	hdr->csum_offset = get_le16(b + 8);
+	hdr->num_buffers = 0;
+	return (int)hl;
+}
+
+static void hdr_build(uint8_t *b, const struct vs_vnet_hdr *h,
+		      uint16_t num_buffers)
+{
+	b[0] = h->flags;
+	b[1] = h->gso_type;
+	put_le16(b + 2, h->hdr_len);
+	put_le16(b + 4, h->gso_size);
+	put_le16(b + 6, h->csum_start);
+	put_le16(b + 8, h->csum_offset);
+	put_le16(b + 10, num_buffers);
+}
+
+/* Used ring ---------------------------------------------------------------*/
+
+/* Write used entry @slot (not yet published) and log it. */
+static void used_put(struct virtq *vq, uint16_t slot, uint16_t head,
+		     uint32_t len)
+{
+	unsigned i = slot & (vq->size - 1);
+	struct virtq_used_elem e = { htole32(head), htole32(len) };
+
+	memcpy(&vq->used->ring[i], &e, sizeof(e));
+	log_used(vq, offsetof(struct virtq_used, ring) + i * sizeof(e),
+		 sizeof(e));
+}
+
+int virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
+{
+	if (vq->broken)
+		return vq->broken;
+	used_put(vq, vq->used_idx++, head, len);
+	return 0;
+}
+
+/* The kernel's vring_need_event(): did [old, new) step over @event? */
+static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
+{
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
+}
+
+bool virtq_flush(struct virtq *vq)
+{
+	uint16_t old = vq->published, new_idx = vq->used_idx;
+	size_t ev_off = offsetof(struct virtq_used, ring) +
+			vq->size * sizeof(struct virtq_used_elem);
+	uint16_t ev;
+
+	if (vq->broken)
+		return false;
+	if (has(vq, VIRTQ_F_EVENT_IDX)) {
+		/* avail_event: kick us once the guest passes what we took. */
+		__atomic_store_n((uint16_t *)((uint8_t *)vq->used + ev_off),
+				 htole16(vq->last_avail_idx), __ATOMIC_RELAXED);
+		log_used(vq, ev_off, sizeof(uint16_t));
+	}
+	if (old != new_idx) {
+		__atomic_store_n(&vq->used->idx, htole16(new_idx),
+				 __ATOMIC_RELEASE);
+		log_used(vq, offsetof(struct virtq_used, idx), sizeof(uint16_t));
+		vq->published = new_idx;
+	}
+	/* Our stores before the guest's flags/used_event (store-load). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (old == new_idx)
+		return false;
+	if (has(vq, VIRTQ_F_EVENT_IDX)) {
+		ev = le16toh(__atomic_load_n(&vq->avail->ring[vq->size],
+					     __ATOMIC_RELAXED));
+		return need_event(ev, new_idx, old);
+	}
+	return !(le16toh(__atomic_load_n(&vq->avail->flags, __ATOMIC_RELAXED)) &
+		 VIRTQ_AVAIL_F_NO_INTERRUPT);
+}
+
+/* Receive -----------------------------------------------------------------*/
+
+/* The chains a frame goes into: head i owns iov[first[i], first[i+1]). */
+struct rx_plan {
+	struct virtq_iov iov[VIRTQ_RX_IOV_MAX];
+	uint16_t head[VIRTQ_RX_IOV_MAX];
+	unsigned first[VIRTQ_RX_IOV_MAX + 1];
+	uint64_t cap[VIRTQ_RX_IOV_MAX];
+	unsigned nheads;
+};
+
+/* Gather chains until they hold @need bytes (one chain without
+ * MRG_RXBUF), without consuming them. */
+static int rx_plan(struct virtq *vq, struct rx_plan *p, uint64_t need)
+{
+	bool mrg = has(vq, VIRTQ_F_MRG_RXBUF);
+	struct walk w = { .iov = p->iov, .max = VIRTQ_RX_IOV_MAX, .write = true };
+	uint16_t last = vq->last_avail_idx;
+	int ret;
+
+	p->nheads = 0;
+	p->first[0] = 0;
+	while (w.total < need) {
+		uint64_t before = w.total;
+
+		if (p->nheads >= VIRTQ_RX_IOV_MAX)
+			return -ENOBUFS;
+		ret = take_head(vq, last, &p->head[p->nheads]);
+		if (ret)
+			return ret == -ENOENT ? -ENOBUFS : fail(vq, ret);
+		ret = walk_chain(vq, p->head[p->nheads], &w);
+		if (ret == -E2BIG)
+			return -ENOBUFS;	/* more segments than we gather */
+		if (ret)
+			return fail(vq, ret);
+		p->cap[p->nheads] = w.total - before;
+		p->first[++p->nheads] = w.n;
+		last++;
+		if (!mrg && w.total < need)
+			return -EMSGSIZE;
+	}
+	return 0;
+}
+
+/* Copy @len bytes of @src into the segments of @p from *@seg, *@off on
+ * (rx_plan() made sure they hold it; the bound on *@seg is for safety). */
+static void rx_copy(const struct virtq *vq, const struct rx_plan *p,
+		    unsigned *seg, uint32_t *off, const uint8_t *src,
+		    size_t len)
+{
+	while (len && *seg < p->first[p->nheads]) {
+		const struct virtq_iov *v = &p->iov[*seg];
+		size_t k = v->len - *off;
+
+		if (k > len)
+			k = len;
+		memcpy(v->base + *off, src, k);
+		log_write(vq, v->gpa + *off, k);
+		src += k;
+		len -= k;
+		*off += (uint32_t)k;
+		if (*off == v->len) {
+			(*seg)++;
+			*off = 0;
+		}
+	}
+}
+
+int virtq_rx_put(struct virtq *vq, const struct vs_frame *f)
+{
+	struct rx_plan p;		/* about 5 KiB of stack */
+	uint8_t hdr[VIRTQ_HDR_MRG_LEN];
+	unsigned hl = virtq_vnet_hdr_len(vq), i, seg = 0;
+	uint64_t left = hl + (uint64_t)f->len;
+	uint32_t off = 0;
+	int ret;
+
+	if (vq->broken)
+		return vq->broken;
+	ret = rx_plan(vq, &p, left);
+	if (ret)
+		return ret;
+	hdr_build(hdr, &f->vnet, (uint16_t)p.nheads);
+	rx_copy(vq, &p, &seg, &off, hdr, hl);
+	rx_copy(vq, &p, &seg, &off, f->data, f->len);
+	for (i = 0; i < p.nheads; i++) {
+		uint64_t n = left < p.cap[i] ? left : p.cap[i];
+
+		used_put(vq, vq->used_idx++, p.head[i], (uint32_t)n);
+		left -= n;
+	}
+	vq->last_avail_idx += (uint16_t)p.nheads;
+	return (int)p.nheads;
+}
