@@ -441,7 +441,8 @@ int vhost_msg_parse(const uint8_t *buf, size_t len, const int *fds,
 		return fail(-EPROTO, err, errlen,
 			    "%s: %u descriptors, must be %u",
 			    vhost_msg_request_name(out->request), nfds, want);
-	memcpy(out->fds, fds, nfds * sizeof(*fds));
+	if (nfds)
+		memcpy(out->fds, fds, nfds * sizeof(*fds));
 	out->nfds = nfds;
 	return 0;
 }
