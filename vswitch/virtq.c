@@ -218,21 +218,25 @@ static int walk_indirect(const struct virtq *vq, const struct virtq_desc *d,
 }
 
 /* Walk the chain at @head into @w. Each step either ends the walk or
- * counts one more descriptor against the table's size, so a loop ends
- * after at most size + 1 steps. */
+ * visits a descriptor of the current table not visited before, so a loop
+ * ends at its first repeat and a walk within size + 1 steps per table
+ * (the count also bounds it should the bitmap be wrong). */
 static int walk_chain(const struct virtq *vq, uint16_t head, struct walk *w)
 {
 	const struct virtq_desc *table = vq->desc;
 	unsigned tsize = vq->size, seen = 0, i = head;
+	uint8_t visited[VIRTQ_SIZE_MAX / 8];
 	bool indirect = false;
 	struct virtq_desc d;
 	int ret;
 
+	memset(visited, 0, (tsize + 7) / 8);
 	for (;;) {
 		if (i >= tsize)
 			return -ERANGE;
-		if (++seen > tsize)
+		if (++seen > tsize || (visited[i / 8] & (1u << (i % 8))))
 			return -ELOOP;
+		visited[i / 8] |= (uint8_t)(1u << (i % 8));
 		desc_get(&d, table, i);
 		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
 			if (indirect)
@@ -243,6 +247,7 @@ static int walk_chain(const struct virtq *vq, uint16_t head, struct walk *w)
 			indirect = true;
 			seen = 0;
 			i = 0;
+			memset(visited, 0, (tsize + 7) / 8);
 			continue;
 		}
 		ret = walk_add(vq, w, &d);

@@ -22,7 +22,7 @@
  * memory map (the whole range must lie in one region), every descriptor
  * is copied to the stack once before it is checked and used, avail->idx
  * and used->idx are read and written with acquire/release atomics, and a
- * chain can visit at most as many descriptors as its table holds. A ring
+ * chain visits each descriptor of its table at most once. A ring
  * that breaks a rule marks the queue broken: every later call returns the
  * same negative code, which the caller turns into "disconnect this port".
  *

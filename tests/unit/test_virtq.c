@@ -714,6 +714,13 @@ static void test_bad_loop(void **state)
 	avail_add(0);
 	expect_pop(-ELOOP);
 
+	start(16, 0, 0);			/* 0 -> 1 -> 2 -> 1 */
+	link_desc(0, 1);
+	link_desc(1, 2);
+	link_desc(2, 1);
+	avail_add(0);
+	expect_pop(-ELOOP);
+
 	start(16, 0, 0);			/* 3 -> 3 */
 	link_desc(3, 3);
 	avail_add(3);
