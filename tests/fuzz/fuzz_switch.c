@@ -51,8 +51,7 @@
 #include <string.h>
 
 #include "vswitch.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 enum { H_DOM0, H_WIRE, H_VIF1, H_VIF2, H_VIF3, H_VIF4, H_VIF5, H_POLL,
        NPORTS };
@@ -61,15 +60,6 @@ enum { H_DOM0, H_WIRE, H_VIF1, H_VIF2, H_VIF3, H_VIF4, H_VIF5, H_POLL,
 #define POLLQ_MAX	256
 #define POLL_FRAME_MAX	2048
 #define HDR_LEN		5
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "fuzz_switch: %s:%d: %s\n",	\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
 
 struct hport {
 	int no;				/* switch port number, -1 if deleted */

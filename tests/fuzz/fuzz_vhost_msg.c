@@ -21,17 +21,7 @@
 #include <string.h>
 
 #include "vhost_msg.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "fuzz_vhost_msg: %s:%d: %s\n",	\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
+#include "fuzz.h"
 
 /* An accepted message: its size is the one its request must have, and
  * its descriptors are the @nfds given at @fds. */
