@@ -23,6 +23,7 @@
 
 #include "record.h"
 #include "dom_sched.h"
+#include "fileio.h"
 
 #define SCHED_VERSION		1
 #define PARENT_NAME		"xeno"
@@ -111,55 +112,6 @@ static bool has_word(const char *list, const char *tok, const char *sep)
 
 /* ---- persistence ---- */
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* Write @text to @dir/@name atomically: temp file, fsync, rename, fsync
- * of the directory (state.c's pattern). */
-static int write_atomic(const char *dir, const char *name, const char *text)
-{
-	char path[PATH_MAX], tmp[PATH_MAX];
-	int fd, ret = 0;
-	size_t len = strlen(text);
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-	    sizeof(path) ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	for (size_t off = 0; !ret && off < len;) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno != EINTR)
-			ret = -errno;
-		else if (n > 0)
-			off += (size_t)n;
-	}
-	if (!ret && fsync(fd))
-		ret = -errno;
-	if (close(fd) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (ret) {
-		unlink(tmp);
-		return ret;
-	}
-	return fsync_dir(dir);
-}
-
 static json_object *dom_json(uint32_t id)
 {
 	static const char *const names[] = { "mcuadv", "warp", "warpl",
@@ -184,10 +136,13 @@ static json_object *dom_json(uint32_t id)
 static void save(void)
 {
 	json_object *o, *arr;
+	char path[PATH_MAX];
 	const char *text;
 	int ret;
 
-	if (!S.state_dir[0])
+	if (!S.state_dir[0] ||
+	    (size_t)snprintf(path, sizeof(path), "%s/" XEND_SCHED_FILE,
+			     S.state_dir) >= sizeof(path))
 		return;
 	o = json_object_new_object();
 	arr = json_object_new_array();
@@ -200,11 +155,10 @@ static void save(void)
 			json_object_array_add(arr, dom_json(id));
 	json_object_object_add(o, "domains", arr);
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	ret = write_atomic(S.state_dir, XEND_SCHED_FILE, text);
+	ret = xend_file_write_atomic(path, text, NULL);
 	json_object_put(o);
 	if (ret)
-		log_err("sched: cannot write %s/%s: %s", S.state_dir,
-			XEND_SCHED_FILE, strerror(-ret));
+		log_err("sched: cannot write %s: %s", path, strerror(-ret));
 }
 
 /* An unsigned field of @o in 0..@max into *@out. */

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "state.h"
 
 #define STATE_FILE_MAX	(16 * 1024 * 1024)
@@ -68,82 +69,21 @@ static json_object *state_json(struct xend_domain *const *doms,
 	return o;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* Write @text to @path atomically (temp file, fsync, rename, fsync dir),
- * keeping the file it replaces as @path.prev. */
-static int write_atomic(const char *dir, const char *path, const char *text)
-{
-	char tmp[PATH_MAX], prev[PATH_MAX];
-	int fd, ret;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp) ||
-	    (size_t)snprintf(prev, sizeof(prev), "%s" STATE_PREV, path) >=
-	    sizeof(prev))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	ret = write_all(fd, text, strlen(text));
-	if (!ret && fsync(fd))
-		ret = -errno;
-	if (close(fd) && !ret)
-		ret = -errno;
-	if (!ret) {
-		/* a hard link: state.json exists at every moment */
-		unlink(prev);
-		if (link(path, prev) && errno != ENOENT)
-			log_warn("state: cannot keep %s: %s", prev,
-				 strerror(errno));
-	}
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (ret) {
-		unlink(tmp);
-		return ret;
-	}
-	return fsync_dir(dir);
-}
-
 /* xend_state_write() - see state.h. */
 int xend_state_write(const char *dir, struct xend_domain *const *doms,
 		     const struct xend_limits *dom0_lim,
 		     const struct nat_config *nat)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], prev[PATH_MAX];
 	json_object *o;
 	const char *text;
 	char *buf;
 	int ret;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
-			     XEND_STATE_FILE) >= sizeof(path))
+			     XEND_STATE_FILE) >= sizeof(path) ||
+	    (size_t)snprintf(prev, sizeof(prev), "%s" STATE_PREV, path) >=
+	    sizeof(prev))
 		return -ENAMETOOLONG;
 	o = state_json(doms, dom0_lim, nat);
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
@@ -156,7 +96,7 @@ int xend_state_write(const char *dir, struct xend_domain *const *doms,
 	}
 	sprintf(buf, "%s\n", text);
 	json_object_put(o);
-	ret = write_atomic(dir, path, buf);
+	ret = xend_file_write_atomic(path, buf, prev);
 	free(buf);
 	if (ret)
 		log_err("state: cannot write %s: %s", path, strerror(-ret));

@@ -70,7 +70,8 @@ $(B)/fuzz_config: LDLIBS_FUZZ := $(shell pkg-config --libs json-c \
 				 libnl-3.0 libnl-route-3.0 2>/dev/null) $(NAT_FUZZ_LIBS)
 
 # fuzz_state: the state file codec alone.
-STATE_SRCS	:= hypervisor/record.c hypervisor/state.c hypervisor/control.c \
+STATE_SRCS	:= hypervisor/record.c hypervisor/state.c hypervisor/fileio.c \
+		   hypervisor/control.c \
 		   hypervisor/netns.c $(NAT_FUZZ_SRCS)
 $(B)/fuzz_state: $(patsubst %.c,$(B)/obj/%.o,$(STATE_SRCS))
 $(B)/fuzz_state: LDLIBS_FUZZ := $(shell pkg-config --libs json-c \
