@@ -159,7 +159,6 @@ static void netns_teardown(struct xend *x, struct xend_domain *d)
 			 d->nsname, strerror(-ret));
 	else
 		own_clear(x, d->nsname);
-	xend_sched_load(x->state_dir);
 	xend_sched_dom_del(d->id);
 }
 
@@ -179,7 +178,6 @@ static int netns_build(struct xend *x, struct xend_domain *d,
 			 strerror(-ret));
 		return ret;
 	}
-	xend_sched_load(x->state_dir);
 	ret = xend_sched_dom_new(d->id);
 	if (ret)	/* the domain runs, unweighed: not a build failure */
 		log_warn("domain %u: no cgroup: %s", d->id, strerror(-ret));
@@ -261,12 +259,11 @@ static int ns_tasks(const char *name, struct xend_sched_tasks *t)
 }
 
 /* Apply what was set for @d again after a restart. */
-static void sched_adopt(struct xend *x, struct xend_domain *d)
+static void sched_adopt(const struct xend_domain *d)
 {
 	struct xend_sched_tasks t = { 0 };
 	int ret;
 
-	xend_sched_load(x->state_dir);
 	ret = ns_tasks(d->nsname, &t);
 	if (!ret)
 		ret = xend_sched_dom_apply(d->id, &t);
@@ -276,18 +273,26 @@ static void sched_adopt(struct xend *x, struct xend_domain *d)
 	xend_sched_tasks_free(&t);
 }
 
+/* The processes of @d's namespace into @t; -errno with req's error set. */
+static int ns_tasks_req(const struct xend_domain *d,
+			struct xend_sched_tasks *t, struct ctl_req *req)
+{
+	int ret = ns_tasks(d->nsname, t);
+
+	if (ret)
+		ctl_fail(req, "cannot list the processes of %s: %s",
+			 d->nsname, strerror(-ret));
+	return ret;
+}
+
 static int netns_sched(struct xend *x, struct xend_domain *d,
 		       const uint32_t bvt[4], struct ctl_req *req)
 {
 	struct xend_sched_tasks t = { 0 };
-	int ret;
+	int ret = ns_tasks_req(d, &t, req);
 
-	xend_sched_load(x->state_dir);
-	ret = ns_tasks(d->nsname, &t);
-	if (ret)
-		ctl_fail(req, "cannot list the processes of %s: %s",
-			 d->nsname, strerror(-ret));
-	else
+	(void)x;
+	if (!ret)
 		ret = xend_sched_set_bvt(d->id, bvt, &t, req);
 	xend_sched_tasks_free(&t);
 	return ret;
@@ -297,14 +302,10 @@ static int netns_pincpu(struct xend *x, struct xend_domain *d, int cpu,
 			struct ctl_req *req)
 {
 	struct xend_sched_tasks t = { 0 };
-	int ret;
+	int ret = ns_tasks_req(d, &t, req);
 
-	xend_sched_load(x->state_dir);
-	ret = ns_tasks(d->nsname, &t);
-	if (ret)
-		ctl_fail(req, "cannot list the processes of %s: %s",
-			 d->nsname, strerror(-ret));
-	else
+	(void)x;
+	if (!ret)
 		ret = xend_sched_set_cpu(d->id, cpu, &t, req);
 	xend_sched_tasks_free(&t);
 	return ret;
@@ -319,7 +320,7 @@ static int netns_adopt(struct xend *x, struct xend_domain *d)
 			 d->nsname);
 	for (unsigned i = 0; i < d->nvifs; i++)
 		vif_adopt(x, d, &d->vifs[i]);
-	sched_adopt(x, d);
+	sched_adopt(d);
 	return 0;
 }
 
@@ -377,7 +378,6 @@ static void reap_one(struct xend *x, const char *name, uint32_t id)
 		own_clear(x, name);
 		log_warn("reap: removed %s: no domain record owns it", name);
 	}
-	xend_sched_load(x->state_dir);
 	xend_sched_dom_del(id);
 }
 

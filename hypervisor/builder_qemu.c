@@ -727,7 +727,6 @@ static int qemu_pincpu(struct xend *x, struct xend_domain *d, int cpu,
 	struct xend_sched_tasks t = { 0 };
 	int ret;
 
-	xend_sched_load(x->state_dir);
 	ret = vcpu_tasks(x, d, &t, req);
 	if (!ret)
 		ret = xend_sched_set_cpu(d->id, cpu, &t, req);
@@ -750,7 +749,6 @@ static int qemu_sched(struct xend *x, struct xend_domain *d,
 	struct xend_sched_tasks t = { 0 };
 	int ret;
 
-	xend_sched_load(x->state_dir);
 	ret = vcpu_tasks(x, d, &t, req);
 	if (!ret)
 		ret = xend_sched_set_bvt(d->id, bvt, &t, req);
@@ -765,7 +763,6 @@ static void sched_join(struct xend *x, struct xend_domain *d, bool fresh)
 	struct xend_sched_tasks t = { 0 };
 	int ret;
 
-	xend_sched_load(x->state_dir);
 	ret = fresh ? xend_sched_dom_new(d->id) : 0;
 	if (!ret)
 		ret = vcpu_tasks(x, d, &t, &req);

@@ -365,7 +365,6 @@ static int cmd_bvtslice(void *ctx, struct ctl_req *req)
 
 	if (ctl_get_u32(req, req->msg, "", "slice", true, UINT32_MAX, &v))
 		return -1;
-	xend_sched_load(x->state_dir);
 	if (xend_sched_set_slice(v, req))
 		return -1;
 	arr = json_object_new_array();

@@ -73,21 +73,32 @@ static void vif_recheck(struct xend *x, const struct vif_ref *r)
 	}
 }
 
+/* The vif a request names (dom0's too) and a copy of its port's state. */
+static int vif_snap(struct xend *x, struct ctl_req *req, struct vif_ref *r,
+		    struct xend_port_snap *s)
+{
+	int ret;
+
+	if (cmd_get_vif(x, req, true, r))
+		return -1;
+	memset(s, 0, sizeof(*s));
+	s->port = r->port;
+	ret = xend_sw_port_snap(x->dp, s);
+	if (ret)
+		return ctl_fail(req, "vif %u.%u: %s", r->dom, r->vif,
+				strerror(-ret));
+	return 0;
+}
+
 static int cmd_vif_stats(void *ctx, struct ctl_req *req)
 {
 	struct xend *x = ctx;
-	struct xend_port_snap s = { 0 };
+	struct xend_port_snap s;
 	json_object *stats;
 	struct vif_ref r;
-	int ret;
 
-	if (cmd_get_vif(x, req, true, &r))
+	if (vif_snap(x, req, &r, &s))
 		return -1;
-	s.port = r.port;
-	ret = xend_sw_port_snap(x->dp, &s);
-	if (ret)
-		return ctl_fail(req, "vif %u.%u: %s", r.dom, r.vif,
-				strerror(-ret));
 	stats = cmd_stats_json(&s.st, &s.tx);
 	json_object_object_add(stats, "state", json_object_new_string(
 		rec_vif_state_name(r.v ? r.v->state : XEND_VIF_UP)));
@@ -196,18 +207,12 @@ static int cmd_vif_setsched(void *ctx, struct ctl_req *req)
 static int cmd_vif_getsched(void *ctx, struct ctl_req *req)
 {
 	struct xend *x = ctx;
-	struct xend_port_snap s = { 0 };
+	struct xend_port_snap s;
 	const struct xend_limits *l;
 	struct vif_ref r;
-	int ret;
 
-	if (cmd_get_vif(x, req, true, &r))
+	if (vif_snap(x, req, &r, &s))
 		return -1;
-	s.port = r.port;
-	ret = xend_sw_port_snap(x->dp, &s);
-	if (ret)
-		return ctl_fail(req, "vif %u.%u: %s", r.dom, r.vif,
-				strerror(-ret));
 	l = r.v ? &r.v->lim : &x->dom0_lim;
 	cmd_add_u64(req->reply, "credit_bytes", l->bytes);
 	cmd_add_u64(req->reply, "credit_usecs", l->usecs);

@@ -113,9 +113,9 @@ struct xend_sched_tasks {
 
 /* xend_sched_load() - take @state_dir as this xend's (it names the cgroup
  * parent, see above, and holds sched.json) and read sched.json. A missing
- * file is an empty one. Called once at start (the netns builder also calls
- * it with x->state_dir on first use). 0, or -errno (a damaged file is
- * logged, ignored and replaced at the next change). */
+ * file is an empty one. Called once, by xend at start (before it, values
+ * are kept but not written). 0, or -errno (a damaged file is logged,
+ * ignored and replaced at the next change). */
 int xend_sched_load(const char *state_dir);
 
 /* xend_sched_set_cgroot() - use the cpu controller's hierarchy mounted at
