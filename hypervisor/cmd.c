@@ -32,45 +32,34 @@ unsigned xend_cmd_flags(const char *name)
 	return c ? c->flags : 0;
 }
 
-/* Every handler is reached through here: run the command, then write the
- * state once if it changed it. */
-static int run(void *ctx, struct ctl_req *req)
+static void save_after(void *ctx)
 {
-	json_object *v = NULL;
-	const struct xend_cmd *c;
-	int ret;
-
-	/* the server found "cmd" in this table, so it is a known string */
-	json_object_object_get_ex(req->msg, "cmd", &v);
-	c = find(json_object_get_string(v));
-	if (!c)
-		return ctl_fail(req, "unknown command");
-	ret = c->fn(ctx, req);
-	if (!ret && (c->flags & XEND_CMD_MUTATES))
-		xend_save(ctx);
-	return ret;
+	xend_save(ctx);
 }
 
-#define CMD(n)	{ n, run }
+/* xend_cmd_table() - see cmd.h. Made once from the families' tables, so
+ * they are the only list of commands. */
+const struct ctl_cmd *xend_cmd_table(void)
+{
+	static struct ctl_cmd table[XEND_CMDS_MAX + 1];
+	unsigned n = 0;
 
-/* xend_cmds - see cmd.h; the seed's xc_dom_control commands, create, and
- * xeno's additions. Each name must also be in one family's table. */
-const struct ctl_cmd xend_cmds[] = {
-	CMD("ping"), CMD("create"), CMD("list"), CMD("destroy"),
-	CMD("shutdown"), CMD("stop"), CMD("start"), CMD("pincpu"),
-	CMD("save"), CMD("restore"), CMD("cpu_bvtset"), CMD("cpu_bvtslice"),
-	CMD("listvbds"), CMD("vbd_add"), CMD("vbd_remove"),
-	CMD("vif_stats"), CMD("vif_addip"), CMD("vif_delip"),
-	CMD("vif_setsched"), CMD("vif_getsched"), CMD("switch_stats"),
-	CMD("nat_enable"), CMD("nat_disable"), CMD("nat_status"),
-	CMD("console_history"),
-	{ NULL, NULL },
-};
+	if (table[0].name)
+		return table;
+	for (unsigned f = 0; f < sizeof(families) / sizeof(families[0]); f++)
+		for (const struct xend_cmd *c = families[f];
+		     c->name && n < XEND_CMDS_MAX; c++)
+			table[n++] = (struct ctl_cmd){
+				c->name, c->fn,
+				(c->flags & XEND_CMD_MUTATES) ? save_after :
+								NULL };
+	return table;
+}
 
 /* xend_cmd_dispatch() - see cmd.h. */
 char *xend_cmd_dispatch(struct xend *x, const char *line, size_t len)
 {
-	return ctl_dispatch_line(xend_cmds, x, line, len);
+	return ctl_dispatch_line(xend_cmd_table(), x, line, len);
 }
 
 /* ---- lookups ---- */

@@ -37,8 +37,11 @@ extern const struct xend_cmd xend_cmds_vif[];
 extern const struct xend_cmd xend_cmds_vbd[];
 extern const struct xend_cmd xend_cmds_nat[];
 
-/* xend_cmds - every command, for ctl_server_new(). */
-extern const struct ctl_cmd xend_cmds[];
+#define XEND_CMDS_MAX	64
+
+/* xend_cmd_table() - every command of the families, for ctl_server_new():
+ * a mutating one has the state written after it succeeds. */
+const struct ctl_cmd *xend_cmd_table(void);
 
 /* xend_cmd_flags() - the flags of command @name (0 if unknown). */
 unsigned xend_cmd_flags(const char *name);

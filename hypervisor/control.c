@@ -322,8 +322,11 @@ static int run_request(const struct ctl_cmd *cmds, void *ctx,
 		return ctl_fail(req, "unknown command '%s'", name);
 	log_debug("request %s", json_object_to_json_string_ext(req->msg,
 		  JSON_C_TO_STRING_PLAIN));
-	if (!cmd->fn(ctx, req))
+	if (!cmd->fn(ctx, req)) {
+		if (cmd->after)
+			cmd->after(ctx);
 		return 0;
+	}
 	if (!req->error[0])
 		return ctl_fail(req, "%s: failed", cmd->name);
 	memcpy(err, req->error, sizeof(err));

@@ -103,6 +103,8 @@ typedef int (*ctl_handler)(void *ctx, struct ctl_req *req);
 struct ctl_cmd {
 	const char *name;
 	ctl_handler fn;
+	void (*after)(void *ctx);	/* run once @fn succeeded; may be NULL
+					 * (xend: write the state file) */
 };
 
 /* ctl_fail() - set the request's error message; returns -1 so handlers

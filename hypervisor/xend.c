@@ -498,7 +498,7 @@ int main(int argc, char **argv)
 		die("epoll_create1: %s", strerror(errno));
 	x.epfd = epfd;
 	epoll_add(epfd, sigfd, &sig_src);
-	srv = ctl_server_new(o.socket, o.socket_group, epfd, xend_cmds, &x);
+	srv = ctl_server_new(o.socket, o.socket_group, epfd, xend_cmd_table(), &x);
 	if (!srv)
 		die("control socket %s: %s", o.socket, errno == EADDRINUSE ?
 		    "another xend is answering on it" : strerror(errno));

@@ -3,7 +3,9 @@
  * builds nothing: every malformed request gets an error and changes
  * nothing; mutating commands, and only they, write the state file */
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -109,16 +111,23 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	static const char *const files[] = { "state.json", "state.json.prev" };
-	char path[128];
+	/* the state files, and the console logs of the domains made */
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
 
 	(void)state;
 	xend_doms_detach_all(&x);
 	xend_dp_free(x.dp);
-	for (unsigned i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		unlink(path);
 	}
+	if (d)
+		closedir(d);
 	return rmdir(dir);
 }
 
@@ -131,7 +140,7 @@ static void test_table(void **state)
 					       xend_cmds_vbd, xend_cmds_nat };
 
 	(void)state;
-	for (const struct ctl_cmd *c = xend_cmds; c->name; c++, n++) {
+	for (const struct ctl_cmd *c = xend_cmd_table(); c->name; c++, n++) {
 		bool found = false;
 
 		for (unsigned f = 0; f < 4; f++)
