@@ -524,18 +524,10 @@ int xend_dp_attach_packet(struct xend_dp *dp, const char *ifname,
 
 int xend_dp_attach_wire(struct xend_dp *dp, const char *ifname)
 {
-	struct attach_args a = { .dp = dp, .be = BE_AFPACKET };
-	struct port_afpacket *w;
-	int ret = port_afpacket_open(ifname, &w);
+	const struct vs_port_config cfg = { .kind = VS_PORT_WIRE,
+					    .name = ifname };
 
-	if (ret)
-		return ret;
-	a.ctx = w;
-	a.fd = port_afpacket_fd(w);
-	a.cfg = (struct vs_port_config){ .kind = VS_PORT_WIRE, .name = ifname,
-					 .frame_max = DP_WIRE_POOL,
-					 .ops = &port_afpacket_ops, .ctx = w };
-	return attach(dp, &a);
+	return xend_dp_attach_packet(dp, ifname, &cfg);
 }
 
 /* Remove port @port from the switch and epoll, and free its back end. */

@@ -1,32 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* parse.c - bounds-checked frame parsing; see parse.h
  *
- * Every access goes through struct cursor: take() hands out a pointer to
+ * Every access goes through struct vs_cursor: vs_take() hands out a pointer to
  * n bytes only when they lie within the frame, so no code below can read
  * past its end whatever a domain sends.
  */
 
 #include <string.h>
 
+#include "cursor.h"
 #include "parse.h"
-
-struct cursor {
-	const uint8_t *base;
-	uint32_t len;
-	uint32_t off;
-};
-
-/* take() - the next @n bytes, or NULL when fewer remain. */
-static const uint8_t *take(struct cursor *c, uint32_t n)
-{
-	const uint8_t *p;
-
-	if (n > c->len - c->off)
-		return NULL;
-	p = c->base + c->off;
-	c->off += n;
-	return p;
-}
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -47,9 +30,9 @@ static bool is_vlan(uint16_t et)
 }
 
 /* ARP for IPv4 over Ethernet only: other sizes are malformed. */
-static enum vs_parse_result parse_arp(struct cursor *c, struct vs_pkt *p)
+static enum vs_parse_result parse_arp(struct vs_cursor *c, struct vs_pkt *p)
 {
-	const uint8_t *h = take(c, 28);
+	const uint8_t *h = vs_take(c, 28);
 
 	if (!h)
 		return VS_PARSE_MALFORMED;
@@ -63,9 +46,9 @@ static enum vs_parse_result parse_arp(struct cursor *c, struct vs_pkt *p)
 	return VS_PARSE_OK;
 }
 
-static enum vs_parse_result parse_ip4(struct cursor *c, struct vs_pkt *p)
+static enum vs_parse_result parse_ip4(struct vs_cursor *c, struct vs_pkt *p)
 {
-	const uint8_t *h = take(c, 20), *l4;
+	const uint8_t *h = vs_take(c, 20), *l4;
 	uint32_t ihl, tot;
 	bool more;
 
@@ -76,7 +59,7 @@ static enum vs_parse_result parse_ip4(struct cursor *c, struct vs_pkt *p)
 	/* Trailing padding (short frames) is allowed, truncation is not. */
 	if (ihl < 20 || tot < ihl || tot > c->len - (c->off - 20))
 		return VS_PARSE_MALFORMED;
-	if (!take(c, ihl - 20))
+	if (!vs_take(c, ihl - 20))
 		return VS_PARSE_MALFORMED;
 
 	p->ip4.src = get_in(h + 12);
@@ -94,7 +77,7 @@ static enum vs_parse_result parse_ip4(struct cursor *c, struct vs_pkt *p)
 	if (more && tot - ihl < 8)
 		return VS_PARSE_MALFORMED;
 	if (tot - ihl >= 4) {
-		l4 = take(c, 4);
+		l4 = vs_take(c, 4);
 		if (!l4)
 			return VS_PARSE_MALFORMED;
 		p->ip4.sport = get16(l4);
@@ -105,7 +88,7 @@ static enum vs_parse_result parse_ip4(struct cursor *c, struct vs_pkt *p)
 
 /* ND options: find the source (NS, RS) or target (NA) link-layer
  * address. */
-static enum vs_parse_result parse_nd_opts(struct cursor *c, struct vs_pkt *p,
+static enum vs_parse_result parse_nd_opts(struct vs_cursor *c, struct vs_pkt *p,
 					  uint8_t want)
 {
 	const uint8_t *o;
@@ -113,11 +96,11 @@ static enum vs_parse_result parse_nd_opts(struct cursor *c, struct vs_pkt *p,
 	while (c->off < c->len) {
 		uint32_t olen;
 
-		o = take(c, 2);
+		o = vs_take(c, 2);
 		if (!o || o[1] == 0)
 			return VS_PARSE_MALFORMED;
 		olen = (uint32_t)o[1] * 8;
-		if (!take(c, olen - 2))
+		if (!vs_take(c, olen - 2))
 			return VS_PARSE_MALFORMED;
 		if (o[0] == want && olen == 8 && !p->ip6.nd_lladdr)
 			p->ip6.nd_lladdr = o + 2;
@@ -127,9 +110,9 @@ static enum vs_parse_result parse_nd_opts(struct cursor *c, struct vs_pkt *p,
 	return VS_PARSE_OK;
 }
 
-static enum vs_parse_result parse_icmp6(struct cursor *c, struct vs_pkt *p)
+static enum vs_parse_result parse_icmp6(struct vs_cursor *c, struct vs_pkt *p)
 {
-	const uint8_t *h = take(c, 4);
+	const uint8_t *h = vs_take(c, 4);
 	const uint8_t *t;
 
 	if (!h)
@@ -141,18 +124,18 @@ static enum vs_parse_result parse_icmp6(struct cursor *c, struct vs_pkt *p)
 	case ICMP6_NEIGH_SOLICIT_:
 	case ICMP6_NEIGH_ADVERT_:
 		/* reserved/flags (4), target (16) */
-		if (!take(c, 4) || !(t = take(c, 16)))
+		if (!vs_take(c, 4) || !(t = vs_take(c, 16)))
 			return VS_PARSE_MALFORMED;
 		memcpy(&p->ip6.nd_target, t, 16);
 		p->ip6.has_target = true;
 		return parse_nd_opts(c, p, h[0] == ICMP6_NEIGH_SOLICIT_ ? 1 : 2);
 	case ICMP6_ROUTER_SOLICIT_:
 		/* reserved (4), then options: an SLLA names the sender */
-		if (!take(c, 4))
+		if (!vs_take(c, 4))
 			return VS_PARSE_MALFORMED;
 		return parse_nd_opts(c, p, 1);
 	case ICMP6_REDIRECT_:
-		if (!take(c, 4) || !(t = take(c, 16)) || !take(c, 16))
+		if (!vs_take(c, 4) || !(t = vs_take(c, 16)) || !vs_take(c, 16))
 			return VS_PARSE_MALFORMED;
 		memcpy(&p->ip6.nd_target, t, 16);
 		p->ip6.has_target = true;
@@ -196,7 +179,7 @@ static bool upper_known(uint8_t nh)
 /* The upper-layer header at the cursor: ICMPv6 type and ND fields, or
  * UDP/TCP ports. @frag: this is a first fragment, where a missing header
  * is the RFC 7112 case (unclassified) rather than a truncation. */
-static enum vs_parse_result parse_upper(struct cursor *c, struct vs_pkt *p,
+static enum vs_parse_result parse_upper(struct vs_cursor *c, struct vs_pkt *p,
 					bool frag)
 {
 	uint32_t left = c->len - c->off, need;
@@ -216,7 +199,7 @@ static enum vs_parse_result parse_upper(struct cursor *c, struct vs_pkt *p,
 	case IPPROTO_TCP:
 		/* Short of 4 bytes the datagram is no use to anyone: no
 		 * ports, as for IPv4. */
-		l4 = left >= 4 ? take(c, 4) : NULL;
+		l4 = left >= 4 ? vs_take(c, 4) : NULL;
 		if (l4) {
 			p->ip6.l4 = true;
 			p->ip6.sport = get16(l4);
@@ -244,9 +227,9 @@ static enum vs_parse_result frag_cut(struct vs_pkt *p, bool frag, uint8_t nh)
  * more, so the walk is bounded by the frame. A first fragment must carry
  * the whole chain and the upper-layer header (RFC 7112), so ICMPv6 cannot
  * hide behind one; a non-first fragment has no upper layer to look at. */
-static enum vs_parse_result parse_ip6(struct cursor *c, struct vs_pkt *p)
+static enum vs_parse_result parse_ip6(struct vs_cursor *c, struct vs_pkt *p)
 {
-	const uint8_t *h = take(c, 40), *e;
+	const uint8_t *h = vs_take(c, 40), *e;
 	bool frag = false;
 	uint8_t nh;
 
@@ -268,7 +251,7 @@ static enum vs_parse_result parse_ip6(struct cursor *c, struct vs_pkt *p)
 
 	for (;;) {
 		if (nh == IPPROTO_FRAGMENT) {
-			e = take(c, 8);
+			e = vs_take(c, 8);
 			if (!e)
 				return frag_cut(p, frag, nh);
 			if (get16(e + 2) & 0xfff8) {	/* not the first */
@@ -287,7 +270,7 @@ static enum vs_parse_result parse_ip6(struct cursor *c, struct vs_pkt *p)
 			return VS_PARSE_OK;
 		}
 		e = c->len - c->off >= 2 ? c->base + c->off : NULL;
-		if (!e || !take(c, ext_len(nh, e)))
+		if (!e || !vs_take(c, ext_len(nh, e)))
 			return frag_cut(p, frag, nh);
 		nh = e[0];
 	}
@@ -307,8 +290,8 @@ static enum vs_parse_result parse_ip6(struct cursor *c, struct vs_pkt *p)
 enum vs_parse_result vs_parse(const uint8_t *frame, uint32_t len,
 			      struct vs_pkt *p)
 {
-	struct cursor c = { .base = frame, .len = len, .off = 0 };
-	const uint8_t *eth = take(&c, 14), *tag;
+	struct vs_cursor c = { .base = frame, .len = len, .off = 0 };
+	const uint8_t *eth = vs_take(&c, 14), *tag;
 	uint16_t et;
 
 	if (!eth)
@@ -325,7 +308,7 @@ enum vs_parse_result vs_parse(const uint8_t *frame, uint32_t len,
 	 * the frame bounds the loop. Domains may not send tagged frames at
 	 * all (policy.c). */
 	while (is_vlan(et)) {
-		tag = take(&c, 4);
+		tag = vs_take(&c, 4);
 		if (!tag)
 			return VS_PARSE_MALFORMED;
 		et = get16(tag + 2);

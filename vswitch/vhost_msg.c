@@ -2,7 +2,7 @@
 /* vhost_msg.c - vhost-user messages: parser, reply builders, state machine
  *
  * See vhost_msg.h for the theory of operation and the per-ring states.
- * Every byte from the front end is read through take(), which checks it
+ * Every byte from the front end is read through vs_take(), which checks it
  * lies inside the message; every field is converted from little-endian.
  */
 
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cursor.h"
 #include "vhost_msg.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -168,23 +169,6 @@ static int fail(int ret, char *err, size_t errlen, const char *fmt, ...)
 
 /* Bounds-checked reading --------------------------------------------------*/
 
-struct cursor {
-	const uint8_t *p;
-	size_t left;
-};
-
-/* The next @n bytes, or NULL if fewer remain. */
-static const uint8_t *take(struct cursor *c, size_t n)
-{
-	const uint8_t *p = c->p;
-
-	if (n > c->left)
-		return NULL;
-	c->p += n;
-	c->left -= n;
-	return p;
-}
-
 static uint32_t get_le32(const uint8_t *p)
 {
 	uint32_t v;
@@ -240,10 +224,10 @@ static int parse_region(const uint8_t *w, struct vhost_msg_region *r,
 	return 0;
 }
 
-static int parse_mem(struct cursor *c, struct vhost_msg *m, char *err,
+static int parse_mem(struct vs_cursor *c, struct vhost_msg *m, char *err,
 		     size_t errlen)
 {
-	const uint8_t *w = take(c, sizeof(struct vhost_wire_mem_hdr));
+	const uint8_t *w = vs_take(c, sizeof(struct vhost_wire_mem_hdr));
 	unsigned i;
 	int ret;
 
@@ -256,12 +240,12 @@ static int parse_mem(struct cursor *c, struct vhost_msg *m, char *err,
 		return fail(-EPROTO, err, errlen,
 			    "SET_MEM_TABLE: %u regions, not 1..%u",
 			    m->u.mem.nregions, VHOST_MSG_MAX_REGIONS);
-	if (c->left != m->u.mem.nregions * sizeof(struct vhost_wire_region))
+	if (vs_cursor_left(c) != m->u.mem.nregions * sizeof(struct vhost_wire_region))
 		return fail(-EPROTO, err, errlen,
 			    "SET_MEM_TABLE: %u bytes for %u regions",
 			    m->size, m->u.mem.nregions);
 	for (i = 0; i < m->u.mem.nregions; i++) {
-		w = take(c, sizeof(struct vhost_wire_region));
+		w = vs_take(c, sizeof(struct vhost_wire_region));
 		if (!w)
 			return fail(-EPROTO, err, errlen, "SET_MEM_TABLE: short");
 		ret = parse_region(w, &m->u.mem.regions[i], i, err, errlen);
@@ -282,7 +266,7 @@ static void parse_addr(const uint8_t *w, struct vhost_msg_addr *a)
 }
 
 /* Decode the fixed-size payload of @m by its kind. */
-static int parse_payload(struct cursor *c, struct vhost_msg *m, char *err,
+static int parse_payload(struct vs_cursor *c, struct vhost_msg *m, char *err,
 			 size_t errlen)
 {
 	const uint8_t *w;
@@ -295,7 +279,7 @@ static int parse_payload(struct cursor *c, struct vhost_msg *m, char *err,
 	default:
 		break;
 	}
-	w = take(c, m->size);
+	w = vs_take(c, m->size);
 	if (!w)
 		return fail(-EPROTO, err, errlen, "payload short");
 	switch (m->kind) {
@@ -378,14 +362,14 @@ static unsigned fds_expected(const struct vhost_msg *m,
 }
 
 /* Decode and check the header; sets request, flags and size of @m. */
-static int parse_hdr(struct cursor *c, struct vhost_msg *m, char *err,
+static int parse_hdr(struct vs_cursor *c, struct vhost_msg *m, char *err,
 		     size_t errlen)
 {
-	const uint8_t *h = take(c, sizeof(struct vhost_wire_hdr));
+	const uint8_t *h = vs_take(c, sizeof(struct vhost_wire_hdr));
 
 	if (!h)
-		return fail(-EPROTO, err, errlen, "%zu bytes, short header",
-			    c->left);
+		return fail(-EPROTO, err, errlen, "%u bytes, short header",
+			    vs_cursor_left(c));
 	m->request = FIELD32(h, struct vhost_wire_hdr, request);
 	m->flags = FIELD32(h, struct vhost_wire_hdr, flags);
 	m->size = FIELD32(h, struct vhost_wire_hdr, size);
@@ -397,11 +381,11 @@ static int parse_hdr(struct cursor *c, struct vhost_msg *m, char *err,
 	if (m->flags & ~(VHOST_MSG_VERSION_MASK | VHOST_MSG_F_NEED_REPLY))
 		return fail(-EPROTO, err, errlen, "%s: flags 0x%x",
 			    vhost_msg_request_name(m->request), m->flags);
-	if (m->size != c->left)
+	if (m->size != vs_cursor_left(c))
 		return fail(-EPROTO, err, errlen,
-			    "%s: header says %u payload bytes, %zu came",
+			    "%s: header says %u payload bytes, %u came",
 			    vhost_msg_request_name(m->request), m->size,
-			    c->left);
+			    vs_cursor_left(c));
 	return 0;
 }
 
@@ -409,7 +393,11 @@ int vhost_msg_parse(const uint8_t *buf, size_t len, const int *fds,
 		    unsigned nfds, struct vhost_msg *out, char *err,
 		    size_t errlen)
 {
-	struct cursor c = { .p = buf, .left = buf ? len : 0 };
+	/* no message is near 4 GiB: a longer buffer is cut, and its size
+	 * then disagrees with the header's */
+	struct vs_cursor c = { .base = buf,
+			       .len = !buf ? 0 : len > UINT32_MAX ? UINT32_MAX :
+				      (uint32_t)len };
 	const struct request_rule *r;
 	unsigned want;
 	int ret;
