@@ -1040,17 +1040,24 @@ static int qemu_vbd_add(struct xend *x, struct xend_domain *d,
 	char path[PATH_MAX], id[48];
 	long long size;
 
-	for (unsigned i = 0; i < d->nvbds; i++)
-		if (!strcmp(d->vbds[i].dev, b->dev))
-			return ctl_fail(req, "domain %u already has %s", d->id,
-					b->dev), -EEXIST;
-	if (d->nvbds >= XEND_VBDS_MAX)
-		return ctl_fail(req, "domain %u has %d vbds already", d->id,
-				XEND_VBDS_MAX), -ENOSPC;
+	for (unsigned i = 0; i < d->nvbds; i++) {
+		if (!strcmp(d->vbds[i].dev, b->dev)) {
+			ctl_fail(req, "domain %u already has %s", d->id,
+				 b->dev);
+			return -EEXIST;
+		}
+	}
+	if (d->nvbds >= XEND_VBDS_MAX) {
+		ctl_fail(req, "domain %u has %d vbds already", d->id,
+			 XEND_VBDS_MAX);
+		return -ENOSPC;
+	}
 	size = rec_vbd_size(b);
-	if (size < 0 || rec_vbd_path(b, path, sizeof(path)))
-		return ctl_fail(req, "%s: %s", b->uname,
-				strerror(size < 0 ? (int)-size : EINVAL)), -ENOENT;
+	if (size < 0 || rec_vbd_path(b, path, sizeof(path))) {
+		ctl_fail(req, "%s: %s", b->uname,
+			 strerror(size < 0 ? (int)-size : EINVAL));
+		return -ENOENT;
+	}
 	snprintf(id, sizeof(id), "vbd-%s", b->dev);
 	file = json_object_new_object();
 	json_object_object_add(file, "driver", json_object_new_string(
@@ -1094,9 +1101,10 @@ static int qemu_vbd_remove(struct xend *x, struct xend_domain *d,
 
 	for (i = 0; i < d->nvbds && strcmp(d->vbds[i].dev, dev); i++)
 		;
-	if (i == d->nvbds)
-		return ctl_fail(req, "domain %u has no vbd %s", d->id, dev),
-		       -ENOENT;
+	if (i == d->nvbds) {
+		ctl_fail(req, "domain %u has no vbd %s", d->id, dev);
+		return -ENOENT;
+	}
 	snprintf(id, sizeof(id), "vbd-%s", dev);
 	dom_path(x, d, "qmp", path, sizeof(path));
 	ret = qmp_open(path, QMP_TIMEOUT_MS, &q, err, sizeof(err));
@@ -1120,8 +1128,10 @@ static int qemu_vbd_remove(struct xend *x, struct xend_domain *d,
 			       QMP_TIMEOUT_MS);
 	}
 	qmp_close(q);
-	if (ret)
-		return ctl_fail(req, "domain %u: %s", d->id, err), ret;
+	if (ret) {
+		ctl_fail(req, "domain %u: %s", d->id, err);
+		return ret;
+	}
 	memmove(&d->vbds[i], &d->vbds[i + 1],
 		(d->nvbds - i - 1) * sizeof(d->vbds[0]));
 	d->nvbds--;

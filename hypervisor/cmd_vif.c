@@ -26,20 +26,10 @@ static int get_ip(struct ctl_req *req, const struct vif_ref *r,
 		  struct xend_addr *a)
 {
 	const char *s = NULL;
-	int owner;
 
-	if (ip_field(req, a, &s))
+	if (ctl_get_string(req, req->msg, "", "ip", true, 64, &s))
 		return -1;
-	if (rec_addr_usable(a, r->dom))
-		return 0;
-	owner = a->family == AF_INET ? xeno_ll_owner(ntohl(a->v4.s_addr)) : -1;
-	if (owner == 0)
-		return ctl_fail(req, "field 'ip': %s is Domain-0's address", s);
-	if (owner > 0)
-		return ctl_fail(req, "field 'ip': %s is reserved for domain "
-				"%d's first vif", s, owner);
-	return ctl_fail(req, "field 'ip': '%s' is not a unicast IPv4 or IPv6 "
-			"address", s);
+	return rec_addr_get(req, s, "ip", r->dom, a);
 }
 
 static int addr_error(struct ctl_req *req, const struct vif_ref *r,

@@ -330,22 +330,33 @@ static int parse_mac(struct ctl_req *req, json_object *o, const char *path,
 }
 
 /* One address string; @plen4 for IPv4, a host prefix for IPv6. */
+/* rec_addr_get() - see record.h. */
+int rec_addr_get(struct ctl_req *req, const char *s, const char *field,
+		 uint32_t domid, struct xend_addr *a)
+{
+	int owner;
+
+	if (xend_addr_parse(s, a))
+		return ctl_fail(req, "field '%s': '%.64s' is not a unicast "
+				"IPv4 or IPv6 address", field, s);
+	if (rec_addr_usable(a, domid))
+		return 0;
+	owner = a->family == AF_INET ? xeno_ll_owner(ntohl(a->v4.s_addr)) : -1;
+	if (owner == 0)
+		return ctl_fail(req, "field '%s': %s is Domain-0's address",
+				field, s);
+	if (owner > 0)
+		return ctl_fail(req, "field '%s': %s is reserved for domain "
+				"%d's first vif", field, s, owner);
+	return ctl_fail(req, "field '%s': '%.64s' is not a unicast IPv4 or "
+			"IPv6 address", field, s);
+}
+
 static int parse_ip(struct ctl_req *req, const char *s, const char *field,
 		    uint32_t domid, unsigned plen4, struct xend_addr *a)
 {
-	if (xend_addr_parse(s, a) || !rec_addr_usable(a, domid)) {
-		int owner = xend_addr_parse(s, a) || a->family != AF_INET ?
-			    -1 : xeno_ll_owner(ntohl(a->v4.s_addr));
-
-		if (owner == 0)
-			return ctl_fail(req, "field '%s': %s is Domain-0's "
-					"address", field, s);
-		if (owner > 0)
-			return ctl_fail(req, "field '%s': %s is reserved for "
-					"domain %d's first vif", field, s, owner);
-		return ctl_fail(req, "field '%s': '%.64s' is not a unicast "
-				"IPv4 or IPv6 address", field, s);
-	}
+	if (rec_addr_get(req, s, field, domid, a))
+		return -1;
 	if (a->family == AF_INET)
 		a->plen = plen4;
 	return 0;

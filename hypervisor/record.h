@@ -197,6 +197,13 @@ bool rec_valid_name(const char *s);
  * or for dom0. */
 bool rec_addr_usable(const struct xend_addr *a, uint32_t domid);
 
+/* rec_addr_get() - address text @s of field @field (named in errors) for
+ * a vif of domain @domid into @a: 0, or -1 with req's error saying why
+ * it is refused (not an address, not unicast, another domain's or dom0's
+ * 169.254.1.N). */
+int rec_addr_get(struct ctl_req *req, const char *s, const char *field,
+		 uint32_t domid, struct xend_addr *a);
+
 /* rec_builder_name() - "netns" or "qemu". */
 const char *rec_builder_name(enum xend_builder_kind b);
 
