@@ -46,7 +46,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import time
 
 import pytest
@@ -82,52 +81,11 @@ class Dom:
         return "Dom(%d %s %s %s)" % (self.id, self.name, self.ip, self.mac)
 
 
-class Xend:
-    """The xend process under test."""
+class Xend(xn.XendProc):
+    """The xend process under test: the wire and this run's dom0 TAP."""
 
     def __init__(self, tmp):
-        self.tmp = tmp
-        self.sock = os.path.join(tmp, "xend.sock")
-        self.state = os.path.join(tmp, "state")
-        self.log = os.path.join(tmp, "xend.log")
-        self.proc = None
-        os.makedirs(self.state, exist_ok=True)
-
-    def start(self):
-        argv = [os.path.join(xn.BUILD, "xend"), "--foreground",
-                "--socket", self.sock, "--state-dir", self.state,
-                "--wire", WIRE_IF, "--dom0", DOM0_IF,
-                "--console-dir", os.path.join(self.tmp, "console"),
-                "--log-level", "debug"]
-        logf = open(self.log, "ab")
-        logf.write(("=== %s\n" % " ".join(argv)).encode())
-        logf.flush()
-        self.proc = subprocess.Popen(argv, stdout=logf, stderr=logf,
-                                     stdin=subprocess.DEVNULL)
-        logf.close()
-        with open(os.path.join(self.tmp, "xend.pid"), "w") as f:
-            f.write("%d\n" % self.proc.pid)
-        xn.wait_socket(self.sock, self.proc)
-
-    def kill(self, sig=signal.SIGTERM, timeout=10):
-        """Signal xend and wait for it; SIGKILL if it hangs. Returns the
-        exit status."""
-        if self.proc is None or self.proc.poll() is not None:
-            return None if self.proc is None else self.proc.returncode
-        self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return "hung"
-
-    def log_tail(self, n=40):
-        try:
-            with open(self.log, errors="replace") as f:
-                return "".join(f.readlines()[-n:])
-        except OSError:
-            return ""
+        super().__init__(tmp, ["--wire", WIRE_IF, "--dom0", DOM0_IF])
 
 
 class Topo:

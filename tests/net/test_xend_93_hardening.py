@@ -34,31 +34,12 @@ PREFIX = "xh"
 DOM0_IF = xn.run_ifname(PREFIX, "vif0")
 
 
-class Xend2:
+class Xend2(xn.XendProc):
     def __init__(self, tmp):
-        self.tmp = tmp
-        self.sock = os.path.join(tmp, "xend.sock")
-        self.state = os.path.join(tmp, "state")
-        self.log = os.path.join(tmp, "xend.log")
-        self.proc = None
-        os.makedirs(self.state, exist_ok=True)
+        super().__init__(tmp, ["--dom0", DOM0_IF])
 
-    def start(self):
-        argv = [os.path.join(xn.BUILD, "xend"), "--foreground",
-                "--socket", self.sock, "--state-dir", self.state,
-                "--dom0", DOM0_IF, "--log-level", "debug",
-                "--console-dir", os.path.join(self.tmp, "console")]
-        with open(self.log, "ab") as logf:
-            logf.write(("=== %s\n" % " ".join(argv)).encode())
-            logf.flush()
-            self.proc = subprocess.Popen(argv, stdout=logf, stderr=logf,
-                                         stdin=subprocess.DEVNULL)
-        xn.wait_socket(self.sock, self.proc)
-
-    def kill(self, sig=signal.SIGKILL):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(10)
+    def kill(self, sig=signal.SIGKILL, timeout=10):
+        return super().kill(sig, timeout)
 
     def ctl(self, *args, check=True):
         return xn.tool("xc_dom_control", *args, sock=self.sock, check=check)
@@ -76,10 +57,6 @@ class Xend2:
     def doms(self):
         return {d["dom"]: d for d in self.json("list")["domains"]
                 if d["dom"] != 0}
-
-    def log_text(self):
-        with open(self.log, errors="replace") as f:
-            return f.read()
 
     def marks(self):
         d = os.path.join(self.state, "netns")

@@ -22,7 +22,6 @@ changed. Only processes this module started are killed, by PID.
 import json
 import os
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -50,8 +49,7 @@ class NatTopo:
         self.uplink_ip = self.net + ".1"
         self.lan_ip = self.net + ".2"
         self.sock = os.path.join(self.tmp, "xend.sock")
-        self.log = os.path.join(self.tmp, "xend.log")
-        self.proc = None
+        self.xend = self.proc = None
         self.doms = []
         self.daemons = []
         self.key = os.path.join(self.tmp, "id")
@@ -73,30 +71,14 @@ class NatTopo:
         # nsenter, not `ip netns exec`: that would give xend a mount
         # namespace of its own, where the domains' namespace mounts would
         # not be seen by anyone else
-        argv = ["nsenter", "--net=/run/netns/" + self.d0,
-                os.path.join(xn.BUILD, "xend"), "-f", "-s", self.sock,
-                "-d", os.path.join(self.tmp, "state"),
-                "--console-dir", os.path.join(self.tmp, "console"), "--dom0",
-                self.dom0_if, "-l", "debug"]
-        with open(self.log, "ab") as f:
-            self.proc = subprocess.Popen(argv, stdout=f, stderr=f,
-                                         stdin=subprocess.DEVNULL)
-        end = time.monotonic() + 20
-        while True:
-            assert self.proc.poll() is None, self.log_text()
-            s = socket.socket(socket.AF_UNIX)
-            try:
-                s.connect(self.sock)
-                return
-            except OSError:
-                assert time.monotonic() < end, self.log_text()
-                time.sleep(0.05)
-            finally:
-                s.close()
+        self.xend = xn.XendProc(self.tmp, ["--dom0", self.dom0_if],
+                                prefix=["nsenter",
+                                        "--net=/run/netns/" + self.d0])
+        self.xend.start()
+        self.proc = self.xend.proc
 
     def log_text(self):
-        with open(self.log, errors="replace") as f:
-            return f.read()
+        return self.xend.log_text() if self.xend else ""
 
     def tool(self, name, *args, check=True):
         return xn.tool(name, *args, sock=self.sock, check=check)

@@ -579,6 +579,59 @@ def wait_socket(path, proc=None, timeout=15.0):
     raise RuntimeError("xend did not answer on %s: %r" % (path, last))
 
 
+class XendProc:
+    """An xend of a test's own: its socket, state, console logs and log in
+    @tmp; @args are more options, @prefix runs it under another command
+    (e.g. nsenter into a network namespace). Killed only by its PID."""
+
+    def __init__(self, tmp, args=(), prefix=()):
+        self.tmp = tmp
+        self.sock = os.path.join(tmp, "xend.sock")
+        self.state = os.path.join(tmp, "state")
+        self.log = os.path.join(tmp, "xend.log")
+        self.args, self.prefix = list(args), list(prefix)
+        self.proc = None
+        os.makedirs(self.state, exist_ok=True)
+
+    def start(self):
+        argv = self.prefix + [
+            os.path.join(BUILD, "xend"), "--foreground",
+            "--socket", self.sock, "--state-dir", self.state,
+            "--console-dir", os.path.join(self.tmp, "console"),
+            "--log-level", "debug"] + self.args
+        with open(self.log, "ab") as logf:
+            logf.write(("=== %s\n" % " ".join(argv)).encode())
+            logf.flush()
+            self.proc = subprocess.Popen(argv, stdout=logf, stderr=logf,
+                                         stdin=subprocess.DEVNULL)
+        with open(os.path.join(self.tmp, "xend.pid"), "w") as f:
+            f.write("%d\n" % self.proc.pid)
+        wait_socket(self.sock, self.proc)
+
+    def kill(self, sig=signal.SIGTERM, timeout=10):
+        """Signal xend and wait for it; SIGKILL if it hangs. Returns the
+        exit status."""
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self.proc.returncode
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return "hung"
+
+    def log_text(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def log_tail(self, n=40):
+        return "".join(self.log_text().splitlines(True)[-n:])
+
+
 # ---------------------------------------------------------------- tools
 
 def tool(name, *args, sock=None, check=True, timeout=30):
