@@ -607,28 +607,13 @@ static int qemu_vif_rebuild(struct xend *x, struct xend_domain *d,
 static void proc_usage(pid_t pid, uint64_t *time_s, uint64_t *rss_kb)
 {
 	char path[64], buf[2048], *p;
-	unsigned long long ut, stt;
 	long hz = sysconf(_SC_CLK_TCK);
+	uint64_t ticks;
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = '\0';
-		/* utime and stime: fields 14 and 15, the 12th and 13th
-		 * after the command name's closing parenthesis */
-		p = strrchr(buf, ')');
-		for (int f = 0; p && f < 12; f++)
-			p = strchr(p + 1, ' ');
-		if (p) {
-			ut = strtoull(p + 1, &p, 10);
-			stt = strtoull(p, NULL, 10);
-			*time_s = (ut + stt) / (uint64_t)(hz > 0 ? hz : 100);
-		}
-	}
+	if (!xend_proc_ticks(pid, &ticks))
+		*time_s = ticks / (uint64_t)(hz > 0 ? hz : 100);
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {

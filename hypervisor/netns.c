@@ -263,7 +263,8 @@ int xend_netns_kill(const char *name, int sig)
 	return for_each_proc_in(&st, send_signal, &sig);
 }
 
-static void add_ticks(pid_t pid, void *arg)
+/* xend_proc_ticks() - see netns.h. */
+int xend_proc_ticks(pid_t pid, uint64_t *ticks)
 {
 	unsigned long utime, stime;
 	char path[64], buf[1024], *p, *end, *end2;
@@ -273,11 +274,11 @@ static void add_ticks(pid_t pid, void *arg)
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;
+		return -errno;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return;
+		return -EIO;
 	buf[n] = '\0';
 	/* the command name may hold spaces and parentheses: skip to the last
 	 * ')'; utime and stime are fields 14 and 15, the 12th and 13th after
@@ -286,11 +287,21 @@ static void add_ticks(pid_t pid, void *arg)
 	for (int field = 3; p && field <= 14; field++)
 		p = strchr(p + 1, ' ');
 	if (!p)
-		return;
+		return -EIO;
 	utime = strtoul(p, &end, 10);
 	stime = strtoul(end, &end2, 10);
-	if (end2 != end)
-		*(uint64_t *)arg += utime + stime;
+	if (end2 == end)
+		return -EIO;
+	*ticks = utime + stime;
+	return 0;
+}
+
+static void add_ticks(pid_t pid, void *arg)
+{
+	uint64_t t;
+
+	if (!xend_proc_ticks(pid, &t))
+		*(uint64_t *)arg += t;
 }
 
 /* xend_netns_cpu_ticks() - see netns.h. */

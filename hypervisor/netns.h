@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define XEND_NETNS_DIR		"/run/netns"
 
@@ -76,6 +77,10 @@ int xend_netns_kill(const char *name, int sig);
  * the processes in namespace @name into *@ticks, and their number. Returns
  * the number of processes or -errno. */
 int xend_netns_cpu_ticks(const char *name, uint64_t *ticks);
+
+/* xend_proc_ticks() - the CPU time (utime + stime, clock ticks) process
+ * @pid has used, from /proc/PID/stat. 0 or -errno. */
+int xend_proc_ticks(pid_t pid, uint64_t *ticks);
 
 /* xend_netns_move_link() - move dom0's link @ifname into namespace @name
  * and rename it @newname there. 0 or -errno. */
