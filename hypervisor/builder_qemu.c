@@ -608,7 +608,7 @@ static void proc_usage(pid_t pid, uint64_t *time_s, uint64_t *rss_kb)
 {
 	char path[64], buf[2048], *p;
 	long hz = sysconf(_SC_CLK_TCK);
-	uint64_t ticks;
+	uint64_t ticks = 0;
 	ssize_t n;
 	int fd;
 

@@ -298,7 +298,7 @@ int xend_proc_ticks(pid_t pid, uint64_t *ticks)
 
 static void add_ticks(pid_t pid, void *arg)
 {
-	uint64_t t;
+	uint64_t t = 0;
 
 	if (!xend_proc_ticks(pid, &t))
 		*(uint64_t *)arg += t;
