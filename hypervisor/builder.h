@@ -87,6 +87,7 @@ struct xend_builder {
 
 extern const struct xend_builder xend_builder_netns;
 extern const struct xend_builder xend_builder_qemu;
+extern const struct xend_builder xend_builder_external;
 
 /* xend_builder_of() - the builder of @kind, or NULL if xend has none. */
 const struct xend_builder *xend_builder_of(enum xend_builder_kind kind);

@@ -11,11 +11,19 @@
  * xeno.name=, xeno.ip= (vif 0's addresses with their prefixes) and
  * xeno.gw= for the guest image's init (guest/), then the config's cmdline.
  *
- * Each vif K is a TAP xvN.K made by xend and handed to QEMU as
- * -netdev tap,fd=F: QEMU holds the TAP's file, and the switch attaches the
- * TAP's dom0 side through AF_PACKET as a vif port (kind vif, the guest's
- * MAC), so the same policy applies as to a netns vif. The TAP goes away
- * with QEMU.
+ * Each vif K is, by default, a vhost-user device: QEMU listens on
+ * RUN/xeno-domN.vifK.vu (-chardev socket,server=on,wait=off; -netdev
+ * vhost-user) and xend's switch is its back end (port_vhost_user.h), the
+ * client of that socket, reading and writing the guest's rings in the
+ * shared memfd directly. QEMU waits at start-up until the back end has
+ * connected, so these ports are attached before QEMU starts; the port
+ * connects as soon as the socket is there. Under TCG the device gets
+ * vectors=0 (QEMU 7.2 crashes with MSI-X on a vhost-user virtio-net
+ * there). With `backend=tap` the vif is instead a TAP xvN.K made by xend
+ * and handed to QEMU as -netdev tap,fd=F: QEMU holds the TAP's file, and
+ * the switch attaches the TAP's dom0 side through AF_PACKET. Either way
+ * the port is a vif (the guest's MAC) with the same policy as a netns
+ * vif.
  *
  * xend watches QEMU's pidfd: a QEMU that ends on its own (the guest
  * powered off, or it crashed) is noticed at once and the domain removed
@@ -188,8 +196,56 @@ static int tap_up(const char *ifname)
 	return ret;
 }
 
-/* Attach @v's TAP (its dom0 side, @v->ifname) to the switch. */
+static int tap_attach(struct xend *x, const struct xend_domain *d,
+		      struct xend_vif *v, struct ctl_req *req);
+
+/* The vhost-user socket QEMU listens on for vif @v. */
+static void vu_path(const struct xend *x, const struct xend_domain *d,
+		    const struct xend_vif *v, char *buf, size_t size)
+{
+	char suffix[16];
+
+	snprintf(suffix, sizeof(suffix), "vif%u.vu", v->idx);
+	dom_path(x, d, suffix, buf, size);
+}
+
+static bool vhost(const struct xend_vif *v)
+{
+	return v->backend == XEND_VIF_BACKEND_VHOST_USER;
+}
+
+/* Attach @v to the switch: a vhost-user port on its socket, or its TAP
+ * (the TAP's dom0 side, @v->ifname) through AF_PACKET. */
 static int vif_attach(struct xend *x, const struct xend_domain *d,
+		      struct xend_vif *v, struct ctl_req *req)
+{
+	if (vhost(v)) {
+		char path[PATH_MAX];
+
+		vu_path(x, d, v, path, sizeof(path));
+		return xend_vif_attach_vhost(x, d, v, path, req);
+	}
+	return tap_attach(x, d, v, req);
+}
+
+/* Attach the vifs of one back end kind: vhost-user ones before QEMU
+ * starts (it waits for its back end), TAPs after (spawn() makes them). */
+static int vifs_attach(struct xend *x, struct xend_domain *d, bool vu,
+		       struct ctl_req *req)
+{
+	for (unsigned i = 0; i < d->nvifs; i++) {
+		int ret;
+
+		if (vhost(&d->vifs[i]) != vu)
+			continue;
+		ret = vif_attach(x, d, &d->vifs[i], req);
+		if (ret)
+			return ret;	/* the caller tears down */
+	}
+	return 0;
+}
+
+static int tap_attach(struct xend *x, const struct xend_domain *d,
 		      struct xend_vif *v, struct ctl_req *req)
 {
 	struct vs_port_config cfg = {
@@ -342,10 +398,21 @@ static void build_argv(const struct xend *x, const struct xend_domain *d,
 	add(a, "unix:%s,server=on,wait=off", path);
 	for (unsigned i = 0; i < d->nvifs; i++) {
 		vs_mac_format(d->vifs[i].mac, mac);
-		add(a, "-netdev");
-		add(a, "tap,id=net%u,fd=%d", i, tapfd[i]);
+		if (vhost(&d->vifs[i])) {
+			vu_path(x, d, &d->vifs[i], path, sizeof(path));
+			add(a, "-chardev");
+			add(a, "socket,id=vu%u,path=%s,server=on,wait=off", i,
+			    path);
+			add(a, "-netdev");
+			add(a, "vhost-user,id=net%u,chardev=vu%u", i, i);
+		} else {
+			add(a, "-netdev");
+			add(a, "tap,id=net%u,fd=%d", i, tapfd[i]);
+		}
 		add(a, "-device");
-		add(a, "virtio-net-pci,netdev=net%u,mac=%s,id=vif%u", i, mac, i);
+		/* QEMU 7.2 segfaults with MSI-X on vhost-user under TCG */
+		add(a, "virtio-net-pci,netdev=net%u,mac=%s,id=vif%u%s", i, mac,
+		    i, vhost(&d->vifs[i]) && !kvm ? ",vectors=0" : "");
 	}
 	for (unsigned i = 0; i < d->nvbds; i++)
 		vbd_args(a, &d->vbds[i]);
@@ -373,7 +440,8 @@ static void child(const struct argv *a, int logfd, const int *tapfd,
 	dup2(logfd, STDOUT_FILENO);
 	dup2(logfd, STDERR_FILENO);
 	for (unsigned i = 0; i < ntaps; i++)
-		fcntl(tapfd[i], F_SETFD, 0);	/* keep it across exec */
+		if (tapfd[i] >= 0)
+			fcntl(tapfd[i], F_SETFD, 0);	/* keep it across exec */
 	execvp(a->v[0], a->v);
 	_exit(127);
 }
@@ -430,6 +498,9 @@ static int spawn(struct xend *x, struct xend_domain *d, int infd,
 		return ret;
 	}
 	for (; n < d->nvifs; n++) {
+		tapfd[n] = -1;
+		if (vhost(&d->vifs[n]))
+			continue;
 		tapfd[n] = port_tap_open(d->vifs[n].ifname, false);
 		if (tapfd[n] < 0) {
 			ret = tapfd[n];
@@ -466,7 +537,8 @@ static int spawn(struct xend *x, struct xend_domain *d, int infd,
 	}
 out:
 	while (n--)
-		close(tapfd[n]);	/* QEMU has its own copies */
+		if (tapfd[n] >= 0)
+			close(tapfd[n]);	/* QEMU has its own copies */
 	close(logfd);
 	return ret;
 }
@@ -519,14 +591,13 @@ static int qemu_build(struct xend *x, struct xend_domain *d,
 			 strerror(errno));
 		return -ENOENT;
 	}
-	ret = spawn(x, d, -1, req);
+	ret = vifs_attach(x, d, true, req);
+	if (!ret)
+		ret = spawn(x, d, -1, req);
+	if (!ret)
+		ret = vifs_attach(x, d, false, req);
 	if (ret)
-		return ret;
-	for (unsigned i = 0; i < d->nvifs; i++) {
-		ret = vif_attach(x, d, &d->vifs[i], req);
-		if (ret)
-			return ret;	/* the caller tears down */
-	}
+		return ret;		/* the caller tears down */
 	sched_join(x, d, true);
 	log_info("domain %u: QEMU %d (%s)", d->id, d->pid,
 		 cfg_str(d, "kernel"));
@@ -558,6 +629,12 @@ static void qemu_teardown(struct xend *x, struct xend_domain *d)
 	unlink(path);
 	dom_path(x, d, "serial", path, sizeof(path));
 	unlink(path);
+	for (unsigned i = 0; i < d->nvifs; i++) {
+		if (!vhost(&d->vifs[i]))
+			continue;
+		vu_path(x, d, &d->vifs[i], path, sizeof(path));
+		unlink(path);
+	}
 }
 
 static int qemu_adopt(struct xend *x, struct xend_domain *d)
@@ -599,7 +676,8 @@ static int qemu_vif_rebuild(struct xend *x, struct xend_domain *d,
 			    struct xend_vif *v, struct ctl_req *req)
 {
 	/* QEMU holds the TAP; if its dom0 side is gone there is nothing to
-	 * attach to until the domain is restarted */
+	 * attach to until the domain is restarted. A vhost-user port never
+	 * fails this way: it reconnects by itself. */
 	return vif_attach(x, d, v, req);
 }
 
@@ -991,11 +1069,13 @@ static int qemu_restore(struct xend *x, const char *file, struct ctl_req *req)
 	d->cpu = -1;
 	x->doms[d->id] = d;
 	xend_save(x);
-	ret = spawn(x, d, fd, req);
+	ret = vifs_attach(x, d, true, req);
+	if (!ret)
+		ret = spawn(x, d, fd, req);
 	if (!ret)
 		ret = incoming_wait(x, d, req);
-	for (unsigned i = 0; !ret && i < d->nvifs; i++)
-		ret = vif_attach(x, d, &d->vifs[i], req);
+	if (!ret)
+		ret = vifs_attach(x, d, false, req);
 	if (ret) {
 		qemu_teardown(x, d);
 		x->doms[d->id] = NULL;

@@ -283,7 +283,7 @@ static int cmd_restore(void *ctx, struct ctl_req *req)
 	if (ctl_get_string(req, req->msg, "", "file", true, XEND_PATH_MAX,
 			   &file))
 		return -1;
-	for (unsigned k = XEND_BUILDER_NETNS; k <= XEND_BUILDER_QEMU; k++) {
+	for (unsigned k = XEND_BUILDER_NETNS; k <= XEND_BUILDER_EXTERNAL; k++) {
 		const struct xend_builder *b = xend_builder_of(k);
 
 		if (b && b->restore) {

@@ -25,6 +25,7 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,25 +41,32 @@
 #include "dataplane.h"
 #include "port_afpacket.h"
 #include "port_tap.h"
+#include "port_vhost_user.h"
 
 #define DP_EVENTS	64
 #define DP_BUDGET	(4 * VS_BATCH)	/* frames per port per round */
 #define DP_WIRE_POOL	64		/* wire frames live in the ring */
 
-enum dp_ref_type { REF_PORT, REF_TIMER, REF_CMD };
+enum dp_ref_type { REF_PORT, REF_PORT_CTL, REF_TIMER, REF_CMD };
 
 struct dp_ref {
 	enum dp_ref_type type;
 	unsigned port;
 };
 
-enum dp_backend { BE_NONE, BE_TAP, BE_AFPACKET };
+enum dp_backend { BE_NONE, BE_TAP, BE_AFPACKET, BE_VHOST };
 
 struct dp_port {
 	struct dp_ref ref;
 	enum dp_backend be;
-	void *ctx;			/* struct port_tap / port_afpacket */
-	int fd;
+	void *ctx;			/* struct port_tap / _afpacket / _vu */
+	int fd;				/* polled for frames; vhost: the
+					 * kick eventfd, -1 while no ring */
+	/* vhost-user: the port's control fd (messages, reconnect timer) and
+	 * the generation of the kick fd registered as .fd */
+	struct dp_ref ctl_ref;
+	int ctl_fd;
+	uint64_t kick_gen;
 	bool throttled, failed;
 	bool reported;			/* failure told to the control plane */
 	uint64_t wakeup;		/* ns, when throttled */
@@ -103,6 +111,8 @@ static int port_arm(struct xend_dp *dp, struct dp_port *p, bool in)
 	struct epoll_event ev = { .events = in ? EPOLLIN : 0,
 				  .data.ptr = &p->ref };
 
+	if (p->fd < 0)
+		return 0;		/* vhost-user without a ring yet */
 	return epoll_ctl(dp->epfd, EPOLL_CTL_MOD, p->fd, &ev) < 0 ? -errno : 0;
 }
 
@@ -166,24 +176,73 @@ static bool port_error_clears(const struct dp_port *p)
 	return true;
 }
 
+/* vhost-user: register the transmit ring's kick eventfd as the port's
+ * fd whenever it changed (a new ring, a new eventfd, a reconnection). The
+ * data plane polls its own dup of it, so the number it registered can
+ * never be another file's by the time it takes it out again. */
+static void vu_kick_sync(struct xend_dp *dp, struct dp_port *p)
+{
+	uint64_t gen = port_vu_kick_gen(p->ctx);
+	struct epoll_event ev = { .events = p->throttled ? 0 : EPOLLIN,
+				  .data.ptr = &p->ref };
+	int kick;
+
+	if (gen == p->kick_gen && p->fd >= 0)
+		return;
+	p->kick_gen = gen;
+	if (p->fd >= 0) {
+		epoll_ctl(dp->epfd, EPOLL_CTL_DEL, p->fd, NULL);
+		close(p->fd);
+		p->fd = -1;
+	}
+	kick = port_vu_kick_fd(p->ctx);
+	if (kick < 0)
+		return;
+	p->fd = fcntl(kick, F_DUPFD_CLOEXEC, 0);
+	if (p->fd < 0 || epoll_ctl(dp->epfd, EPOLL_CTL_ADD, p->fd, &ev) < 0)
+		log_warn("dp: port %u: kick eventfd: %s", p->ref.port,
+			 strerror(errno));
+}
+
 /* Switch what port @p has, then take it out of epoll if it ran out of
  * credit. Returns true when it is throttled. */
 static bool port_poll(struct xend_dp *dp, struct dp_port *p, uint64_t now)
 {
 	uint64_t wake;
-	int n = vs_port_poll(dp->sw, p->ref.port, now, DP_BUDGET);
+	bool throttled;
+	int n;
 
+	if (p->be == BE_VHOST)
+		port_vu_kicked(p->ctx);
+	n = vs_port_poll(dp->sw, p->ref.port, now, DP_BUDGET);
 	if (n < 0 && n != -EAGAIN && n != -EINTR) {
 		port_fail(dp, p, n);
 		return false;
 	}
-	if (!vs_port_throttled(dp->sw, p->ref.port, &wake))
+	throttled = vs_port_throttled(dp->sw, p->ref.port, &wake);
+	if (p->be == BE_VHOST) {
+		port_vu_poll_done(p->ctx, !throttled);
+		vu_kick_sync(dp, p);
+	}
+	if (!throttled)
 		return false;
 	if (!p->throttled)
 		port_arm(dp, p, false);
 	p->throttled = true;
 	p->wakeup = wake;
 	return true;
+}
+
+/* vhost-user: messages or a reconnection are due. */
+static void vu_ctl_event(struct xend_dp *dp, struct dp_port *p, uint64_t now)
+{
+	if (p->be != BE_VHOST)
+		return;			/* stale event of this round */
+	port_vu_service(p->ctx);
+	vu_kick_sync(dp, p);
+	/* a ring that (re)started may have frames waiting */
+	if (p->fd >= 0 && !p->throttled && port_poll(dp, p, now))
+		timer_update(dp);
 }
 
 /* Give throttled ports whose time has come (or whose limit changed, with
@@ -292,6 +351,9 @@ static void dispatch(struct xend_dp *dp, const struct epoll_event *ev,
 	case REF_PORT:
 		port_event(dp, &dp->ports[ref->port], ev->events, now);
 		break;
+	case REF_PORT_CTL:
+		vu_ctl_event(dp, &dp->ports[ref->port], now);
+		break;
 	case REF_TIMER:
 		timer_event(dp);
 		break;
@@ -370,6 +432,12 @@ static void dp_destroy(struct xend_dp *dp)
 	free(dp);
 }
 
+/* vhost-user ports' log lines (connections, why one was closed). */
+static void vu_log_line(const char *msg)
+{
+	log_info("%s", msg);
+}
+
 struct xend_dp *xend_dp_new(void)
 {
 	struct xend_dp *dp = calloc(1, sizeof(*dp));
@@ -378,6 +446,7 @@ struct xend_dp *xend_dp_new(void)
 	if (!dp)
 		return NULL;
 	dp->epfd = dp->cmdfd = dp->timerfd = dp->failfd = -1;
+	port_vu_set_logger(vu_log_line);
 	pthread_mutex_init(&dp->lock, NULL);
 	pthread_cond_init(&dp->cond, NULL);
 	dp->sw = vs_switch_new();
@@ -448,6 +517,8 @@ static void backend_free(enum dp_backend be, void *ctx)
 		port_tap_free(ctx);
 	else if (be == BE_AFPACKET)
 		port_afpacket_free(ctx);
+	else if (be == BE_VHOST)
+		port_vu_free(ctx);
 }
 
 struct attach_args {
@@ -470,8 +541,18 @@ static int attach_fn(struct vs_switch *sw, void *arg, uint64_t now)
 		return port;
 	p = &a->dp->ports[port];
 	*p = (struct dp_port){ .ref = { REF_PORT, (unsigned)port },
-			       .be = a->be, .ctx = a->ctx, .fd = a->fd };
-	ret = add_fd(a->dp, a->fd, &p->ref);
+			       .be = a->be, .ctx = a->ctx, .fd = a->fd,
+			       .ctl_ref = { REF_PORT_CTL, (unsigned)port },
+			       .ctl_fd = -1 };
+	if (a->be == BE_VHOST) {
+		p->ctl_fd = port_vu_ctl_fd(a->ctx);
+		p->fd = -1;
+		ret = add_fd(a->dp, p->ctl_fd, &p->ctl_ref);
+		if (!ret)
+			vu_kick_sync(a->dp, p);
+	} else {
+		ret = add_fd(a->dp, a->fd, &p->ref);
+	}
 	if (ret) {
 		vs_port_del(sw, (unsigned)port);
 		p->be = BE_NONE;
@@ -522,6 +603,23 @@ int xend_dp_attach_packet(struct xend_dp *dp, const char *ifname,
 	return attach(dp, &a);
 }
 
+/* xend_dp_attach_vhost() - see dataplane.h. */
+int xend_dp_attach_vhost(struct xend_dp *dp, const char *path,
+			 const struct vs_port_config *cfg)
+{
+	struct attach_args a = { .dp = dp, .be = BE_VHOST, .fd = -1 };
+	struct port_vu *v;
+	int ret = port_vu_new(path, cfg->name, &v);
+
+	if (ret)
+		return ret;
+	a.ctx = v;
+	a.cfg = *cfg;
+	a.cfg.ops = &port_vu_ops;
+	a.cfg.ctx = v;
+	return attach(dp, &a);
+}
+
 int xend_dp_attach_wire(struct xend_dp *dp, const char *ifname)
 {
 	const struct vs_port_config cfg = { .kind = VS_PORT_WIRE,
@@ -540,7 +638,12 @@ static int detach_port(struct xend_dp *dp, unsigned port)
 		return -ENOENT;
 	p = &dp->ports[port];
 	ret = vs_port_del(dp->sw, port);	/* releases held frames first */
-	epoll_ctl(dp->epfd, EPOLL_CTL_DEL, p->fd, NULL);
+	if (p->fd >= 0)
+		epoll_ctl(dp->epfd, EPOLL_CTL_DEL, p->fd, NULL);
+	if (p->be == BE_VHOST && p->fd >= 0)
+		close(p->fd);		/* our dup of the kick eventfd */
+	if (p->ctl_fd >= 0)
+		epoll_ctl(dp->epfd, EPOLL_CTL_DEL, p->ctl_fd, NULL);
 	backend_free(p->be, p->ctx);
 	*p = (struct dp_port){ .be = BE_NONE };
 	timer_update(dp);

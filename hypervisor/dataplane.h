@@ -59,6 +59,13 @@ int xend_dp_attach_wire(struct xend_dp *dp, const char *ifname);
 int xend_dp_attach_packet(struct xend_dp *dp, const char *ifname,
 			  const struct vs_port_config *cfg);
 
+/* xend_dp_attach_vhost() - attach a vhost-user port (port_vhost_user.h)
+ * described by @cfg, the client of the front end's socket @path: it
+ * connects now or, while nothing listens there, every second, and again
+ * after any disconnection. Returns the port number or -errno. */
+int xend_dp_attach_vhost(struct xend_dp *dp, const char *path,
+			 const struct vs_port_config *cfg);
+
 /* xend_dp_detach() - remove port @port from the switch and close its
  * back end (a persistent TAP device is left to the caller to delete).
  * Returns 0 or -ENOENT. */

@@ -38,6 +38,7 @@
 static const struct xend_builder *builders[] = {
 	[XEND_BUILDER_NETNS] = &xend_builder_netns,
 	[XEND_BUILDER_QEMU] = &xend_builder_qemu,
+	[XEND_BUILDER_EXTERNAL] = &xend_builder_external,
 };
 
 /* xend_builder_set() - see builder.h. */
@@ -224,6 +225,40 @@ int xend_vif_attach_tap(struct xend *x, const struct xend_domain *d,
 }
 
 /* xend_vif_detach() - see domain.h. */
+/* xend_vif_attach_vhost() - see domain.h. */
+int xend_vif_attach_vhost(struct xend *x, const struct xend_domain *d,
+			  struct xend_vif *v, const char *path,
+			  struct ctl_req *req)
+{
+	struct vs_port_config cfg = {
+		.kind = VS_PORT_VIF, .domid = d->id, .vifidx = v->idx,
+	};
+	struct xend_sw_apply r;
+	char name[32], mac[XENO_MAC_STRLEN];
+	int ret;
+
+	port_name(d, v, name);
+	cfg.name = name;
+	memcpy(cfg.mac, v->mac, XENO_MAC_LEN);
+	ret = xend_dp_attach_vhost(x->dp, path, &cfg);
+	if (ret < 0) {
+		vs_mac_format(v->mac, mac);
+		if (ret == -EEXIST)
+			ctl_fail(req, "MAC %s is already in use", mac);
+		else if (ret == -ENAMETOOLONG)
+			ctl_fail(req, "vhost-user socket path %s is too long "
+				 "(at most %d bytes)", path, XEND_SOCKET_MAX);
+		else
+			ctl_fail(req, "cannot attach vhost-user %s to the "
+				 "switch: %s", path, strerror(-ret));
+		return ret;
+	}
+	v->port = ret;
+	xend_sw_vif_apply(x->dp, (unsigned)ret, v, &r);
+	xend_vif_applied(d, v, &r);
+	return 0;
+}
+
 void xend_vif_detach(struct xend *x, const struct xend_domain *d,
 		     struct xend_vif *v)
 {

@@ -67,6 +67,14 @@ int xend_dom0_limits_apply(struct xend *x);
 int xend_vif_attach_tap(struct xend *x, const struct xend_domain *d,
 			struct xend_vif *v, int fd, struct ctl_req *req);
 
+/* xend_vif_attach_vhost() - attach @v as a vhost-user port, the client
+ * of the front end's socket @path (port_vhost_user.h: it connects now or
+ * as soon as something listens there), then apply @v's limits and
+ * addresses as xend_vif_attach_tap() does. */
+int xend_vif_attach_vhost(struct xend *x, const struct xend_domain *d,
+			  struct xend_vif *v, const char *path,
+			  struct ctl_req *req);
+
 /* xend_vif_applied() - set @v's state (UP, or DEGRADED with the reason)
  * from what xend_sw_vif_apply() managed, logging a degraded vif. */
 void xend_vif_applied(const struct xend_domain *d, struct xend_vif *v,

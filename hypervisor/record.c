@@ -73,6 +73,8 @@ void rec_vif_default(const struct xend_domain *d, struct xend_vif *v,
 	v->state = XEND_VIF_NEW;
 	vif_names(d->id, idx, v->ifname, v->nsifname);
 	vs_mac_default(d->name, d->id, idx, v->mac);
+	v->backend = d->builder == XEND_BUILDER_NETNS ?
+		     XEND_VIF_BACKEND_TAP : XEND_VIF_BACKEND_VHOST_USER;
 }
 
 /* rec_vif_find_addr() - see record.h. */
@@ -122,7 +124,8 @@ bool rec_addr_usable(const struct xend_addr *a, uint32_t domid)
 /* rec_builder_name() - see record.h. */
 const char *rec_builder_name(enum xend_builder_kind b)
 {
-	return b == XEND_BUILDER_NETNS ? "netns" : "qemu";
+	return b == XEND_BUILDER_NETNS ? "netns" :
+	       b == XEND_BUILDER_QEMU ? "qemu" : "external";
 }
 
 /* rec_vif_state_name() - see record.h. */
@@ -433,23 +436,50 @@ static int parse_netmask(struct ctl_req *req, json_object *cfg, unsigned *plen)
 	return 0;
 }
 
-/* "backend": "tap" (the default) or "vhost-user" (not yet). */
+/* "backend" and "socket" of a vif of @d (its builder already known):
+ * netns vifs are TAPs; QEMU vifs vhost-user unless "tap" is asked for;
+ * external vifs vhost-user, clients of "socket" (an absolute path). */
 static int parse_backend(struct ctl_req *req, json_object *o,
-			 const char *path, struct xend_vif *v)
+			 const char *path, const struct xend_domain *d,
+			 struct xend_vif *v)
 {
-	const char *s = NULL;
+	const char *s = NULL, *sock = NULL;
 
-	if (ctl_get_string(req, o, path, "backend", false, 16, &s))
+	if (ctl_get_string(req, o, path, "backend", false, 16, &s) ||
+	    ctl_get_string(req, o, path, "socket", false, XEND_SOCKET_MAX,
+			   &sock))
 		return -1;
-	if (!s || !strcmp(s, "tap")) {
+	if (!s)
+		v->backend = d->builder == XEND_BUILDER_NETNS ?
+			     XEND_VIF_BACKEND_TAP : XEND_VIF_BACKEND_VHOST_USER;
+	else if (!strcmp(s, "tap"))
 		v->backend = XEND_VIF_BACKEND_TAP;
+	else if (!strcmp(s, "vhost-user"))
+		v->backend = XEND_VIF_BACKEND_VHOST_USER;
+	else
+		return ctl_fail(req, "field '%sbackend' must be 'tap' or "
+				"'vhost-user'", path);
+	if (d->builder == XEND_BUILDER_NETNS &&
+	    v->backend != XEND_VIF_BACKEND_TAP)
+		return ctl_fail(req, "field '%sbackend': a netns domain's vifs "
+				"are TAPs", path);
+	if (d->builder != XEND_BUILDER_EXTERNAL) {
+		if (sock)
+			return ctl_fail(req, "field '%ssocket' is for builder "
+					"'external' only (xend names a QEMU "
+					"domain's sockets)", path);
+		v->socket[0] = '\0';
 		return 0;
 	}
-	if (!strcmp(s, "vhost-user"))
-		return ctl_fail(req, "field '%sbackend': vhost-user is not "
-				"available yet", path);
-	return ctl_fail(req, "field '%sbackend' must be 'tap' or "
-			"'vhost-user'", path);
+	if (v->backend != XEND_VIF_BACKEND_VHOST_USER)
+		return ctl_fail(req, "field '%sbackend': an external domain's "
+				"vifs are vhost-user", path);
+	if (!sock || sock[0] != '/')
+		return ctl_fail(req, "field '%ssocket' must be the absolute "
+				"path of the front end's vhost-user socket",
+				path);
+	snprintf(v->socket, sizeof(v->socket), "%s", sock);
+	return 0;
 }
 
 static int parse_config_vif(struct ctl_req *req, json_object *o, unsigned i,
@@ -465,7 +495,7 @@ static int parse_config_vif(struct ctl_req *req, json_object *o, unsigned i,
 	if (parse_mac(req, o, path, false, v->mac) ||
 	    parse_addrs(req, o, path, "ip", d->id, plen4, v) ||
 	    ctl_get_bool(req, o, path, "dhcp_server", false, &v->dhcp_server) ||
-	    parse_backend(req, o, path, v))
+	    parse_backend(req, o, path, d, v))
 		return -1;
 	return rec_limits_parse(req, o, path, &v->lim);
 }
@@ -502,6 +532,9 @@ static int parse_config_vifs(struct ctl_req *req, json_object *cfg,
 		return -1;
 	if (arr)
 		n = json_object_array_length(arr);
+	else if (d->builder == XEND_BUILDER_EXTERNAL)
+		return ctl_fail(req, "field 'config.vifs': builder 'external' "
+				"needs each vif's socket");
 	if (n < 1 || n > XEND_VIFS_MAX)
 		return ctl_fail(req, "field 'config.vifs' must hold 1 to %d "
 				"vifs (vif 0 carries the domain's link-local "
@@ -538,9 +571,11 @@ static int parse_name_builder(struct ctl_req *req, json_object *o,
 		d->builder = XEND_BUILDER_NETNS;
 	else if (!strcmp(builder, "qemu"))
 		d->builder = XEND_BUILDER_QEMU;
+	else if (!strcmp(builder, "external"))
+		d->builder = XEND_BUILDER_EXTERNAL;
 	else
-		return ctl_fail(req, "field '%sbuilder' must be 'netns' or "
-				"'qemu'", path);
+		return ctl_fail(req, "field '%sbuilder' must be 'netns', "
+				"'qemu' or 'external'", path);
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	return 0;
 }
@@ -650,6 +685,9 @@ static json_object *vif_state_json(const struct xend_vif *v)
 				       json_object_new_boolean(true));
 	json_object_object_add(o, "backend", json_object_new_string(
 		v->backend == XEND_VIF_BACKEND_TAP ? "tap" : "vhost-user"));
+	if (v->socket[0])
+		json_object_object_add(o, "socket",
+				       json_object_new_string(v->socket));
 	return o;
 }
 
@@ -761,7 +799,7 @@ static int parse_state_vif(struct ctl_req *req, json_object *o, unsigned i,
 	    want_name(req, o, path, "nsifname", v->nsifname) ||
 	    parse_mac(req, o, path, true, v->mac) ||
 	    ctl_get_bool(req, o, path, "dhcp_server", false, &v->dhcp_server) ||
-	    parse_backend(req, o, path, v) ||
+	    parse_backend(req, o, path, d, v) ||
 	    ctl_get_typed(req, o, path, "addrs", true, json_type_array, &addrs) ||
 	    ctl_get_typed(req, o, path, "limits", false, json_type_object, &lim))
 		return -1;

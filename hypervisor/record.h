@@ -68,6 +68,7 @@
 #define XEND_LIMIT_BYTES_MAX	(1ULL << 40)
 #define XEND_LIMIT_USECS_MAX	1000000000ULL
 #define XEND_LIMIT_PACKETS_MAX	UINT32_MAX
+#define XEND_SOCKET_MAX		107	/* sun_path, NUL excluded */
 #define XEND_NETNS_PREFIX	"xeno-dom"
 #define XEND_TAP_PREFIX		"xv"
 #define XEND_NAME_CHARS		"abcdefghijklmnopqrstuvwxyz" \
@@ -76,6 +77,7 @@
 enum xend_builder_kind {
 	XEND_BUILDER_NETNS,
 	XEND_BUILDER_QEMU,
+	XEND_BUILDER_EXTERNAL,
 };
 
 enum xend_dom_state {
@@ -83,8 +85,10 @@ enum xend_dom_state {
 	XEND_DOM_RUNNING,
 };
 
-/* How a QEMU domain's vif reaches the switch (a netns vif is always a
- * TAP): a per-vif choice, so vhost-user can join as a second back end. */
+/* How a vif reaches the switch: a netns vif is always a TAP; a QEMU vif
+ * is vhost-user by default (xend maps the guest's rings) or a TAP that
+ * QEMU holds; an external domain's vif is vhost-user, the client of the
+ * socket its front end listens on. */
 enum xend_vif_backend {
 	XEND_VIF_BACKEND_TAP,
 	XEND_VIF_BACKEND_VHOST_USER,
@@ -121,6 +125,7 @@ struct xend_vif {
 	struct xend_limits lim;
 	bool dhcp_server;		/* trusted to answer DHCP (dhcp_guard) */
 	enum xend_vif_backend backend;
+	char socket[XEND_SOCKET_MAX + 1];	/* external: front end's socket */
 	enum xend_vif_state state;
 	char error[128];		/* DEGRADED/FAILED: why */
 };

@@ -102,6 +102,8 @@ struct config_vif {
 	uint64_t usecs;
 	bool has_rate;
 	bool dhcp_server;	/* dhcp_server=yes: may answer DHCP */
+	char backend[16];	/* "tap", "vhost-user"; "" = the builder's */
+	char socket[108];	/* builder external: the front end's socket */
 };
 
 struct config_vbd {

@@ -215,7 +215,8 @@ static int set_name(struct conv *c, const struct config_entry *e)
 
 static int set_builder(struct conv *c, const struct config_entry *e)
 {
-	static const char *const b[] = { "netns", "qemu", NULL };
+	static const char *const b[] = { "netns", "qemu", "external",
+					 NULL };
 
 	return set_choice(c, e, &c->d->builder, b);
 }
@@ -318,7 +319,8 @@ static int vif_setting(struct conv *c, const struct config_item *it,
 	val = strchr(buf, '=');
 	if (!val)
 		return ITEM_ERR(c, it, "bad vif setting '%s' (expected "
-				"mac=, ip=, rate= or dhcp_server=)", buf);
+				"mac=, ip=, rate=, dhcp_server=, backend= or "
+				"socket=)", buf);
 	*val++ = '\0';
 	if (!strcmp(buf, "ip"))
 		return add_ips(c, it, val, " \t", &vif->ip, &vif->n_ip);
@@ -362,8 +364,23 @@ static int vif_setting(struct conv *c, const struct config_item *it,
 		vif->dhcp_server = !strcmp(val, "yes");
 		return 0;
 	}
+	if (!strcmp(buf, "backend")) {
+		if (strcmp(val, "tap") && strcmp(val, "vhost-user"))
+			return ITEM_ERR(c, it, "bad backend '%s' (expected tap "
+					"or vhost-user)", val);
+		snprintf(vif->backend, sizeof(vif->backend), "%s", val);
+		return 0;
+	}
+	if (!strcmp(buf, "socket")) {
+		if (val[0] != '/' || strlen(val) >= sizeof(vif->socket))
+			return ITEM_ERR(c, it, "bad socket '%s' (expected an "
+					"absolute path of at most %zu bytes)",
+					val, sizeof(vif->socket) - 1);
+		snprintf(vif->socket, sizeof(vif->socket), "%s", val);
+		return 0;
+	}
 	return ITEM_ERR(c, it, "unknown vif setting '%s' (expected mac, ip, "
-			"rate or dhcp_server)", buf);
+			"rate, dhcp_server, backend or socket)", buf);
 }
 
 static int parse_vif(struct conv *c, const struct config_item *it,
@@ -684,6 +701,12 @@ static json_object *vifs_json(const struct config_domain *d)
 		if (d->vifs[i].dhcp_server)
 			json_object_object_add(o, "dhcp_server",
 					       json_object_new_boolean(true));
+		if (d->vifs[i].backend[0])
+			json_object_object_add(o, "backend",
+				json_object_new_string(d->vifs[i].backend));
+		if (d->vifs[i].socket[0])
+			json_object_object_add(o, "socket",
+				json_object_new_string(d->vifs[i].socket));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -760,7 +783,12 @@ char *config_vif_format(const struct config_vif *vif, char *buf, size_t len)
 	else
 		n += (size_t)snprintf(buf + n, len - n, ", rate=unlimited");
 	if (vif->dhcp_server && n < len)
-		snprintf(buf + n, len - n, ", dhcp_server=yes");
+		n += (size_t)snprintf(buf + n, len - n, ", dhcp_server=yes");
+	if (vif->backend[0] && n < len)
+		n += (size_t)snprintf(buf + n, len - n, ", backend=%s",
+				      vif->backend);
+	if (vif->socket[0] && n < len)
+		snprintf(buf + n, len - n, ", socket=%s", vif->socket);
 	return buf;
 }
 

@@ -504,6 +504,16 @@ void vhost_state_init(struct vhost_dev_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
+/* PROTOCOL_FEATURES counts as negotiated once the front end set protocol
+ * features (it may only when GET_FEATURES offered the bit, as ours does)
+ * or acked the bit: QEMU 7.2 sends SET_VRING_ENABLE before SET_FEATURES,
+ * and its SET_FEATURES need not carry the bit. */
+static bool protocol_negotiated(const struct vhost_dev_state *st)
+{
+	return st->protocol_set ||
+	       (st->features & VHOST_BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+}
+
 bool vhost_state_ring_live(const struct vhost_dev_state *st, unsigned i)
 {
 	const struct vhost_ring_state *r;
@@ -514,7 +524,7 @@ bool vhost_state_ring_live(const struct vhost_dev_state *st, unsigned i)
 	if (r->phase != VHOST_RING_STARTED)
 		return false;
 	/* Without PROTOCOL_FEATURES a ring runs from its kick on. */
-	if (!(st->features & VHOST_BIT(VHOST_USER_F_PROTOCOL_FEATURES)))
+	if (!protocol_negotiated(st))
 		return true;
 	return r->enabled;
 }
@@ -713,10 +723,10 @@ static int apply_ring_event(struct vhost_dev_state *st,
 		r->err_set = true;
 		break;
 	case VHOST_USER_SET_VRING_ENABLE:
-		if (!st->features_set ||
-		    !(st->features & VHOST_BIT(VHOST_USER_F_PROTOCOL_FEATURES)))
+		if (!protocol_negotiated(st))
 			return fail(-EPROTO, err, errlen,
-				    "%s: PROTOCOL_FEATURES not acked", name);
+				    "%s: PROTOCOL_FEATURES not negotiated",
+				    name);
 		r->enabled = m->u.state.num;
 		break;
 	default:	/* VHOST_USER_GET_VRING_BASE: stop the ring */

@@ -405,7 +405,7 @@ static void test_choices(void **state)
 	assert_string_equal(dom.builder, "qemu");
 	assert_string_equal(dom.accel, "kvm");
 	fails("name = d\nbuilder = xen\n",
-	      "t.cfg:2:11: 'builder' must be 'netns' or 'qemu', not 'xen'");
+	      "t.cfg:2:11: 'builder' must be 'netns', 'qemu' or 'external', not 'xen'");
 	fails(BASE "accel = hvf\n",
 	      "t.cfg:3:9: 'accel' must be 'auto', 'kvm' or 'tcg', not 'hvf'");
 }
@@ -513,10 +513,15 @@ static void test_vifs(void **state)
 	      "t.cfg:3:9: bad MAC address 'aa:00:00:00:00:01:02'");
 	fails(BASE "vif = [ \"bridge=br0\" ]\n",
 	      "t.cfg:3:9: unknown vif setting 'bridge' (expected mac, ip, "
-	      "rate or dhcp_server)");
+	      "rate, dhcp_server, backend or socket)");
+	fails(BASE "vif = [ \"backend=macvtap\" ]\n",
+	      "t.cfg:3:9: bad backend 'macvtap' (expected tap or vhost-user)");
+	fails(BASE "vif = [ \"socket=rel.sock\" ]\n",
+	      "t.cfg:3:9: bad socket 'rel.sock' (expected an absolute path of "
+	      "at most 107 bytes)");
 	fails(BASE "vif = [ \"10.0.0.1\" ]\n",
 	      "t.cfg:3:9: bad vif setting '10.0.0.1' (expected mac=, ip=, "
-	      "rate= or dhcp_server=)");
+	      "rate=, dhcp_server=, backend= or socket=)");
 	fails(BASE "vif = [ \"rate=100\" ]\n",
 	      "t.cfg:3:9: bad rate '100' (expected BYTES/USECS, e.g. "
 	      "rate=125000/100000)");

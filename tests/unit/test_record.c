@@ -118,7 +118,8 @@ static void test_config_bounds(void **state)
 		     "field 'config.name': 'Domain-0' is not a valid domain "
 		     "name (1 to 63 letters, digits and '_.+-'; not Domain-0)");
 	config_fails("{\"name\":\"d\",\"builder\":\"xen\"}",
-		     "field 'config.builder' must be 'netns' or 'qemu'");
+		     "field 'config.builder' must be 'netns', 'qemu' or "
+		     "'external'");
 }
 
 /* 169.254.1.N belongs to domain N: no other domain may claim it. */
@@ -172,8 +173,19 @@ static void test_config_vifs(void **state)
 		     "field 'config.vifs[0].mac': '01:00:00:00:00:01' is not a "
 		     "unicast MAC address");
 	config_fails("{" NS ",\"vifs\":[{\"backend\":\"vhost-user\"}]}",
-		     "field 'config.vifs[0].backend': vhost-user is not "
-		     "available yet");
+		     "field 'config.vifs[0].backend': a netns domain's vifs "
+		     "are TAPs");
+	config_fails("{" NS ",\"vifs\":[{\"socket\":\"/tmp/a.sock\"}]}",
+		     "field 'config.vifs[0].socket' is for builder 'external' "
+		     "only (xend names a QEMU domain's sockets)");
+	config_fails("{\"name\":\"e\",\"builder\":\"external\","
+		     "\"vifs\":[{}]}",
+		     "field 'config.vifs[0].socket' must be the absolute path "
+		     "of the front end's vhost-user socket");
+	config_fails("{\"name\":\"e\",\"builder\":\"external\","
+		     "\"vifs\":[{\"backend\":\"tap\",\"socket\":\"/a\"}]}",
+		     "field 'config.vifs[0].backend': an external domain's "
+		     "vifs are vhost-user");
 	config_fails("{" NS ",\"vifs\":[{\"backend\":\"macvtap\"}]}",
 		     "field 'config.vifs[0].backend' must be 'tap' or "
 		     "'vhost-user'");

@@ -663,15 +663,17 @@ static void test_state_qemu_sequence(void **state)
 	qemu_ring_start(&st, 0);
 }
 
-/* Without PROTOCOL_FEATURES acked, a ring runs from its kick, and
- * SET_VRING_ENABLE is refused. */
+/* A front end that never negotiates PROTOCOL_FEATURES: a ring runs from
+ * its kick, and SET_VRING_ENABLE is refused. */
 static void test_state_no_protocol_features(void **state)
 {
 	struct vhost_dev_state st;
 	struct wbuf w;
 
 	(void)state;
-	qemu_init(&st);
+	vhost_state_init(&st);
+	msg_none(&w, VHOST_USER_SET_OWNER);
+	assert_int_equal(feed(&st, &w, 0), 0);
 	msg_u64(&w, VHOST_USER_SET_FEATURES, NET_FEATURES &
 		~VHOST_BIT(VHOST_USER_F_PROTOCOL_FEATURES));
 	assert_int_equal(feed(&st, &w, 0), 0);
@@ -681,6 +683,30 @@ static void test_state_no_protocol_features(void **state)
 	assert_true(vhost_state_ring_live(&st, 0));
 	msg_state(&w, VHOST_USER_SET_VRING_ENABLE, 0, 1);
 	assert_int_equal(feed(&st, &w, 0), -EPROTO);
+}
+
+/* QEMU 7.2's order: protocol features set, then SET_VRING_ENABLE 0
+ * before SET_FEATURES (which may leave bit 30 out): accepted, and a ring
+ * then waits for SET_VRING_ENABLE 1. */
+static void test_state_enable_before_features(void **state)
+{
+	struct vhost_dev_state st;
+	struct wbuf w;
+
+	(void)state;
+	qemu_init(&st);
+	msg_state(&w, VHOST_USER_SET_VRING_ENABLE, 0, 0);
+	assert_int_equal(feed(&st, &w, 0), 0);
+	msg_u64(&w, VHOST_USER_SET_FEATURES, NET_FEATURES &
+		~VHOST_BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+	assert_int_equal(feed(&st, &w, 0), 0);
+	msg_mem(&w, 1, MEMSZ);
+	assert_int_equal(feed(&st, &w, 1), 0);
+	qemu_ring_start(&st, 0);
+	assert_false(vhost_state_ring_live(&st, 0));
+	msg_state(&w, VHOST_USER_SET_VRING_ENABLE, 0, 1);
+	assert_int_equal(feed(&st, &w, 0), 0);
+	assert_true(vhost_state_ring_live(&st, 0));
 }
 
 static void test_state_out_of_order(void **state)
@@ -882,6 +908,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_state_qemu_sequence),
 		cmocka_unit_test(test_state_no_protocol_features),
+		cmocka_unit_test(test_state_enable_before_features),
 		cmocka_unit_test(test_state_out_of_order),
 		cmocka_unit_test(test_state_inconsistent),
 		cmocka_unit_test(test_state_running_changes),
