@@ -57,7 +57,7 @@ static enum vs_parse_result parse_ip4(struct vs_cursor *c, struct vs_pkt *p)
 	ihl = (uint32_t)(h[0] & 0xf) * 4;
 	tot = get16(h + 2);
 	/* Trailing padding (short frames) is allowed, truncation is not. */
-	if (ihl < 20 || tot < ihl || tot > c->len - (c->off - 20))
+	if (ihl < 20 || tot < ihl || tot > c->len + p->uncaptured - (c->off - 20))
 		return VS_PARSE_MALFORMED;
 	if (!vs_take(c, ihl - 20))
 		return VS_PARSE_MALFORMED;
@@ -93,6 +93,8 @@ static enum vs_parse_result parse_nd_opts(struct vs_cursor *c, struct vs_pkt *p,
 {
 	const uint8_t *o;
 
+	if (p->uncaptured)		/* options run to the frame's end */
+		return VS_PARSE_MALFORMED;
 	while (c->off < c->len) {
 		uint32_t olen;
 
@@ -188,6 +190,8 @@ static enum vs_parse_result parse_upper(struct vs_cursor *c, struct vs_pkt *p,
 	need = p->ip6.proto == IPPROTO_ICMPV6 ? 4 :
 	       p->ip6.proto == IPPROTO_UDP ? 8 :
 	       p->ip6.proto == IPPROTO_TCP ? 20 : 0;
+	if (frag && p->uncaptured)	/* judged on the whole frame only */
+		return VS_PARSE_MALFORMED;
 	if (frag && left < need) {
 		p->ip6.unclassified = true;
 		return VS_PARSE_OK;
@@ -235,9 +239,10 @@ static enum vs_parse_result parse_ip6(struct vs_cursor *c, struct vs_pkt *p)
 
 	if (!h || h[0] >> 4 != 6)
 		return VS_PARSE_MALFORMED;
-	if (get16(h + 4) > c->len - c->off)
+	if (get16(h + 4) > c->len + p->uncaptured - c->off)
 		return VS_PARSE_MALFORMED;
-	c->len = c->off + get16(h + 4);		/* ignore padding */
+	if (c->off + get16(h + 4) < c->len)
+		c->len = c->off + get16(h + 4);	/* ignore padding */
 
 	memcpy(&p->ip6.src, h + 8, 16);
 	memcpy(&p->ip6.dst, h + 24, 16);
@@ -290,10 +295,19 @@ static enum vs_parse_result parse_ip6(struct vs_cursor *c, struct vs_pkt *p)
 enum vs_parse_result vs_parse(const uint8_t *frame, uint32_t len,
 			      struct vs_pkt *p)
 {
-	struct vs_cursor c = { .base = frame, .len = len, .off = 0 };
+	return vs_parse_head(frame, len, len, p);
+}
+
+/* vs_parse_head() - see parse.h. Reads never go past @caplen: a header
+ * that would needs the rest of the frame and is malformed here. */
+enum vs_parse_result vs_parse_head(const uint8_t *frame, uint32_t caplen,
+				   uint32_t len, struct vs_pkt *p)
+{
+	struct vs_cursor c = { .base = frame, .len = caplen, .off = 0 };
 	const uint8_t *eth = vs_take(&c, 14), *tag;
 	uint16_t et;
 
+	p->uncaptured = len > caplen ? len - caplen : 0;
 	if (!eth)
 		return VS_PARSE_RUNT;
 	p->dst_mac = eth;

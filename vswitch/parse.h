@@ -62,6 +62,7 @@ enum {
 #define IP6_NH_ASSIGNED_MAX_	145
 
 struct vs_pkt {
+	uint32_t uncaptured;	/* frame bytes past what was parsed */
 	const uint8_t *dst_mac, *src_mac;
 	uint16_t ethertype;	/* outermost, host order */
 	uint32_t vlan_tags;	/* 802.1Q/802.1ad tags looked through: all of
@@ -110,5 +111,14 @@ struct vs_pkt {
  * get there. */
 enum vs_parse_result vs_parse(const uint8_t *frame, uint32_t len,
 			      struct vs_pkt *p);
+
+/* vs_parse_head() - parse a frame of @len bytes of which only the first
+ * @caplen are at @frame (the rest is payload the caller does not want
+ * judged on: a vhost-user port's zero-copy frames). Lengths are checked
+ * against @len; nothing past @caplen is read, and a frame whose headers
+ * would need it (ND options, which run to the end; a fragment's headers)
+ * is VS_PARSE_MALFORMED. vs_parse() is vs_parse_head(f, len, len). */
+enum vs_parse_result vs_parse_head(const uint8_t *frame, uint32_t caplen,
+				   uint32_t len, struct vs_pkt *p);
 
 #endif /* XENO_PARSE_H */

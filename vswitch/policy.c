@@ -358,15 +358,17 @@ static void unicast(const struct vs_switch *sw, const struct vs_port *in,
  * vs_decide() - ingress policy and lookup for one frame
  * @sw:		switch
  * @in:		ingress port
- * @frame:	Ethernet frame
- * @len:	its length
+ * @frame:	Ethernet frame, or its first @caplen bytes (vs_parse_head())
+ * @caplen:	bytes at @frame
+ * @len:	the frame's length
  * @d:		the decision
  */
 void vs_decide(const struct vs_switch *sw, const struct vs_port *in,
-	       const uint8_t *frame, uint32_t len, struct vs_dest *d)
+	       const uint8_t *frame, uint32_t caplen, uint32_t len,
+	       struct vs_dest *d)
 {
 	struct vs_pkt p;
-	enum vs_parse_result pr = vs_parse(frame, len, &p);
+	enum vs_parse_result pr = vs_parse_head(frame, caplen, len, &p);
 
 	d->kind = DEST_DROP;
 	d->wire = false;

@@ -347,7 +347,7 @@ static unsigned afp_tx(void *ctx, const struct vs_frame *const *frames,
 {
 	struct port_afpacket *a = ctx;
 	struct virtio_net_hdr vh[VS_BATCH];
-	struct iovec iov[VS_BATCH][2];
+	struct iovec iov[VS_BATCH][3];
 	struct mmsghdr msg[VS_BATCH];
 	unsigned i, sent = 0;
 	int r;
@@ -357,10 +357,13 @@ static unsigned afp_tx(void *ctx, const struct vs_frame *const *frames,
 	for (i = 0; i < n; i++) {
 		vnet_host(&frames[i]->vnet, &vh[i]);
 		iov[i][0] = (struct iovec){ &vh[i], VNET_LEN };
-		iov[i][1] = (struct iovec){
-			(void *)(uintptr_t)frames[i]->data, frames[i]->len };
-		msg[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = iov[i],
-							.msg_iovlen = 2 } };
+		iov[i][1] = (struct iovec){ (void *)(uintptr_t)frames[i]->data,
+					    vs_frame_head_len(frames[i]) };
+		iov[i][2] = (struct iovec){ (void *)(uintptr_t)frames[i]->tail,
+					    frames[i]->tail_len };
+		msg[i] = (struct mmsghdr){ .msg_hdr = {
+			.msg_iov = iov[i],
+			.msg_iovlen = frames[i]->tail_len ? 3 : 2 } };
 	}
 	while (sent < n) {
 		r = sendmmsg(a->fd, msg + sent, n - sent, MSG_DONTWAIT);

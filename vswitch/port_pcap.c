@@ -34,6 +34,7 @@ struct port_pcap {
 
 	unsigned outstanding;
 	struct port_pcap_counts counts;
+	uint8_t gather[VS_FRAME_MAX_DEFAULT];	/* a two-piece frame, whole */
 	char err[PCAP_ERRBUF_SIZE + PATH_MAX + 64];
 };
 
@@ -170,7 +171,13 @@ static unsigned pcap_tx(void *ctx, const struct vs_frame *const *frames,
 		h.len = frames[i]->len;
 		h.caplen = frames[i]->len < PORT_PCAP_SNAPLEN ?
 			   frames[i]->len : PORT_PCAP_SNAPLEN;
-		pcap_dump((u_char *)pp->out, &h, frames[i]->data);
+		if (!frames[i]->tail_len) {
+			pcap_dump((u_char *)pp->out, &h, frames[i]->data);
+			continue;
+		}
+		h.caplen = vs_frame_gather(frames[i], pp->gather,
+					   sizeof(pp->gather));
+		pcap_dump((u_char *)pp->out, &h, pp->gather);
 	}
 	pp->counts.written += n;
 	return n;

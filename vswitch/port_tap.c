@@ -227,12 +227,13 @@ static unsigned tap_tx(void *ctx, const struct vs_frame *const *frames,
 	while (i < n) {
 		const struct vs_frame *f = frames[i];
 		struct vs_vnet_hdr h = f->vnet;
-		struct iovec iov[2] = {
+		struct iovec iov[3] = {
 			{ &h, PORT_TAP_VNET_HDR_LEN },
-			{ (void *)(uintptr_t)f->data, f->len },
+			{ (void *)(uintptr_t)f->data, vs_frame_head_len(f) },
+			{ (void *)(uintptr_t)f->tail, f->tail_len },
 		};
 
-		if (writev(t->fd, iov, 2) < 0) {
+		if (writev(t->fd, iov, f->tail_len ? 3 : 2) < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN)

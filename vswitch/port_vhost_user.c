@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "offload.h"
+#include "parse.h"
 #include "port_vhost_user.h"
 #include "vhost_msg.h"
 #include "virtq.h"
@@ -41,6 +42,8 @@ enum { VU_RXQ = 0, VU_TXQ = 1 };	/* virtio-net: receiveq, transmitq */
 #define VU_OUT_MAX	(2 * VS_BATCH)	/* heads lent to the switch */
 #define VU_IOV_MAX	64		/* segments of one transmit chain */
 #define VU_SCRATCH	(VS_FRAME_MAX_DEFAULT + 64)
+#define VU_COPY_MAX	512		/* frames up to this are copied whole */
+#define VU_HEAD		128		/* headers copied of a bigger frame */
 
 /* One mapped file region (memory table or log). */
 struct vu_map {
@@ -89,7 +92,7 @@ struct port_vu {
 
 	char error[160];
 	struct port_vu_stats stats;
-	uint8_t *scratch;		/* offload fallbacks, VU_SCRATCH bytes */
+	uint8_t *scratch;		/* offload fallbacks, 2 * VU_SCRATCH */
 };
 
 /* Logging ------------------------------------------------------------------*/
@@ -700,7 +703,7 @@ int port_vu_new(const char *path, const char *name, struct port_vu **out)
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	v->scratch = malloc(VU_SCRATCH);
+	v->scratch = malloc(2 * VU_SCRATCH);
 	snprintf(v->path, sizeof(v->path), "%s", path);
 	snprintf(v->name, sizeof(v->name), "%s", name ? name : path);
 	v->sock = -1;
@@ -814,22 +817,46 @@ static void ring_broke(struct port_vu *v, unsigned i, int err)
 		 i == VU_TXQ ? "transmit" : "receive", strerror(-err));
 }
 
-/* Point @f at the frame of a popped chain: in place when the data after
- * the vnet header lies in one segment, else gathered into f->data.
- * Returns false for a frame to refuse. */
+/* Whether a frame may go zero-copy: big enough for the copy to matter,
+ * and plain IPv4, or IPv6 straight to TCP or UDP, so that everything the
+ * policy reads lies in its first VU_HEAD bytes (Ethernet 14, IPv4 up to 60
+ * or IPv6 40, the ports 4). Anything else (ARP, ICMPv6 and its ND options,
+ * extension headers, VLAN tags) is copied whole and judged whole. */
+static bool zero_copy_ok(const uint8_t *f, uint32_t len)
+{
+	uint16_t et;
+
+	if (len <= VU_COPY_MAX)
+		return false;
+	et = (uint16_t)(f[12] << 8 | f[13]);
+	if (et == ETH_P_IPV4_)
+		return true;
+	return et == ETH_P_IPV6_ &&
+	       (f[14 + 6] == IPPROTO_TCP || f[14 + 6] == IPPROTO_UDP);
+}
+
+/* Fill @f from a popped chain. A big plain frame lying in one segment
+ * goes in two pieces: a private copy of its first VU_HEAD bytes at
+ * f->data, which the switch judges and delivers, and the rest in place in
+ * guest memory (f->tail), copied once by the receiver. Anything else is
+ * gathered whole into f->data. Returns false for a frame to refuse. */
 static bool frame_take(struct port_vu *v, const struct virtq_iov *iov,
 		       unsigned n, uint32_t total, unsigned hl,
 		       struct vs_frame *f)
 {
 	uint32_t len = total - hl, off = hl;
+	const uint8_t *p;
 	unsigned i;
 
 	if (total < hl + VS_FRAME_MIN || len > f->cap)
 		return false;
 	for (i = 0; i < n && off >= iov[i].len; i++)
 		off -= iov[i].len;
-	if (i < n && iov[i].len - off >= len) {
-		f->data = iov[i].base + off;
+	p = i < n ? iov[i].base + off : NULL;
+	if (p && iov[i].len - off >= len && zero_copy_ok(p, len)) {
+		memcpy(f->data, p, VU_HEAD);
+		f->tail = p + VU_HEAD;
+		f->tail_len = len - VU_HEAD;
 		v->stats.zero_copy++;
 	} else {
 		virtq_iov_copy(iov, n, hl, f->data, len);
@@ -911,24 +938,24 @@ static int seg_put(void *arg, const uint8_t *seg, uint32_t len)
 static int put_fallback(struct port_vu *v, struct virtq *vq,
 			const struct vs_frame *f)
 {
+	uint8_t *whole = v->scratch + VU_SCRATCH;	/* second half */
 	struct vs_frame c;
 	int ret;
 
+	if (!vs_frame_gather(f, whole, VU_SCRATCH))
+		return -EMSGSIZE;
 	if ((f->vnet.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) !=
 	    VIRTIO_NET_HDR_GSO_NONE) {
-		ret = vs_offload_segment(f->data, f->len, &f->vnet, v->scratch,
+		ret = vs_offload_segment(whole, f->len, &f->vnet, v->scratch,
 					 VU_SCRATCH, seg_put, vq);
 		if (ret > 0)
 			v->stats.segmented++;
 		return ret < 0 ? ret : 1;
 	}
-	if (f->len > VU_SCRATCH)
-		return -EMSGSIZE;
-	memcpy(v->scratch, f->data, f->len);
-	if (vs_offload_csum(v->scratch, f->len, &f->vnet))
+	if (vs_offload_csum(whole, f->len, &f->vnet))
 		return -EINVAL;
 	v->stats.csum_done++;
-	c = (struct vs_frame){ .data = v->scratch, .len = f->len };
+	c = (struct vs_frame){ .data = whole, .len = f->len };
 	c.vnet.flags = VIRTIO_NET_HDR_F_DATA_VALID;
 	return virtq_rx_put(vq, &c);
 }

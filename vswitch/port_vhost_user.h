@@ -9,12 +9,18 @@
  * listens. The messages (vhost_msg.h) configure the device; the rings
  * (virtq.h) live in the front end's shared memory, which the port maps.
  *
- *   guest -> switch (transmitq, ring 1): the rx op pops chains and hands
- *     the switch frames that point INTO GUEST MEMORY when the frame lies in
- *     one descriptor (no copy on receive); a frame scattered over several
- *     descriptors is gathered into the switch's pool slot. The heads go
- *     back to the used ring when the switch releases the frames, once per
- *     batch, with at most one call-eventfd signal.
+ *   guest -> switch (transmitq, ring 1): the rx op pops chains. A big
+ *     plain IP frame lying in one descriptor enters the switch in two
+ *     pieces (struct vs_frame): a private copy of its first 128 bytes,
+ *     which the policy judges, and its payload IN GUEST MEMORY (no copy on
+ *     receive). The guest may rewrite its buffer at any moment, so the
+ *     headers judged are the ones delivered: a guest cannot change its
+ *     source address after the check. Small frames (<= 512 bytes), frames
+ *     whose headers the policy reads further (ARP, ICMPv6/ND, IPv6
+ *     extension headers) and frames scattered over descriptors are copied
+ *     whole into the switch's pool slot. The heads go back to the used
+ *     ring when the switch releases the frames, once per batch, with at
+ *     most one call-eventfd signal.
  *   switch -> guest (receiveq, ring 0): the tx op copies each frame once,
  *     header first, into the guest's buffers (mergeable when negotiated),
  *     completes the checksum or segments a GSO frame in software when the
@@ -62,7 +68,7 @@ struct port_vu_stats {
 	uint64_t disconnects;		/* closed by an error or the peer */
 	uint64_t messages;		/* messages served */
 	uint64_t zero_copy;		/* guest frames switched in place */
-	uint64_t gathered;		/* scattered frames gathered */
+	uint64_t gathered;		/* guest frames copied whole */
 	uint64_t rx_bad;		/* guest frames refused (too short/long) */
 	uint64_t ring_full;		/* frames refused: receive ring full */
 	uint64_t no_ring;		/* frames refused: receive ring not live */

@@ -514,7 +514,9 @@ int virtq_rx_put(struct virtq *vq, const struct vs_frame *f)
 		return ret;
 	hdr_build(hdr, &f->vnet, (uint16_t)p.nheads);
 	rx_copy(vq, &p, &seg, &off, hdr, hl);
-	rx_copy(vq, &p, &seg, &off, f->data, f->len);
+	rx_copy(vq, &p, &seg, &off, f->data, vs_frame_head_len(f));
+	if (f->tail_len)
+		rx_copy(vq, &p, &seg, &off, f->tail, f->tail_len);
 	for (i = 0; i < p.nheads; i++) {
 		uint64_t n = left < p.cap[i] ? left : p.cap[i];
 

@@ -541,7 +541,7 @@ static bool decide(struct vs_switch *sw, struct vs_port *in,
 	struct vs_dest d;
 
 	sw->b_queued[i] = sw->b_ok[i] = sw->b_err[i] = sw->b_limited[i] = 0;
-	vs_decide(sw, in, f->data, f->len, &d);
+	vs_decide(sw, in, f->data, vs_frame_head_len(f), f->len, &d);
 	if (d.kind == DEST_DROP && ingress_reason(d.drop)) {
 		in->stats.in_packets++;
 		sw->stats.in_frames++;
@@ -700,6 +700,8 @@ int vs_port_poll(struct vs_switch *sw, unsigned port, uint64_t now,
 			p->held[k].data = p->pool + (size_t)k * p->frame_max;
 			p->held[k].cap = p->frame_max;
 			p->held[k].len = 0;
+			p->held[k].tail = NULL;
+			p->held[k].tail_len = 0;
 			memset(&p->held[k].vnet, 0, sizeof(p->held[k].vnet));
 		}
 		n = p->ops->rx(p->ctx, p->held, VS_BATCH);
@@ -710,6 +712,18 @@ int vs_port_poll(struct vs_switch *sw, unsigned port, uint64_t now,
 		p->nheld = (unsigned)n > VS_BATCH ? VS_BATCH : (unsigned)n;
 	}
 	return (int)total;
+}
+
+uint32_t vs_frame_gather(const struct vs_frame *f, uint8_t *dst, uint32_t cap)
+{
+	uint32_t head = vs_frame_head_len(f);
+
+	if (f->len > cap)
+		return 0;
+	memcpy(dst, f->data, head);
+	if (f->tail_len)
+		memcpy(dst + head, f->tail, f->tail_len);
+	return f->len;
 }
 
 /* MAC helpers ------------------------------------------------------------*/

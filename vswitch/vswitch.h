@@ -63,13 +63,33 @@ struct vs_vnet_hdr {
 };
 
 /* One frame. @data points at the Ethernet header and stays owned by
- * whoever filled it in (a back end or the switch's port pool). */
+ * whoever filled it in (a back end or the switch's port pool).
+ *
+ * A frame may come in two pieces: its first @len - @tail_len bytes at
+ * @data and the rest at @tail. A vhost-user port hands the switch a big
+ * frame so: a private copy of its headers, which the policy judges, and
+ * the payload where it lies in the sending guest's memory, copied once,
+ * by the receiving back end. The guest can rewrite its buffer at any time,
+ * so the headers that were judged are the ones delivered. Back ends write
+ * both pieces (vs_frame_gather() makes one buffer of them). */
 struct vs_frame {
 	uint8_t *data;
-	uint32_t len;
+	uint32_t len;		/* the whole frame, tail included */
 	uint32_t cap;		/* bytes available at data (rx fills up to it) */
 	struct vs_vnet_hdr vnet;
+	const uint8_t *tail;	/* the last @tail_len bytes, or NULL */
+	uint32_t tail_len;
 };
+
+/* vs_frame_head_len() - the bytes of @f at f->data. */
+static inline uint32_t vs_frame_head_len(const struct vs_frame *f)
+{
+	return f->len - f->tail_len;
+}
+
+/* vs_frame_gather() - copy frame @f whole into @dst (@cap bytes). Returns
+ * its length, or 0 if it does not fit. */
+uint32_t vs_frame_gather(const struct vs_frame *f, uint8_t *dst, uint32_t cap);
 
 enum vs_port_kind {
 	VS_PORT_DOM0,

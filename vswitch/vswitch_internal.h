@@ -130,7 +130,8 @@ int vs_lookup_ip6(const struct vs_switch *sw, const struct in6_addr *a);
 /* policy.c */
 bool vs_isolated(const struct vs_switch *sw, const struct vs_pkt *p);
 void vs_decide(const struct vs_switch *sw, const struct vs_port *in,
-	       const uint8_t *frame, uint32_t len, struct vs_dest *d);
+	       const uint8_t *frame, uint32_t caplen, uint32_t len,
+	       struct vs_dest *d);
 
 static inline uint64_t mac_key(const uint8_t *m)
 {

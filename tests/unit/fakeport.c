@@ -47,7 +47,7 @@ static void log_add(struct fakeport *fp, const struct vs_frame *f)
 	r->data = NULL;
 	if (fp->keep_data) {
 		r->data = xmalloc(f->len);
-		memcpy(r->data, f->data, f->len);
+		vs_frame_gather(f, r->data, f->len);
 	}
 }
 
