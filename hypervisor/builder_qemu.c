@@ -69,6 +69,11 @@
 #define QEMU_QUIT_MS		3000	/* after quit, before SIGKILL */
 #define QEMU_ARGS_MAX		(64 + 4 * XEND_VIFS_MAX + 4 * XEND_VBDS_MAX)
 #define SHUTDOWN_TIMEOUT_S	30
+/* offload=no: the guest is offered neither checksum nor TSO offload */
+#define NO_OFFLOAD		",csum=off,guest_csum=off,host_tso4=off," \
+				"host_tso6=off,guest_tso4=off,guest_tso6=off," \
+				"host_ecn=off,guest_ecn=off,host_ufo=off," \
+				"guest_ufo=off"
 
 /* ---- names ---- */
 
@@ -411,8 +416,9 @@ static void build_argv(const struct xend *x, const struct xend_domain *d,
 		}
 		add(a, "-device");
 		/* QEMU 7.2 segfaults with MSI-X on vhost-user under TCG */
-		add(a, "virtio-net-pci,netdev=net%u,mac=%s,id=vif%u%s", i, mac,
-		    i, vhost(&d->vifs[i]) && !kvm ? ",vectors=0" : "");
+		add(a, "virtio-net-pci,netdev=net%u,mac=%s,id=vif%u%s%s", i,
+		    mac, i, vhost(&d->vifs[i]) && !kvm ? ",vectors=0" : "",
+		    d->vifs[i].no_offload ? NO_OFFLOAD : "");
 	}
 	for (unsigned i = 0; i < d->nvbds; i++)
 		vbd_args(a, &d->vbds[i]);

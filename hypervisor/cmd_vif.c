@@ -80,6 +80,39 @@ static int vif_snap(struct xend *x, struct ctl_req *req, struct vif_ref *r,
 	return 0;
 }
 
+/* A vhost-user vif's own state and counters. */
+static json_object *vhost_json(struct xend *x, unsigned port)
+{
+	struct xend_dp_vhost_info vi;
+	json_object *o;
+	char feat[24];
+
+	if (xend_dp_vhost_info(x->dp, port, &vi))
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "connected",
+			       json_object_new_boolean(vi.connected));
+	snprintf(feat, sizeof(feat), "0x%llx",
+		 (unsigned long long)vi.features);
+	json_object_object_add(o, "features", json_object_new_string(feat));
+	if (vi.error[0])
+		json_object_object_add(o, "last_error",
+				       json_object_new_string(vi.error));
+	cmd_add_u64(o, "connects", vi.st.connects);
+	cmd_add_u64(o, "disconnects", vi.st.disconnects);
+	cmd_add_u64(o, "messages", vi.st.messages);
+	cmd_add_u64(o, "zero_copy", vi.st.zero_copy);
+	cmd_add_u64(o, "copied", vi.st.gathered);
+	cmd_add_u64(o, "rx_bad", vi.st.rx_bad);
+	cmd_add_u64(o, "ring_full", vi.st.ring_full);
+	cmd_add_u64(o, "no_ring", vi.st.no_ring);
+	cmd_add_u64(o, "segmented", vi.st.segmented);
+	cmd_add_u64(o, "csum_done", vi.st.csum_done);
+	cmd_add_u64(o, "kicks", vi.st.kicks);
+	cmd_add_u64(o, "calls", vi.st.calls);
+	return o;
+}
+
 static int cmd_vif_stats(void *ctx, struct ctl_req *req)
 {
 	struct xend *x = ctx;
@@ -95,6 +128,13 @@ static int cmd_vif_stats(void *ctx, struct ctl_req *req)
 	if (r.v && r.v->error[0])
 		json_object_object_add(stats, "error",
 				       json_object_new_string(r.v->error));
+	if (r.v)
+		json_object_object_add(stats, "backend", json_object_new_string(
+			r.v->backend == XEND_VIF_BACKEND_TAP ? "tap" :
+			"vhost-user"));
+	if (r.v && r.v->backend == XEND_VIF_BACKEND_VHOST_USER)
+		json_object_object_add(stats, "vhost",
+				       vhost_json(x, r.port));
 	json_object_object_add(req->reply, "stats", stats);
 	return 0;
 }

@@ -650,6 +650,41 @@ static int detach_port(struct xend_dp *dp, unsigned port)
 	return ret;
 }
 
+struct vhost_info_args {
+	struct xend_dp *dp;
+	unsigned port;
+	struct xend_dp_vhost_info *out;
+};
+
+static int vhost_info_fn(struct vs_switch *sw, void *arg, uint64_t now)
+{
+	struct vhost_info_args *a = arg;
+	const struct dp_port *p;
+
+	(void)sw;
+	(void)now;
+	if (a->port >= VS_PORTS_MAX)
+		return -ENOENT;
+	p = &a->dp->ports[a->port];
+	if (p->be != BE_VHOST)
+		return -ENOENT;
+	a->out->connected = port_vu_connected(p->ctx);
+	a->out->features = port_vu_features(p->ctx);
+	snprintf(a->out->error, sizeof(a->out->error), "%s",
+		 port_vu_error(p->ctx));
+	port_vu_get_stats(p->ctx, &a->out->st);
+	return 0;
+}
+
+/* xend_dp_vhost_info() - see dataplane.h. */
+int xend_dp_vhost_info(struct xend_dp *dp, unsigned port,
+		       struct xend_dp_vhost_info *out)
+{
+	struct vhost_info_args a = { dp, port, out };
+
+	return xend_dp_call(dp, vhost_info_fn, &a);
+}
+
 struct detach_args {
 	struct xend_dp *dp;
 	unsigned port;

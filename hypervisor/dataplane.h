@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 
+#include "port_vhost_user.h"
 #include "vswitch.h"
 
 struct xend_dp;
@@ -65,6 +66,19 @@ int xend_dp_attach_packet(struct xend_dp *dp, const char *ifname,
  * after any disconnection. Returns the port number or -errno. */
 int xend_dp_attach_vhost(struct xend_dp *dp, const char *path,
 			 const struct vs_port_config *cfg);
+
+/* What a vhost-user port says of itself (vif_stats). */
+struct xend_dp_vhost_info {
+	bool connected;
+	uint64_t features;		/* acked by the front end */
+	char error[160];		/* why it last disconnected */
+	struct port_vu_stats st;
+};
+
+/* xend_dp_vhost_info() - fill @out for vhost-user port @port. Returns 0,
+ * or -ENOENT when @port is not a vhost-user port. */
+int xend_dp_vhost_info(struct xend_dp *dp, unsigned port,
+		       struct xend_dp_vhost_info *out);
 
 /* xend_dp_detach() - remove port @port from the switch and close its
  * back end (a persistent TAP device is left to the caller to delete).

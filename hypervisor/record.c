@@ -444,11 +444,17 @@ static int parse_backend(struct ctl_req *req, json_object *o,
 			 struct xend_vif *v)
 {
 	const char *s = NULL, *sock = NULL;
+	bool offload = true;
 
 	if (ctl_get_string(req, o, path, "backend", false, 16, &s) ||
 	    ctl_get_string(req, o, path, "socket", false, XEND_SOCKET_MAX,
-			   &sock))
+			   &sock) ||
+	    ctl_get_bool(req, o, path, "offload", false, &offload))
 		return -1;
+	if (!offload && d->builder != XEND_BUILDER_QEMU)
+		return ctl_fail(req, "field '%soffload' is for QEMU domains "
+				"only", path);
+	v->no_offload = !offload;
 	if (!s)
 		v->backend = d->builder == XEND_BUILDER_NETNS ?
 			     XEND_VIF_BACKEND_TAP : XEND_VIF_BACKEND_VHOST_USER;
@@ -688,6 +694,9 @@ static json_object *vif_state_json(const struct xend_vif *v)
 	if (v->socket[0])
 		json_object_object_add(o, "socket",
 				       json_object_new_string(v->socket));
+	if (v->no_offload)
+		json_object_object_add(o, "offload",
+				       json_object_new_boolean(false));
 	return o;
 }
 

@@ -125,6 +125,7 @@ struct xend_vif {
 	struct xend_limits lim;
 	bool dhcp_server;		/* trusted to answer DHCP (dhcp_guard) */
 	enum xend_vif_backend backend;
+	bool no_offload;		/* qemu: hide csum/TSO from the guest */
 	char socket[XEND_SOCKET_MAX + 1];	/* external: front end's socket */
 	enum xend_vif_state state;
 	char error[128];		/* DEGRADED/FAILED: why */

@@ -39,7 +39,7 @@ void cli_print_vif_stats(FILE *f, json_object *reply)
 	static const char *const first[] = {
 		"tx_bytes", "tx_packets", "rx_bytes", "rx_packets",
 	};
-	json_object *st, *drops;
+	json_object *st, *drops, *vh;
 	size_t i;
 
 	if (!json_object_object_get_ex(reply, "stats", &st))
@@ -60,6 +60,14 @@ void cli_print_vif_stats(FILE *f, json_object *reply)
 		fprintf(f, "state: %s\n", cli_jstr(st, "state"));
 	if (json_object_object_get_ex(st, "error", NULL))
 		fprintf(f, "error: %s\n", cli_jstr(st, "error"));
+	if (json_object_object_get_ex(st, "backend", NULL))
+		fprintf(f, "backend: %s\n", cli_jstr(st, "backend"));
+	if (json_object_object_get_ex(st, "vhost", &vh) &&
+	    json_object_is_type(vh, json_type_object)) {
+		json_object_object_foreach(vh, key, v)
+			fprintf(f, "vhost_%s: %s\n", key,
+				json_object_get_string(v));
+	}
 }
 
 /* Print the switch-wide part of a `switch_stats` reply and return the sum

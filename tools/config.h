@@ -104,6 +104,7 @@ struct config_vif {
 	bool dhcp_server;	/* dhcp_server=yes: may answer DHCP */
 	char backend[16];	/* "tap", "vhost-user"; "" = the builder's */
 	char socket[108];	/* builder external: the front end's socket */
+	bool no_offload;	/* offload=no: no csum/TSO for the guest */
 };
 
 struct config_vbd {

@@ -319,8 +319,8 @@ static int vif_setting(struct conv *c, const struct config_item *it,
 	val = strchr(buf, '=');
 	if (!val)
 		return ITEM_ERR(c, it, "bad vif setting '%s' (expected "
-				"mac=, ip=, rate=, dhcp_server=, backend= or "
-				"socket=)", buf);
+				"mac=, ip=, rate=, dhcp_server=, backend=, "
+				"socket= or offload=)", buf);
 	*val++ = '\0';
 	if (!strcmp(buf, "ip"))
 		return add_ips(c, it, val, " \t", &vif->ip, &vif->n_ip);
@@ -365,7 +365,7 @@ static int vif_setting(struct conv *c, const struct config_item *it,
 		return 0;
 	}
 	if (!strcmp(buf, "backend")) {
-		if (strcmp(val, "tap") && strcmp(val, "vhost-user"))
+		if (val[0] && strcmp(val, "tap") && strcmp(val, "vhost-user"))
 			return ITEM_ERR(c, it, "bad backend '%s' (expected tap "
 					"or vhost-user)", val);
 		snprintf(vif->backend, sizeof(vif->backend), "%s", val);
@@ -379,8 +379,15 @@ static int vif_setting(struct conv *c, const struct config_item *it,
 		snprintf(vif->socket, sizeof(vif->socket), "%s", val);
 		return 0;
 	}
+	if (!strcmp(buf, "offload")) {
+		if (strcmp(val, "yes") && strcmp(val, "no"))
+			return ITEM_ERR(c, it, "bad offload '%s' (expected yes "
+					"or no)", val);
+		vif->no_offload = !strcmp(val, "no");
+		return 0;
+	}
 	return ITEM_ERR(c, it, "unknown vif setting '%s' (expected mac, ip, "
-			"rate, dhcp_server, backend or socket)", buf);
+			"rate, dhcp_server, backend, socket or offload)", buf);
 }
 
 static int parse_vif(struct conv *c, const struct config_item *it,
@@ -707,6 +714,9 @@ static json_object *vifs_json(const struct config_domain *d)
 		if (d->vifs[i].socket[0])
 			json_object_object_add(o, "socket",
 				json_object_new_string(d->vifs[i].socket));
+		if (d->vifs[i].no_offload)
+			json_object_object_add(o, "offload",
+					       json_object_new_boolean(false));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -788,7 +798,10 @@ char *config_vif_format(const struct config_vif *vif, char *buf, size_t len)
 		n += (size_t)snprintf(buf + n, len - n, ", backend=%s",
 				      vif->backend);
 	if (vif->socket[0] && n < len)
-		snprintf(buf + n, len - n, ", socket=%s", vif->socket);
+		n += (size_t)snprintf(buf + n, len - n, ", socket=%s",
+				      vif->socket);
+	if (vif->no_offload && n < len)
+		snprintf(buf + n, len - n, ", offload=no");
 	return buf;
 }
 

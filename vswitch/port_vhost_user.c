@@ -38,7 +38,8 @@
 
 enum { VU_RXQ = 0, VU_TXQ = 1 };	/* virtio-net: receiveq, transmitq */
 
-#define VU_RETRY_NS	1000000000L	/* reconnect every second */
+#define VU_RETRY_MIN_NS	20000000L	/* first retry: QEMU is starting */
+#define VU_RETRY_NS	1000000000L	/* then every second */
 #define VU_OUT_MAX	(2 * VS_BATCH)	/* heads lent to the switch */
 #define VU_IOV_MAX	64		/* segments of one transmit chain */
 #define VU_SCRATCH	(VS_FRAME_MAX_DEFAULT + 64)
@@ -88,6 +89,7 @@ struct port_vu {
 	struct vu_out out[VU_OUT_MAX];	/* FIFO of lent heads */
 	unsigned out_first, nout;
 	uint64_t kick_gen;
+	long retry_ns;			/* next reconnection delay */
 	bool broken;			/* close at the next poll_done() */
 
 	char error[160];
@@ -644,11 +646,15 @@ static void try_connect(struct port_vu *v)
 	}
 	v->sock = fd;
 	v->error[0] = '\0';
+	v->retry_ns = VU_RETRY_MIN_NS;
 	v->stats.connects++;
 	vu_log(v, "connected to %s", v->path);
 	return;
 retry:
-	timer_arm(v, VU_RETRY_NS);
+	/* soon while a front end is starting up, then every second */
+	timer_arm(v, v->retry_ns);
+	v->retry_ns = v->retry_ns * 2 > VU_RETRY_NS ? VU_RETRY_NS :
+		      v->retry_ns * 2;
 }
 
 void port_vu_service(struct port_vu *v)
@@ -707,6 +713,7 @@ int port_vu_new(const char *path, const char *name, struct port_vu **out)
 	snprintf(v->path, sizeof(v->path), "%s", path);
 	snprintf(v->name, sizeof(v->name), "%s", name ? name : path);
 	v->sock = -1;
+	v->retry_ns = VU_RETRY_MIN_NS;
 	for (i = 0; i < VHOST_MAX_RINGS; i++)
 		v->ring[i].kick = v->ring[i].call = v->ring[i].err = -1;
 	vhost_state_init(&v->st);

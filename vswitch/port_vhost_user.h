@@ -31,8 +31,10 @@
  *     other destinations; the sender is never stalled.
  *
  * Port states:
- *   waiting     no connection: the socket is retried every second (the
- *               front end may not be listening yet, or it went away).
+ *   waiting     no connection: the socket is tried again after 20 ms,
+ *               doubling up to every second (the front end may not be
+ *               listening yet, or it went away; after a disconnection
+ *               the first retry waits a second).
  *   connected   messages are served; a ring runs once the state machine
  *               (vhost_msg.h) says it is live.
  *   On a malformed message, a refused request or a broken ring, the
@@ -78,7 +80,7 @@ struct port_vu_stats {
 };
 
 /* port_vu_new() - a port that will connect to the front end's socket
- * @path (at most 107 bytes), trying at once and then every second.
+ * @path (at most 107 bytes), trying at once and then as "waiting" says.
  * @name is for log lines. Returns 0 and *@out, or -errno (-ENAMETOOLONG,
  * -ENOMEM, or the error of a timerfd/epoll fd). */
 int port_vu_new(const char *path, const char *name, struct port_vu **out);

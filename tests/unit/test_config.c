@@ -513,7 +513,7 @@ static void test_vifs(void **state)
 	      "t.cfg:3:9: bad MAC address 'aa:00:00:00:00:01:02'");
 	fails(BASE "vif = [ \"bridge=br0\" ]\n",
 	      "t.cfg:3:9: unknown vif setting 'bridge' (expected mac, ip, "
-	      "rate, dhcp_server, backend or socket)");
+	      "rate, dhcp_server, backend, socket or offload)");
 	fails(BASE "vif = [ \"backend=macvtap\" ]\n",
 	      "t.cfg:3:9: bad backend 'macvtap' (expected tap or vhost-user)");
 	fails(BASE "vif = [ \"socket=rel.sock\" ]\n",
@@ -521,7 +521,7 @@ static void test_vifs(void **state)
 	      "at most 107 bytes)");
 	fails(BASE "vif = [ \"10.0.0.1\" ]\n",
 	      "t.cfg:3:9: bad vif setting '10.0.0.1' (expected mac=, ip=, "
-	      "rate=, dhcp_server=, backend= or socket=)");
+	      "rate=, dhcp_server=, backend=, socket= or offload=)");
 	fails(BASE "vif = [ \"rate=100\" ]\n",
 	      "t.cfg:3:9: bad rate '100' (expected BYTES/USECS, e.g. "
 	      "rate=125000/100000)");

@@ -178,6 +178,8 @@ static void test_config_vifs(void **state)
 	config_fails("{" NS ",\"vifs\":[{\"socket\":\"/tmp/a.sock\"}]}",
 		     "field 'config.vifs[0].socket' is for builder 'external' "
 		     "only (xend names a QEMU domain's sockets)");
+	config_fails("{" NS ",\"vifs\":[{\"offload\":false}]}",
+		     "field 'config.vifs[0].offload' is for QEMU domains only");
 	config_fails("{\"name\":\"e\",\"builder\":\"external\","
 		     "\"vifs\":[{}]}",
 		     "field 'config.vifs[0].socket' must be the absolute path "
