@@ -105,6 +105,7 @@ static json_object *vhost_json(struct xend *x, unsigned port)
 	cmd_add_u64(o, "copied", vi.st.gathered);
 	cmd_add_u64(o, "rx_bad", vi.st.rx_bad);
 	cmd_add_u64(o, "ring_full", vi.st.ring_full);
+	cmd_add_u64(o, "too_big", vi.st.too_big);
 	cmd_add_u64(o, "no_ring", vi.st.no_ring);
 	cmd_add_u64(o, "segmented", vi.st.segmented);
 	cmd_add_u64(o, "csum_done", vi.st.csum_done);

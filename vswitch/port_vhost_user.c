@@ -52,15 +52,24 @@ struct vu_map {
 	size_t len;
 };
 
+/* A ring is set up (its queue valid) from the moment it first runs until
+ * GET_VRING_BASE, a reset or a disconnection; live while it also runs.
+ * SET_VRING_ENABLE 0 pauses a set-up ring (not live), 1 resumes it where
+ * it was. */
 struct vu_ring {
 	struct virtq vq;
-	bool live;
-	uint32_t gen;
+	bool set_up, live;
+	uint32_t gen;			/* changes when set up anew or torn down */
 	int kick, call, err;		/* eventfds or -1 */
 };
 
-struct vu_out {				/* a head lent to the switch */
+/* A head taken from the transmit ring and not given back yet, in ring
+ * order: lent to the switch with a frame, or refused (a runt) and given
+ * back behind the frames taken before it, so that GET_VRING_BASE can
+ * always answer the oldest head not given back. */
+struct vu_out {
 	uint16_t head;
+	bool frame;
 	uint32_t gen;
 };
 
@@ -262,7 +271,7 @@ static int ring_start(struct port_vu *v, unsigned i)
 	ring_log(v, i, &c);
 	if (virtq_init(&r->vq, &v->mem, &c))
 		return -EPROTO;
-	r->live = true;
+	r->set_up = r->live = true;
 	r->gen++;
 	if (i == VU_TXQ)
 		v->kick_gen++;
@@ -287,14 +296,17 @@ static int ring_remap(struct port_vu *v, unsigned i)
 	return virtq_init(&r->vq, &v->mem, &c) ? -EPROTO : 0;
 }
 
-/* The index GET_VRING_BASE answers: the oldest head the switch still
- * holds for this ring, or where the ring would go on. */
+/* The index GET_VRING_BASE answers: the oldest head not given back yet,
+ * or where the ring would go on; for a ring that never ran, the base it
+ * was given. */
 static uint16_t ring_base(const struct port_vu *v, unsigned i)
 {
 	const struct vu_ring *r = &v->ring[i];
 	uint16_t lent = 0;
 	unsigned k;
 
+	if (!r->set_up)
+		return (uint16_t)v->st.ring[i].base;
 	if (i == VU_TXQ)
 		for (k = 0; k < v->nout; k++)
 			if (v->out[(v->out_first + k) % VU_OUT_MAX].gen == r->gen)
@@ -302,20 +314,29 @@ static uint16_t ring_base(const struct port_vu *v, unsigned i)
 	return (uint16_t)(r->vq.last_avail_idx - lent);
 }
 
+/* Tear ring @i down: heads still lent are never pushed into it again. */
 static void ring_stop(struct port_vu *v, unsigned i)
 {
 	struct vu_ring *r = &v->ring[i];
 
-	if (!r->live)
+	if (!r->set_up)
 		return;
-	r->live = false;
+	r->set_up = r->live = false;
 	r->gen++;
 	if (i == VU_TXQ)
 		v->kick_gen++;
 }
 
-/* After every message: start what became live, stop what no longer is,
- * and keep the dirty log of running rings in step. */
+/* Pause or resume a set-up ring (SET_VRING_ENABLE). */
+static void ring_pause(struct port_vu *v, unsigned i, bool live)
+{
+	v->ring[i].live = live;
+	if (i == VU_TXQ)
+		v->kick_gen++;
+}
+
+/* After every message: tear down what was stopped, start or resume what
+ * runs, pause what was disabled, and keep the dirty log in step. */
 static int rings_sync(struct port_vu *v)
 {
 	unsigned i;
@@ -323,23 +344,26 @@ static int rings_sync(struct port_vu *v)
 	for (i = 0; i < VHOST_MAX_RINGS; i++) {
 		bool live = vhost_state_ring_live(&v->st, i);
 		struct vu_ring *r = &v->ring[i];
+		struct virtq_config c;
 
-		if (live && !r->live) {
+		if (v->st.ring[i].phase != VHOST_RING_STARTED)
+			ring_stop(v, i);
+		if (live && !r->set_up) {
 			if (ring_start(v, i))
 				return -EPROTO;
-		} else if (!live && r->live) {
-			ring_stop(v, i);
-		} else if (live) {
-			struct virtq_config c;
-
-			ring_log(v, i, &c);
-			r->vq.log = c.log;
-			r->vq.log_size = c.log_size;
-			r->vq.log_used = c.log_used;
+		} else if (live != r->live && r->set_up) {
+			ring_pause(v, i, live);
 		}
+		if (!r->set_up)
+			continue;
+		ring_log(v, i, &c);
+		r->vq.log = c.log;
+		r->vq.log_size = c.log_size;
+		r->vq.log_used = c.log_used;
 	}
 	return 0;
 }
+
 
 static void signal_call(struct port_vu *v, unsigned i)
 {
@@ -383,10 +407,15 @@ static int carry_out(struct port_vu *v, struct vhost_msg *msg, char *err,
 
 	switch (msg->request) {
 	case VHOST_USER_SET_MEM_TABLE:
+		/* used entries written but not published must not be lost to
+		 * the used index the new mapping is read from */
+		for (unsigned i = 0; i < VHOST_MAX_RINGS; i++)
+			if (v->ring[i].set_up && virtq_flush(&v->ring[i].vq))
+				signal_call(v, i);
 		if (mem_set(v, msg, err, errlen))
 			return -EPROTO;
 		for (unsigned i = 0; i < VHOST_MAX_RINGS; i++)
-			if (v->ring[i].live && ring_remap(v, i))
+			if (v->ring[i].set_up && ring_remap(v, i))
 				return snprintf(err, errlen, "ring %u outside "
 						"the new memory table", i),
 				       -EPROTO;
@@ -669,7 +698,9 @@ void port_vu_service(struct port_vu *v)
 			if (read(v->timer, &t, sizeof(t)) < 0) {
 				/* nothing: the timer is one-shot */
 			}
-			if (v->sock < 0)
+			if (v->broken)
+				disconnect(v);
+			else if (v->sock < 0)
 				try_connect(v);
 			continue;
 		}
@@ -822,6 +853,7 @@ static void ring_broke(struct port_vu *v, unsigned i, int err)
 	v->broken = true;
 	snprintf(v->error, sizeof(v->error), "%s ring broken: %s",
 		 i == VU_TXQ ? "transmit" : "receive", strerror(-err));
+	timer_arm(v, 1);	/* disconnect from the control side at once */
 }
 
 /* Whether a frame may go zero-copy: big enough for the copy to matter,
@@ -867,6 +899,8 @@ static bool frame_take(struct port_vu *v, const struct virtq_iov *iov,
 		v->stats.zero_copy++;
 	} else {
 		virtq_iov_copy(iov, n, hl, f->data, len);
+		f->tail = NULL;
+		f->tail_len = 0;
 		v->stats.gathered++;
 	}
 	f->len = len;
@@ -897,13 +931,21 @@ static int vu_rx(void *ctx, struct vs_frame *frames, unsigned max)
 		if (virtq_vnet_hdr_read(&r->vq, iov, (unsigned)ret,
 					&frames[n].vnet) < 0 ||
 		    !frame_take(v, iov, (unsigned)ret, total, hl, &frames[n])) {
-			/* a runt or an oversized frame: back at once */
+			/* a runt or an oversized frame: given back in ring
+			 * order, at once if nothing older is out */
 			v->stats.rx_bad++;
-			virtq_push(&r->vq, head, 0);
+			if (!v->nout)
+				virtq_push(&r->vq, head, 0);
+			else
+				v->out[(v->out_first + v->nout++) % VU_OUT_MAX] =
+					(struct vu_out){ head, false, r->gen };
 			continue;
 		}
+		/* a guest's transmit header may ask for a checksum, nothing
+		 * else: DATA_VALID is the receiving side's to say */
+		frames[n].vnet.flags &= VIRTIO_NET_HDR_F_NEEDS_CSUM;
 		v->out[(v->out_first + v->nout++) % VU_OUT_MAX] =
-			(struct vu_out){ head, r->gen };
+			(struct vu_out){ head, true, r->gen };
 		n++;
 	}
 	if (!n && virtq_flush(&r->vq))	/* heads refused, or avail_event */
@@ -911,22 +953,25 @@ static int vu_rx(void *ctx, struct vs_frame *frames, unsigned max)
 	return (int)n;
 }
 
+/* The switch is done with the oldest @n frames: give their heads back,
+ * with the refused heads between and behind them. */
 static void vu_release(void *ctx, unsigned n)
 {
 	struct port_vu *v = ctx;
 	struct vu_ring *r = &v->ring[VU_TXQ];
 
-	if (n > v->nout)
-		n = v->nout;
-	while (n--) {
+	while (v->nout && (n || !v->out[v->out_first].frame)) {
 		const struct vu_out *o = &v->out[v->out_first];
 
-		if (r->live && o->gen == r->gen && virtq_push(&r->vq, o->head, 0))
+		if (o->frame)
+			n--;
+		if (r->set_up && o->gen == r->gen &&
+		    virtq_push(&r->vq, o->head, 0))
 			ring_broke(v, VU_TXQ, virtq_broken(&r->vq));
 		v->out_first = (v->out_first + 1) % VU_OUT_MAX;
 		v->nout--;
 	}
-	if (r->live && virtq_flush(&r->vq))
+	if (r->set_up && virtq_flush(&r->vq))
 		signal_call(v, VU_TXQ);
 	retired_sweep(v);
 }
@@ -1006,6 +1051,8 @@ static unsigned vu_tx(void *ctx, const struct vs_frame *const *frames,
 	}
 	if (ret == -ENOBUFS)
 		v->stats.ring_full += n - i;
+	else if (ret == -EMSGSIZE)
+		v->stats.too_big++;	/* and the rest of the batch refused */
 	else if (ret < 0 && virtq_broken(&r->vq))
 		ring_broke(v, VU_RXQ, ret);
 	if (i && virtq_flush(&r->vq))

@@ -73,6 +73,8 @@ struct port_vu_stats {
 	uint64_t gathered;		/* guest frames copied whole */
 	uint64_t rx_bad;		/* guest frames refused (too short/long) */
 	uint64_t ring_full;		/* frames refused: receive ring full */
+	uint64_t too_big;		/* frames bigger than a receive buffer
+					 * (no MRG_RXBUF), refused */
 	uint64_t no_ring;		/* frames refused: receive ring not live */
 	uint64_t segmented;		/* GSO frames segmented in software */
 	uint64_t csum_done;		/* checksums completed in software */

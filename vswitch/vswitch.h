@@ -74,11 +74,11 @@ struct vs_vnet_hdr {
  * both pieces (vs_frame_gather() makes one buffer of them). */
 struct vs_frame {
 	uint8_t *data;
+	const uint8_t *tail;	/* the last @tail_len bytes, or NULL */
 	uint32_t len;		/* the whole frame, tail included */
 	uint32_t cap;		/* bytes available at data (rx fills up to it) */
-	struct vs_vnet_hdr vnet;
-	const uint8_t *tail;	/* the last @tail_len bytes, or NULL */
 	uint32_t tail_len;
+	struct vs_vnet_hdr vnet;
 };
 
 /* vs_frame_head_len() - the bytes of @f at f->data. */

@@ -24,11 +24,10 @@
  * reconnection. Every negative check has its positive control beside it.
  * Each test checks that it leaves no descriptor open.
  *
- * Known bugs of the port, each shown by a test that fails until it is
- * fixed (known_bug() below): GET_VRING_BASE after a refused frame, of a
- * ring never enabled, and after SET_VRING_ENABLE 0; SET_VRING_ENABLE 0/1
- * rewinding the ring and losing held frames; SET_MEM_TABLE losing an
- * unpublished used entry.
+ * Regression tests of bugs these tests found: GET_VRING_BASE after a
+ * refused frame, of a ring never enabled, and after SET_VRING_ENABLE 0;
+ * SET_VRING_ENABLE 0/1 rewinding the ring and losing held frames;
+ * SET_MEM_TABLE losing an unpublished used entry.
  */
 
 #include <stdarg.h>
@@ -735,15 +734,6 @@ static struct port_vu_stats stats(const struct fe *f)
 	return s;
 }
 
-/* A test showing a bug of the port fails until the bug is fixed (each
- * says what it is); XENO_SKIP_KNOWN_BUGS=1 in the environment skips them
- * meanwhile. */
-static void known_bug(void)
-{
-	if (getenv("XENO_SKIP_KNOWN_BUGS"))
-		skip();
-}
-
 /* 1. Negotiation --------------------------------------------------------*/
 
 static void test_negotiation(void **state)
@@ -1229,7 +1219,6 @@ static void test_vring_base_after_refused_frame(void **state)
 	struct seg s;
 
 	(void)state;
-	known_bug();
 	fe_negotiate(f, P_ACK, F_BASIC);
 	g_tx_frame(f, 64, 1, NULL);
 	s = (struct seg){ g_alloc(f, HL + 4), HL + 4 };
@@ -1252,7 +1241,6 @@ static void test_vring_base_never_enabled(void **state)
 	unsigned q;
 
 	(void)state;
-	known_bug();
 	fe_u64(f, VHOST_USER_SET_PROTOCOL_FEATURES, P_ACK, NULL, 0);
 	f->ack = true;
 	fe_req(f, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0);
@@ -1279,7 +1267,6 @@ static void test_enable_toggle_resumes(void **state)
 	size_t third;
 
 	(void)state;
-	known_bug();
 	fe_negotiate(f, P_ACK, F_BASIC);
 	g_tx_frame(f, 64, 1, NULL);
 	g_tx_frame(f, 64, 2, NULL);
@@ -1308,7 +1295,6 @@ static void test_enable_toggle_keeps_held(void **state)
 	uint16_t head;
 
 	(void)state;
-	known_bug();
 	fe_negotiate(f, P_ACK, F_BASIC);
 	g_tx_frame(f, 64, 1, &head);
 	assert_int_equal(rx(f), 1);
@@ -1330,7 +1316,6 @@ static void test_disable_then_get_base(void **state)
 	struct fe *f = fe_new();
 
 	(void)state;
-	known_bug();
 	fe_negotiate(f, P_ACK, F_BASIC);
 	g_tx_frame(f, 64, 1, NULL);
 	g_tx_frame(f, 64, 2, NULL);
@@ -1357,7 +1342,6 @@ static void test_mem_table_while_held(void **state)
 	struct seg s;
 
 	(void)state;
-	known_bug();
 	fe_negotiate(f, P_ACK, F_BASIC);
 	s = (struct seg){ g_alloc(f, HL + 4), HL + 4 };
 	h_runt = g_post(f, TXQ, &s, 1);
