@@ -43,8 +43,8 @@ enum { VU_RXQ = 0, VU_TXQ = 1 };	/* virtio-net: receiveq, transmitq */
 #define VU_OUT_MAX	(2 * VS_BATCH)	/* heads lent to the switch */
 #define VU_IOV_MAX	64		/* segments of one transmit chain */
 #define VU_SCRATCH	(VS_FRAME_MAX_DEFAULT + 64)
-#define VU_COPY_MAX	512		/* frames up to this are copied whole */
-#define VU_HEAD		128		/* headers copied of a bigger frame */
+#define VU_COPY_MAX	PORT_VU_COPY_MAX
+#define VU_HEAD		PORT_VU_HEAD
 
 /* One mapped file region (memory table or log). */
 struct vu_map {

@@ -64,6 +64,11 @@
 
 struct port_vu;
 
+/* Guest frames up to PORT_VU_COPY_MAX bytes are copied whole; of a bigger
+ * plain IP frame in one descriptor, the first PORT_VU_HEAD bytes. */
+#define PORT_VU_COPY_MAX	512
+#define PORT_VU_HEAD		128
+
 /* Counters of one vhost-user port, beside the switch's per-port ones. */
 struct port_vu_stats {
 	uint64_t connects;		/* connections made */

@@ -78,15 +78,20 @@ $(B)/fuzz_state: LDLIBS_FUZZ := $(shell pkg-config --libs json-c \
 				libnl-3.0 libnl-route-3.0 2>/dev/null) $(NAT_FUZZ_LIBS)
 
 # fuzz_control: xend's command table and handlers over a real data plane,
-# so all of hypervisor/ but main, and the TAP and AF_PACKET back ends.
+# so all of hypervisor/ but main, and the TAP, AF_PACKET and vhost-user
+# back ends.
 CONTROL_SRCS	:= $(filter-out hypervisor/xend.c,$(wildcard hypervisor/*.c)) \
-		   $(wildcard vswitch/port_tap.c vswitch/port_afpacket.c) \
+		   $(wildcard vswitch/port_tap.c vswitch/port_afpacket.c \
+			vswitch/port_vhost_user.c) \
 		   $(NAT_FUZZ_SRCS) $(filter-out console-udp/xen_read_console.c,\
 			$(wildcard console-udp/*.c))
 $(B)/fuzz_control: $(patsubst %.c,$(B)/obj/%.o,$(CONTROL_SRCS))
 $(B)/fuzz_control: LDLIBS_FUZZ := $(shell pkg-config --libs json-c \
 				  libnl-3.0 libnl-route-3.0 2>/dev/null) -pthread \
 				  $(NAT_FUZZ_LIBS)
+
+# fuzz_port_vu: the vhost-user port back end over a real socket.
+$(B)/fuzz_port_vu: $(B)/obj/vswitch/port_vhost_user.o
 
 # fuzz_console: the console's line path, console-udp/console.c.
 CONSOLE_SRCS	:= console-udp/console.c

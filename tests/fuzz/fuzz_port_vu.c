@@ -36,9 +36,7 @@
  * kicked, poll_done. Beyond ASan/UBSan, the target checks the frames' and
  * the port's invariants, and that an iteration leaves no descriptor open.
  *
- * fuzz.mk links the switch core only, without the port_*.c back ends, so
- * the port is built into this target by including its source. (Were
- * vswitch/port_vhost_user.o ever linked here, drop the #include.)
+ * fuzz.mk links vswitch/port_vhost_user.o into this target.
  */
 
 #include <dirent.h>
@@ -56,9 +54,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* The port's source, as fuzz.mk does not link it (see above). */
-#include "port_vhost_user.c" // NOLINT(bugprone-suspicious-include)
 #include "fuzz.h"
+#include "offload.h"
+#include "port_vhost_user.h"
+#include "vhost_msg.h"
+#include "virtq.h"
 
 #define G_SIZE		(64u * 1024)	/* guest memory */
 #define QVA0		0x7f0000000000ULL	/* the front end's address of it */
@@ -490,7 +490,7 @@ static void check_frame(const struct vs_frame *f, unsigned i)
 	CHECK(f->len >= VS_FRAME_MIN && f->len <= FRAME_MAX);
 	CHECK(f->tail_len < f->len);
 	if (f->tail_len) {
-		CHECK(f->tail && vs_frame_head_len(f) == VU_HEAD);
+		CHECK(f->tail && vs_frame_head_len(f) == PORT_VU_HEAD);
 		CHECK(f->data == rx_bufs[i]);
 	} else {
 		CHECK(!f->tail);
@@ -517,9 +517,9 @@ static void datapath(struct sess *s)
 		/* every other frame goes out in two pieces */
 		txb.f[i] = (struct vs_frame){ .data = copies[i], .len = f->len,
 					      .vnet = f->vnet };
-		if (i % 2 && f->len > VU_HEAD) {
-			txb.f[i].tail = copies[i] + VU_HEAD;
-			txb.f[i].tail_len = f->len - VU_HEAD;
+		if (i % 2 && f->len > PORT_VU_HEAD) {
+			txb.f[i].tail = copies[i] + PORT_VU_HEAD;
+			txb.f[i].tail_len = f->len - PORT_VU_HEAD;
 		}
 		ptrs[i] = &txb.f[i];
 	}

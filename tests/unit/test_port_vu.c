@@ -71,7 +71,7 @@
 #define HL		VIRTQ_HDR_MRG_LEN	/* VERSION_1: 12-byte header */
 #define FRAME_CAP	65600u
 #define NFRAMES		8u
-#define VU_HEAD_LEN	128u		/* headers copied of a zero-copy frame */
+#define VU_HEAD_LEN	PORT_VU_HEAD	/* headers copied of a zero-copy frame */
 #define RECONNECT_MS	2500
 
 static const size_t ring_base_off[2] = { 0x0000, 0x3000 };
