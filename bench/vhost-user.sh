@@ -1,0 +1,116 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# vhost-user.sh - xend's vhost-user back end against DPDK's vhost PMD, same run
+#
+# Two DPDK virtio-user front ends (no VM: a guest under TCG is far slower
+# than either back end, DESIGN.md §12) joined by
+#   ours: xend's switch (two domains of builder external, one vhost-user
+#         vif each; xend pinned to CPU 1)
+#   peer: testpmd with DPDK's vhost PMD, forward mode io (pinned to CPU 1)
+# and the frames per second that cross it one way, at 64 and 1518 bytes,
+# printed side by side with the ratio ours/peer. The front ends are one
+# testpmd on CPU 0 for both (bench/vhost_user_peer.py says how and why).
+# Root; dpdk-testpmd (package dpdk, scripts/install-deps); no hugepages
+# needed.
+#
+#   bench/vhost-user.sh [SECONDS [ROUNDS]]   (default 5 s per run, 1 round)
+#
+# With ROUNDS > 1 the peer and xend runs alternate and the median is kept.
+# A run during which other processes used more than 5% of the CPUs is
+# done again (up to 3 times); a figure still disturbed is marked '*'.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+B=${BUILD:-$top/build}
+T=${1:-5}
+R=${2:-1}
+work=$(mktemp -d /tmp/xeno-bench-vu.XXXXXX)
+sock=$work/xend.sock
+dom0=xbvu$$
+xend_pid=
+
+cleanup() {
+	set +e
+	if [ -n "$xend_pid" ]; then
+		kill "$xend_pid" 2>/dev/null
+		wait "$xend_pid" 2>/dev/null
+	fi
+	ip link show "$dom0" >/dev/null 2>&1 && ip link del "$dom0"
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+[ "$(id -u)" = 0 ] || { echo "vhost-user.sh: run as root" >&2; exit 1; }
+command -v dpdk-testpmd >/dev/null || {
+	echo "vhost-user.sh: dpdk-testpmd missing (apt-get install dpdk)" >&2
+	exit 1
+}
+[ "$(nproc)" -ge 2 ] || { echo "vhost-user.sh: needs 2 CPUs" >&2; exit 1; }
+
+# one measurement: backend size -> "Mpps Gbit/s other%"
+run1() {
+	local out
+	if ! out=$(/usr/bin/python3 "$top/bench/vhost_user_peer.py" \
+		--backend "$1" --size "$2" --seconds "$T" --dir "$work" \
+		--socket "$sock" --xend-pid "$xend_pid" --build "$B"); then
+		echo "vhost-user.sh: the $1 run at $2 bytes failed" >&2
+		[ "$1" = xend ] && tail -20 "$work/xend.log" >&2
+		return 1
+	fi
+	awk '$1 == "RESULT" { print $2, $3, $6 }' <<<"$out"
+}
+
+# the same, again while something else took more than 5% of the CPUs
+run() {
+	local try out pps gbps other
+	for try in 1 2 3; do
+		out=$(run1 "$1" "$2") || return 1
+		read -r pps gbps other <<<"$out"
+		[ -n "$other" ] || return 1
+		awk -v o="$other" 'BEGIN { exit !(o <= 5) }' && break
+		printf 'vhost-user.sh: %s at %s B: other processes took %s%% of the CPUs%s\n' \
+			"$1" "$2" "$other" "$([ "$try" = 3 ] && echo ', kept (*)' || echo ', again')" >&2
+	done
+	awk -v o="$other" 'BEGIN { exit !(o > 5) }' && pps="$pps*" && gbps="$gbps*"
+	echo "$pps $gbps"
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# a figure marked '*' (disturbed) sorts by its number
+ratio() { awk -v a="${1%\*}" -v b="${2%\*}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+# --- xend: data plane and control on CPU 1 ---------------------------------
+taskset -c 1 "$B/xend" --foreground --socket "$sock" --state-dir "$work/state" \
+	--run-dir "$work" --console-dir "$work/console" --dom0 "$dom0" \
+	--log-level info 2>"$work/xend.log" &
+xend_pid=$!
+for _ in $(seq 100); do
+	"$B/xc_dom_control" --socket "$sock" list >/dev/null 2>&1 && break
+	kill -0 "$xend_pid" 2>/dev/null || { cat "$work/xend.log" >&2; exit 1; }
+	sleep 0.1
+done
+# no IPv6 chatter from dom0's TAP into the measurement
+sysctl -q -w "net.ipv6.conf.$dom0.disable_ipv6=1" 2>/dev/null || true
+
+declare -A res
+for size in 64 1518; do
+	for ((r = 0; r < R; r++)); do
+		for be in peer xend; do
+			out=$(run "$be" "$size") || exit 1
+			read -r pps gbps <<<"$out"
+			res[$be.$size.pps]+="$pps "
+			res[$be.$size.gbps]+="$gbps "
+		done
+	done
+done
+
+printf '\nvhost-user: one virtio-user front end (CPU 0), frames one way through the back end (CPU 1), %ss per run, %s round(s)\n' "$T" "$R"
+printf '%-24s %12s %12s %8s\n' "" "xend (ours)" "vhost PMD" "ratio"
+for size in 64 1518; do
+	for unit in pps gbps; do
+		ours=$(tr ' ' '\n' <<<"${res[xend.$size.$unit]}" | grep . | median)
+		peer=$(tr ' ' '\n' <<<"${res[peer.$size.$unit]}" | grep . | median)
+		label="$size B ($([ $unit = pps ] && echo Mpps || echo Gbit/s))"
+		printf '%-24s %12s %12s %8s\n' "$label" "$ours" "$peer" "$(ratio "$ours" "$peer")"
+	done
+done
