@@ -271,6 +271,16 @@ static int ring_start(struct port_vu *v, unsigned i)
 	ring_log(v, i, &c);
 	if (virtq_init(&r->vq, &v->mem, &c))
 		return -EPROTO;
+	/* Every buffer before used->idx is done with; one given back later
+	 * than the base says (QEMU passes what it kept, DPDK's virtio-user 0
+	 * after a reconnection) would be skipped, and an avail index a whole
+	 * ring ahead taken for a broken ring. Resume from used->idx, as
+	 * DPDK's vhost library does: at worst a frame is sent twice. */
+	if (r->vq.last_avail_idx != r->vq.used_idx) {
+		vu_log(v, "ring %u: base %u, used index %u: resuming from the "
+		       "used index", i, r->vq.last_avail_idx, r->vq.used_idx);
+		r->vq.last_avail_idx = r->vq.used_idx;
+	}
 	r->set_up = r->live = true;
 	r->gen++;
 	if (i == VU_TXQ)
@@ -502,7 +512,7 @@ static int serve(struct port_vu *v)
 	if (ret) {
 		fds_close(v);
 		if (ret == -EOPNOTSUPP &&
-		    vhost_msg_needs_ack(&msg, v->st.protocol_features)) {
+		    vhost_msg_needs_ack(&msg, vhost_state_protocol(&v->st))) {
 			/* well-formed but unserved: say no, stay connected */
 			vu_log(v, "%s", err);
 			rlen = vhost_msg_reply_ack(&msg, false, reply,
@@ -533,7 +543,7 @@ static int serve(struct port_vu *v)
 	}
 	v->stats.messages++;
 	rlen = reply_of(v, &msg, base, reply, sizeof(reply));
-	if (!rlen && vhost_msg_needs_ack(&msg, v->st.protocol_features))
+	if (!rlen && vhost_msg_needs_ack(&msg, vhost_state_protocol(&v->st)))
 		rlen = vhost_msg_reply_ack(&msg, true, reply, sizeof(reply));
 	return rlen ? send_reply(v, reply, rlen) : 0;
 }

@@ -514,6 +514,12 @@ static bool protocol_negotiated(const struct vhost_dev_state *st)
 	       (st->features & VHOST_BIT(VHOST_USER_F_PROTOCOL_FEATURES));
 }
 
+uint64_t vhost_state_protocol(const struct vhost_dev_state *st)
+{
+	return st->protocol_set ? st->protocol_features :
+	       VHOST_MSG_PROTOCOL_OFFERED;
+}
+
 bool vhost_state_ring_live(const struct vhost_dev_state *st, unsigned i)
 {
 	const struct vhost_ring_state *r;
@@ -723,16 +729,19 @@ static int apply_ring_event(struct vhost_dev_state *st,
 		r->err_set = true;
 		break;
 	case VHOST_USER_SET_VRING_ENABLE:
-		if (!protocol_negotiated(st))
+		/* before SET_FEATURES it may yet be negotiated (a front end
+		 * reconnecting starts with SET_VRING_ENABLE 0) */
+		if (st->features_set && !protocol_negotiated(st))
 			return fail(-EPROTO, err, errlen,
 				    "%s: PROTOCOL_FEATURES not negotiated",
 				    name);
 		r->enabled = m->u.state.num;
 		break;
 	default:	/* VHOST_USER_GET_VRING_BASE: stop the ring */
+		/* a ring that does not run has nothing to stop: the caller
+		 * answers its base (DPDK's virtio-user asks on reconnecting) */
 		if (r->phase != VHOST_RING_STARTED)
-			return fail(-EPROTO, err, errlen,
-				    "%s: ring %u not running", name, m->ring);
+			break;
 		*r = (struct vhost_ring_state){ .phase = VHOST_RING_IDLE,
 						.call_set = r->call_set,
 						.call_nofd = r->call_nofd,
@@ -762,7 +771,7 @@ static int apply_preowner(struct vhost_dev_state *st,
 		return 0;
 	case VHOST_USER_SET_OWNER:
 		if (st->owner)
-			return fail(-EPROTO, err, errlen, "SET_OWNER: twice");
+			return 0;	/* again: nothing changes */
 		st->owner = true;
 		return 0;
 	default:
@@ -793,7 +802,7 @@ static int apply(struct vhost_dev_state *st, const struct vhost_msg *m,
 	if (ret <= 0)
 		return ret;
 	if (!st->owner)
-		return fail(-EPROTO, err, errlen, "%s before SET_OWNER", name);
+		st->owner = true;	/* a reconnecting front end skips it */
 
 	switch (m->request) {
 	case VHOST_USER_RESET_OWNER:
@@ -804,7 +813,7 @@ static int apply(struct vhost_dev_state *st, const struct vhost_msg *m,
 	case VHOST_USER_SET_MEM_TABLE:
 		return apply_mem(st, &m->u.mem, err, errlen);
 	case VHOST_USER_SET_LOG_BASE:
-		if (!(st->protocol_features &
+		if (!(vhost_state_protocol(st) &
 		      VHOST_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD)))
 			return fail(-EPROTO, err, errlen,
 				    "%s: LOG_SHMFD not negotiated", name);

@@ -341,8 +341,14 @@ size_t vhost_msg_reply_ack(const struct vhost_msg *req, bool ok,
  *             answers with the ring's last available index.
  *
  * Device-wide: GET_FEATURES, GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES
- * (a subset of the offer) and GET_QUEUE_NUM may come before SET_OWNER;
- * everything else needs SET_OWNER first. SET_FEATURES must be a subset of
+ * (a subset of the offer) and GET_QUEUE_NUM may come before SET_OWNER.
+ * Anything else before SET_OWNER implies it, and SET_OWNER again changes
+ * nothing: DPDK's virtio-user, reconnecting, sends neither SET_OWNER nor
+ * SET_PROTOCOL_FEATURES on its new connection (vhost_state_protocol()),
+ * and starts with SET_VRING_ENABLE 0 and GET_VRING_BASE of rings that do
+ * not run: GET_VRING_BASE of a ring not STARTED changes nothing (the
+ * caller answers its base), and SET_VRING_ENABLE is taken before
+ * SET_FEATURES whatever it will say. SET_FEATURES must be a subset of
  * the offer (GUEST_TSO* needs GUEST_CSUM, HOST_TSO* needs CSUM) and, once
  * a ring is started, may only toggle LOG_ALL. SET_MEM_TABLE may come again
  * (memory hotplug) if the started rings still lie inside it. SET_LOG_BASE
@@ -386,6 +392,12 @@ void vhost_state_init(struct vhost_dev_state *st);
  * with the caller either way. */
 int vhost_state_apply(struct vhost_dev_state *st, const struct vhost_msg *msg,
 		      char *err, size_t errlen);
+
+/* vhost_state_protocol() - the protocol features in force: those set on
+ * this connection, or, if none were, those offered. A front end that
+ * reconnects (DPDK's virtio-user) negotiated them on its first connection
+ * and does not again; it goes on using REPLY_ACK. */
+uint64_t vhost_state_protocol(const struct vhost_dev_state *st);
 
 /* vhost_state_ring_live() - whether the data path may run ring @i. */
 bool vhost_state_ring_live(const struct vhost_dev_state *st, unsigned i);

@@ -65,7 +65,7 @@ static void reply(const struct vhost_msg *m, const struct vhost_dev_state *st,
 		n = vhost_msg_reply_empty(m, out, sizeof(out));
 		break;
 	default:
-		if (vhost_msg_needs_ack(m, st->protocol_features))
+		if (vhost_msg_needs_ack(m, vhost_state_protocol(st)))
 			n = vhost_msg_reply_ack(m, ok, out, sizeof(out));
 		else
 			return;

@@ -602,11 +602,6 @@ def _flows(src, dst, timeout):
         time.sleep(0.5)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "DPDK 22.11 virtio-user (server=1) starts a new connection with "
-    "SET_VRING_ENABLE 0 and GET_VRING_BASE (virtio_user_stop_device) and "
-    "never sends SET_OWNER or SET_PROTOCOL_FEATURES again; xend closes "
-    "it ('SET_VRING_ENABLE before SET_OWNER') and testpmd gives up"))
 def test_xend_restart_front_end_keeps_running(vx):
     """xend restarted under running front ends: the external domains are
     adopted, their ports connect again and traffic resumes, without
