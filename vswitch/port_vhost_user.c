@@ -43,6 +43,7 @@ enum { VU_RXQ = 0, VU_TXQ = 1 };	/* virtio-net: receiveq, transmitq */
 #define VU_OUT_MAX	(2 * VS_BATCH)	/* heads lent to the switch */
 #define VU_IOV_MAX	64		/* segments of one transmit chain */
 #define VU_SCRATCH	(VS_FRAME_MAX_DEFAULT + 64)
+#define VU_PREFETCH	8		/* buffers loaded ahead of use */
 #define VU_COPY_MAX	PORT_VU_COPY_MAX
 #define VU_HEAD		PORT_VU_HEAD
 
@@ -285,6 +286,8 @@ static int ring_start(struct port_vu *v, unsigned i)
 	r->gen++;
 	if (i == VU_TXQ)
 		v->kick_gen++;
+	else	/* never waited on: a full receive ring drops */
+		virtq_notify(&r->vq, false);
 	return 0;
 }
 
@@ -809,25 +812,34 @@ uint64_t port_vu_kick_gen(const struct port_vu *v)
 
 void port_vu_kicked(struct port_vu *v)
 {
+	struct vu_ring *r = &v->ring[VU_TXQ];
 	uint64_t n;
 
-	if (v->ring[VU_TXQ].kick >= 0 &&
-	    read(v->ring[VU_TXQ].kick, &n, sizeof(n)) == sizeof(n))
+	if (r->kick >= 0 && read(r->kick, &n, sizeof(n)) == sizeof(n))
 		v->stats.kicks++;
+	if (r->live)		/* polling now: no kicks until we sleep */
+		virtq_notify(&r->vq, false);
 }
 
 void port_vu_poll_done(struct port_vu *v, bool more)
 {
-	const struct vu_ring *r = &v->ring[VU_TXQ];
+	struct vu_ring *r = &v->ring[VU_TXQ];
 	uint64_t one = 1;
 
 	if (v->broken) {
 		disconnect(v);
 		return;
 	}
-	/* The budget ran out with frames left: the kick was consumed, so
-	 * kick ourselves to come back on the next round (level-triggered). */
-	if (more && r->live && r->kick >= 0 && virtq_pending(&r->vq) &&
+	if (!r->live || r->kick < 0)
+		return;
+	/* Going to sleep: kicks on, then one more look (a frame made
+	 * available before the flag was seen would not be kicked). Frames
+	 * left, or the budget ran out (@more): the kick eventfd was read, so
+	 * kick ourselves to come back on the next round, after the other
+	 * ports, with kicks still off. */
+	if (!more || !virtq_pending(&r->vq))
+		virtq_notify(&r->vq, true);
+	if (more && virtq_pending(&r->vq) &&
 	    write(r->kick, &one, sizeof(one)) < 0) {
 		/* an eventfd write fails only at 2^64 - 1: it is readable */
 	}
@@ -930,7 +942,9 @@ static int vu_rx(void *ctx, struct vs_frame *frames, unsigned max)
 	if (!r->live || v->broken)
 		return 0;
 	hl = virtq_vnet_hdr_len(&r->vq);
+	virtq_prefetch(&r->vq, 0, VU_PREFETCH, false);
 	while (n < max && v->nout < VU_OUT_MAX) {
+		virtq_prefetch(&r->vq, VU_PREFETCH, 1, false);
 		ret = virtq_pop(&r->vq, iov, VU_IOV_MAX, &head, &total);
 		if (ret == -ENOENT)
 			break;
@@ -1049,9 +1063,11 @@ static unsigned vu_tx(void *ctx, const struct vs_frame *const *frames,
 		v->stats.no_ring += n;
 		return 0;
 	}
+	virtq_prefetch(&r->vq, 0, VU_PREFETCH, true);
 	for (i = 0; i < n; i++) {
 		const struct vs_frame *f = frames[i];
 
+		virtq_prefetch(&r->vq, VU_PREFETCH, 1, true);
 		if (guest_takes(v->st.features, &f->vnet))
 			ret = virtq_rx_put(&r->vq, f);
 		else

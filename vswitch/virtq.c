@@ -132,6 +132,9 @@ int virtq_init(struct virtq *vq, const struct virtq_mem *mem,
 	vq->log_size = cfg->log ? cfg->log_size : 0;
 	vq->log_used = cfg->log_used;
 	vq->broken = 0;
+	/* kicks on, whatever a previous back end left there */
+	vq->notify_off = true;
+	virtq_notify(vq, true);
 	return 0;
 }
 
@@ -217,26 +220,23 @@ static int walk_indirect(const struct virtq *vq, const struct virtq_desc *d,
 	return 0;
 }
 
-/* Walk the chain at @head into @w. Each step either ends the walk or
- * visits a descriptor of the current table not visited before, so a loop
- * ends at its first repeat and a walk within size + 1 steps per table
- * (the count also bounds it should the bitmap be wrong). */
+/* Walk the chain at @head into @w. A chain may not visit more
+ * descriptors than its table holds, so a loop ends after at most size + 1
+ * steps per table (no per-walk bookkeeping on the fast path: a looping
+ * ring costs one such walk, then it is broken). */
 static int walk_chain(const struct virtq *vq, uint16_t head, struct walk *w)
 {
 	const struct virtq_desc *table = vq->desc;
 	unsigned tsize = vq->size, seen = 0, i = head;
-	uint8_t visited[VIRTQ_SIZE_MAX / 8];
 	bool indirect = false;
 	struct virtq_desc d;
 	int ret;
 
-	memset(visited, 0, (tsize + 7) / 8);
 	for (;;) {
 		if (i >= tsize)
 			return -ERANGE;
-		if (++seen > tsize || (visited[i / 8] & (1u << (i % 8))))
+		if (++seen > tsize)
 			return -ELOOP;
-		visited[i / 8] |= (uint8_t)(1u << (i % 8));
 		desc_get(&d, table, i);
 		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
 			if (indirect)
@@ -247,7 +247,6 @@ static int walk_chain(const struct virtq *vq, uint16_t head, struct walk *w)
 			indirect = true;
 			seen = 0;
 			i = 0;
-			memset(visited, 0, (tsize + 7) / 8);
 			continue;
 		}
 		ret = walk_add(vq, w, &d);
@@ -390,6 +389,23 @@ int virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
 	return 0;
 }
 
+/* Where avail_event points: at the next entry (a kick when the guest
+ * passes it), or just behind it (no kick until the index wraps). */
+static uint16_t avail_event(const struct virtq *vq)
+{
+	return (uint16_t)(vq->last_avail_idx - (vq->notify_off ? 1 : 0));
+}
+
+static void event_put(struct virtq *vq)
+{
+	size_t off = offsetof(struct virtq_used, ring) +
+		     vq->size * sizeof(struct virtq_used_elem);
+
+	__atomic_store_n((uint16_t *)((uint8_t *)vq->used + off),
+			 htole16(avail_event(vq)), __ATOMIC_RELAXED);
+	log_used(vq, off, sizeof(uint16_t));
+}
+
 /* The kernel's vring_need_event(): did [old, new) step over @event? */
 static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
 {
@@ -399,18 +415,12 @@ static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
 bool virtq_flush(struct virtq *vq)
 {
 	uint16_t old = vq->published, new_idx = vq->used_idx;
-	size_t ev_off = offsetof(struct virtq_used, ring) +
-			vq->size * sizeof(struct virtq_used_elem);
 	uint16_t ev;
 
 	if (vq->broken)
 		return false;
-	if (has(vq, VIRTQ_F_EVENT_IDX)) {
-		/* avail_event: kick us once the guest passes what we took. */
-		__atomic_store_n((uint16_t *)((uint8_t *)vq->used + ev_off),
-				 htole16(vq->last_avail_idx), __ATOMIC_RELAXED);
-		log_used(vq, ev_off, sizeof(uint16_t));
-	}
+	if (has(vq, VIRTQ_F_EVENT_IDX))
+		event_put(vq);	/* kick us once the guest passes what we took */
 	if (old != new_idx) {
 		__atomic_store_n(&vq->used->idx, htole16(new_idx),
 				 __ATOMIC_RELEASE);
@@ -428,6 +438,61 @@ bool virtq_flush(struct virtq *vq)
 	}
 	return !(le16toh(__atomic_load_n(&vq->avail->flags, __ATOMIC_RELAXED)) &
 		 VIRTQ_AVAIL_F_NO_INTERRUPT);
+}
+
+/* Prefetch ----------------------------------------------------------------*/
+
+void virtq_prefetch(const struct virtq *vq, unsigned skip, unsigned count,
+		    bool write)
+{
+	uint16_t avail = avail_idx(vq), idx = (uint16_t)(vq->last_avail_idx + skip);
+	struct virtq_desc d;
+	const uint8_t *p;
+
+	if (vq->broken)
+		return;
+	for (; count && idx != avail &&
+	       (uint16_t)(avail - vq->last_avail_idx) <= vq->size;
+	     count--, idx++) {
+		uint16_t head = le16toh(__atomic_load_n(
+			&vq->avail->ring[idx & (vq->size - 1)], __ATOMIC_RELAXED));
+
+		if (head >= vq->size)
+			return;		/* virtq_pop() will say why */
+		desc_get(&d, vq->desc, head);
+		if (d.flags & VIRTQ_DESC_F_INDIRECT)
+			continue;
+		p = virtq_gpa_to_host(vq->mem, d.addr, d.len < 128 ? d.len : 128);
+		if (!p)
+			continue;
+		if (write) {
+			__builtin_prefetch(p, 1, 3);
+			__builtin_prefetch(p + 64, 1, 3);
+		} else {
+			__builtin_prefetch(p, 0, 3);
+			__builtin_prefetch(p + 64, 0, 3);
+		}
+	}
+}
+
+/* Notifications -----------------------------------------------------------*/
+
+void virtq_notify(struct virtq *vq, bool on)
+{
+	if (vq->broken || vq->notify_off == !on)
+		return;
+	vq->notify_off = !on;
+	if (has(vq, VIRTQ_F_EVENT_IDX)) {
+		event_put(vq);
+	} else {
+		__atomic_store_n(&vq->used->flags,
+				 htole16(on ? 0 : VIRTQ_USED_F_NO_NOTIFY),
+				 __ATOMIC_RELAXED);
+		log_used(vq, offsetof(struct virtq_used, flags),
+			 sizeof(uint16_t));
+	}
+	/* the flag before the caller's last look at avail->idx */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 /* Receive -----------------------------------------------------------------*/

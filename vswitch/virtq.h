@@ -77,6 +77,7 @@ enum {
 	VIRTQ_DESC_F_INDIRECT	= 4,
 };
 #define VIRTQ_AVAIL_F_NO_INTERRUPT	1
+#define VIRTQ_USED_F_NO_NOTIFY		1
 
 struct virtq_desc {
 	uint64_t addr;			/* guest-physical */
@@ -167,6 +168,7 @@ struct virtq {
 	uint8_t *log;
 	uint64_t log_size;
 	uint64_t log_used;
+	bool notify_off;		/* used->flags has NO_NOTIFY */
 	int broken;			/* 0, or the -errno that broke it */
 };
 
@@ -237,5 +239,23 @@ int virtq_rx_put(struct virtq *vq, const struct vs_frame *f);
  * published or the queue is broken. After a flush the caller checks
  * virtq_pending() once more before it sleeps on the kick fd. */
 bool virtq_flush(struct virtq *vq);
+
+/* virtq_prefetch() - start loading the first 128 bytes of the buffers of
+ * the @count available heads @skip entries ahead of the next one (for
+ * writing, with @write: a receive ring). Only a hint: nothing is checked
+ * or consumed, a bad entry is left to virtq_pop()/virtq_rx_put(). The
+ * buffers of a burst then come in from the guest's CPU side by side
+ * instead of one miss after the other. */
+void virtq_prefetch(const struct virtq *vq, unsigned skip, unsigned count,
+		    bool write);
+
+/* virtq_notify() - ask the guest for kicks (@on) or not: while the
+ * device polls a ring anyway, or for a ring it never waits on (receive),
+ * a kick is a wasted exit in the guest and a wasted wakeup here. Without
+ * EVENT_IDX it is used->flags' NO_NOTIFY; with EVENT_IDX, avail_event
+ * just behind the next entry. virtq_init() turns kicks on. After turning
+ * them back on, the caller checks virtq_pending() once more before it
+ * sleeps. */
+void virtq_notify(struct virtq *vq, bool on);
 
 #endif /* XENO_VIRTQ_H */
