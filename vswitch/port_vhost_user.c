@@ -1063,17 +1063,26 @@ static unsigned vu_tx(void *ctx, const struct vs_frame *const *frames,
 		v->stats.no_ring += n;
 		return 0;
 	}
-	virtq_prefetch(&r->vq, 0, VU_PREFETCH, true);
-	for (i = 0; i < n; i++) {
-		const struct vs_frame *f = frames[i];
+	virtq_prefetch(&r->vq, 0, 2 * VU_PREFETCH, true);
+	for (i = 0; i < n && !ret; ) {
+		unsigned k = i;
+		int put;
 
-		virtq_prefetch(&r->vq, VU_PREFETCH, 1, true);
-		if (guest_takes(v->st.features, &f->vnet))
-			ret = virtq_rx_put(&r->vq, f);
-		else
-			ret = put_fallback(v, &r->vq, f);
-		if (ret < 0)
-			break;
+		/* the run of frames the guest takes as they are goes in one
+		 * burst; a frame needing an offload done goes alone */
+		while (k < n && k - i < VIRTQ_BURST_MAX &&
+		       guest_takes(v->st.features, &frames[k]->vnet))
+			k++;
+		if (k > i) {
+			put = virtq_rx_put_burst(&r->vq, frames + i, k - i, &ret);
+			i += (unsigned)(put > 0 ? put : 0);
+			continue;
+		}
+		ret = put_fallback(v, &r->vq, frames[i]);
+		if (ret >= 0) {
+			ret = 0;
+			i++;
+		}
 	}
 	if (ret == -ENOBUFS)
 		v->stats.ring_full += n - i;

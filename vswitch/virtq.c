@@ -442,6 +442,12 @@ bool virtq_flush(struct virtq *vq)
 
 /* Prefetch ----------------------------------------------------------------*/
 
+/* Prefetching for writing is PREFETCHW on x86 (a CPU without it takes it
+ * for a NOP); without it the line comes in shared and the copy still
+ * waits for it to be made exclusive. */
+#if defined(__x86_64__)
+__attribute__((target("prfchw")))
+#endif
 void virtq_prefetch(const struct virtq *vq, unsigned skip, unsigned count,
 		    bool write)
 {
@@ -451,8 +457,10 @@ void virtq_prefetch(const struct virtq *vq, unsigned skip, unsigned count,
 
 	if (vq->broken)
 		return;
-	for (; count && idx != avail &&
-	       (uint16_t)(avail - vq->last_avail_idx) <= vq->size;
+	if ((uint16_t)(avail - vq->last_avail_idx) > vq->size)
+		return;
+	for (; count && (uint16_t)(idx - vq->last_avail_idx) <
+		       (uint16_t)(avail - vq->last_avail_idx);
 	     count--, idx++) {
 		uint16_t head = le16toh(__atomic_load_n(
 			&vq->avail->ring[idx & (vq->size - 1)], __ATOMIC_RELAXED));
@@ -539,14 +547,15 @@ static int rx_plan(struct virtq *vq, struct rx_plan *p, uint64_t need)
 	return 0;
 }
 
-/* Copy @len bytes of @src into the segments of @p from *@seg, *@off on
- * (rx_plan() made sure they hold it; the bound on *@seg is for safety). */
-static void rx_copy(const struct virtq *vq, const struct rx_plan *p,
-		    unsigned *seg, uint32_t *off, const uint8_t *src,
+/* Copy @len bytes of @src into the @n segments at @iov from *@seg, *@off
+ * on (the plan made sure they hold it; the bound on *@seg is for safety),
+ * marking the pages written in the dirty log. */
+static void rx_copy(const struct virtq *vq, const struct virtq_iov *iov,
+		    unsigned n, unsigned *seg, uint32_t *off, const uint8_t *src,
 		    size_t len)
 {
-	while (len && *seg < p->first[p->nheads]) {
-		const struct virtq_iov *v = &p->iov[*seg];
+	while (len && *seg < n) {
+		const struct virtq_iov *v = &iov[*seg];
 		size_t k = v->len - *off;
 
 		if (k > len)
@@ -563,31 +572,96 @@ static void rx_copy(const struct virtq *vq, const struct rx_plan *p,
 	}
 }
 
+/* Copy frame @f, its vnet header (@hl bytes, num_buffers @nheads) first,
+ * into the @n segments at @iov. */
+static void rx_fill(const struct virtq *vq, const struct virtq_iov *iov,
+		    unsigned n, unsigned hl, uint16_t nheads,
+		    const struct vs_frame *f)
+{
+	uint8_t hdr[VIRTQ_HDR_MRG_LEN];
+	unsigned seg = 0;
+	uint32_t off = 0;
+
+	hdr_build(hdr, &f->vnet, nheads);
+	rx_copy(vq, iov, n, &seg, &off, hdr, hl);
+	rx_copy(vq, iov, n, &seg, &off, f->data, vs_frame_head_len(f));
+	if (f->tail_len)
+		rx_copy(vq, iov, n, &seg, &off, f->tail, f->tail_len);
+}
+
+/* Write the used entries of plan @p for a frame of @left bytes (header
+ * included) and take its heads. */
+static void rx_use(struct virtq *vq, const struct rx_plan *p, uint64_t left)
+{
+	for (unsigned i = 0; i < p->nheads; i++) {
+		uint64_t n = left < p->cap[i] ? left : p->cap[i];
+
+		used_put(vq, vq->used_idx++, p->head[i], (uint32_t)n);
+		left -= n;
+	}
+	vq->last_avail_idx += (uint16_t)p->nheads;
+}
+
 int virtq_rx_put(struct virtq *vq, const struct vs_frame *f)
 {
 	struct rx_plan p;		/* about 5 KiB of stack */
-	uint8_t hdr[VIRTQ_HDR_MRG_LEN];
-	unsigned hl = virtq_vnet_hdr_len(vq), i, seg = 0;
-	uint64_t left = hl + (uint64_t)f->len;
-	uint32_t off = 0;
+	unsigned hl = virtq_vnet_hdr_len(vq);
 	int ret;
 
 	if (vq->broken)
 		return vq->broken;
-	ret = rx_plan(vq, &p, left);
+	ret = rx_plan(vq, &p, hl + (uint64_t)f->len);
 	if (ret)
 		return ret;
-	hdr_build(hdr, &f->vnet, (uint16_t)p.nheads);
-	rx_copy(vq, &p, &seg, &off, hdr, hl);
-	rx_copy(vq, &p, &seg, &off, f->data, vs_frame_head_len(f));
-	if (f->tail_len)
-		rx_copy(vq, &p, &seg, &off, f->tail, f->tail_len);
-	for (i = 0; i < p.nheads; i++) {
-		uint64_t n = left < p.cap[i] ? left : p.cap[i];
-
-		used_put(vq, vq->used_idx++, p.head[i], (uint32_t)n);
-		left -= n;
-	}
-	vq->last_avail_idx += (uint16_t)p.nheads;
+	rx_fill(vq, p.iov, p.first[p.nheads], hl, (uint16_t)p.nheads, f);
+	rx_use(vq, &p, hl + (uint64_t)f->len);
 	return (int)p.nheads;
+}
+
+/* A frame of a burst whose copy waits for the end of the plan pass. */
+struct rx_later {
+	const struct vs_frame *f;
+	struct virtq_iov iov[VIRTQ_BURST_SEGS];
+	unsigned n;
+	uint16_t nheads;
+};
+
+int virtq_rx_put_burst(struct virtq *vq, const struct vs_frame *const *frames,
+		       unsigned n, int *err)
+{
+	struct rx_later later[VIRTQ_BURST_MAX];
+	unsigned hl = virtq_vnet_hdr_len(vq), i, k, nl = 0;
+	struct rx_plan p;
+	int ret = 0;
+
+	if (n > VIRTQ_BURST_MAX)
+		n = VIRTQ_BURST_MAX;
+	for (i = 0; i < n && !vq->broken; i++) {
+		const struct vs_frame *f = frames[i];
+		unsigned nseg;
+
+		ret = rx_plan(vq, &p, hl + (uint64_t)f->len);
+		if (ret)
+			break;
+		nseg = p.first[p.nheads];
+		if (nseg <= VIRTQ_BURST_SEGS) {
+			struct rx_later *l = &later[nl++];
+
+			l->f = f;
+			l->n = nseg;
+			l->nheads = (uint16_t)p.nheads;
+			memcpy(l->iov, p.iov, nseg * sizeof(p.iov[0]));
+		} else {
+			rx_fill(vq, p.iov, nseg, hl, (uint16_t)p.nheads, f);
+		}
+		rx_use(vq, &p, hl + (uint64_t)f->len);
+	}
+	/* the copies side by side: their cache misses overlap */
+	for (k = 0; k < nl; k++)
+		rx_fill(vq, later[k].iov, later[k].n, hl, later[k].nheads,
+			later[k].f);
+	if (vq->broken)
+		ret = vq->broken;
+	*err = i < n ? ret : 0;
+	return (int)i;
 }

@@ -231,6 +231,19 @@ int virtq_push(struct virtq *vq, uint16_t head, uint32_t len);
  * buffer is consumed in either case), or the error that broke the queue. */
 int virtq_rx_put(struct virtq *vq, const struct vs_frame *f);
 
+/* virtq_rx_put_burst() - virtq_rx_put() for up to VIRTQ_BURST_MAX frames:
+ * first every frame's buffers are found and its used entries written,
+ * then the frames are copied one after the other (a frame needing more
+ * than VIRTQ_BURST_SEGS segments at once), so that the misses on the
+ * guest's buffers overlap. Returns how many frames were put (a prefix of
+ * @frames); *@err is 0 when all were, else what virtq_rx_put() would have
+ * returned for the first one that was not. Nothing is published until
+ * virtq_flush(). */
+#define VIRTQ_BURST_MAX		64
+#define VIRTQ_BURST_SEGS	4
+int virtq_rx_put_burst(struct virtq *vq, const struct vs_frame *const *frames,
+		       unsigned n, int *err);
+
 /* virtq_flush() - publish the used entries written since the last flush
  * (store-release of used->idx), tell the guest where to kick next with
  * EVENT_IDX (avail_event), and return whether the guest wants an
