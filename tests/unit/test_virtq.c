@@ -590,6 +590,88 @@ static void test_rx_no_mergeable(void **state)
 	assert_int_equal(virtq_broken(&g.vq), 0);
 }
 
+/* A burst: frames of 30, 250 (over 3 mergeable buffers) and 30 bytes, then
+ * one more than the buffers hold; and a frame needing more segments than
+ * a burst defers (copied at once), all landing whole and in order. */
+static void test_rx_burst(void **state)
+{
+	static uint8_t data[3][300];
+	struct vs_frame f[5];
+	const struct vs_frame *fp[5];
+	size_t len = 100, offs[16], i, k;
+	uint8_t out[1600];
+	int err = 1;
+
+	(void)state;
+	start(32, F(VERSION_1) | F(MRG_RXBUF), 0);
+	for (i = 0; i < 5; i++) {
+		f[i] = rx_frame(i == 1 ? 250 : 30);
+		f[i].data = data[i % 3];
+		memset(data[i % 3], (int)('a' + i % 3), sizeof(data[0]));
+		fp[i] = &f[i];
+	}
+	for (i = 0; i < 5; i++)
+		add_chain(&len, 1, VIRTQ_DESC_F_WRITE, &offs[i]);
+	/* 30 -> 1 buffer, 250 -> 3, 30 -> 1: the 4th frame finds none */
+	assert_int_equal(virtq_rx_put_burst(&g.vq, fp, 4, &err), 3);
+	assert_int_equal(err, -ENOBUFS);
+	assert_int_equal(used_idx(), 0);		/* not yet published */
+	assert_true(virtq_flush(&g.vq));
+	assert_int_equal(used_idx(), 5);
+	assert_int_equal(used_elem(0).len, 42);
+	assert_int_equal(used_elem(1).len, 100);
+	assert_int_equal(used_elem(3).len, 62);
+	assert_int_equal(used_elem(4).len, 42);
+	assert_memory_equal(g.mem + offs[0] + 12, data[0], 30);
+	for (k = 0; k < 3; k++)
+		memcpy(out + 100 * k, g.mem + offs[1 + k], 100);
+	assert_int_equal(le16toh(*(uint16_t *)(void *)(out + 10)), 3);
+	assert_memory_equal(out + 12, data[1], 250);
+	assert_memory_equal(g.mem + offs[4] + 12, data[2], 30);
+
+	/* all of a burst fits: err 0; a frame of 8 x 100-byte buffers is
+	 * more segments than deferred, copied at once, still in order */
+	for (i = 0; i < 10; i++)
+		add_chain(&len, 1, VIRTQ_DESC_F_WRITE, &offs[i]);
+	f[0] = rx_frame(700);
+	f[1] = rx_frame(30);
+	f[1].data = data[2];
+	assert_int_equal(virtq_rx_put_burst(&g.vq, fp, 2, &err), 2);
+	assert_int_equal(err, 0);
+	assert_true(virtq_flush(&g.vq));
+	for (k = 0; k < 8; k++)
+		memcpy(out + 100 * k, g.mem + offs[k], 100);
+	assert_memory_equal(out + 12, f[0].data, 700);
+	assert_memory_equal(g.mem + offs[8] + 12, data[2], 30);
+}
+
+/* Kicks: NO_NOTIFY without EVENT_IDX, avail_event behind the next entry
+ * with it; init turns them on whatever was left there. */
+static void test_notify(void **state)
+{
+	(void)state;
+	start(16, F(VERSION_1), 0);
+	assert_int_equal(le16toh(used()->flags), 0);
+	virtq_notify(&g.vq, false);
+	assert_int_equal(le16toh(used()->flags), VIRTQ_USED_F_NO_NOTIFY);
+	virtq_notify(&g.vq, true);
+	assert_int_equal(le16toh(used()->flags), 0);
+	used()->flags = htole16(VIRTQ_USED_F_NO_NOTIFY);	/* stale */
+	assert_int_equal(virtq_init(&g.vq, &g.map, &g.cfg), 0);
+	assert_int_equal(le16toh(used()->flags), 0);
+
+	start(16, F(VERSION_1) | F(EVENT_IDX), 5);
+	assert_int_equal(avail_event(), 5);
+	virtq_notify(&g.vq, false);
+	assert_int_equal(avail_event(), 4);
+	tx_round(2);
+	virtq_flush(&g.vq);
+	assert_int_equal(avail_event(), 6);		/* still behind */
+	virtq_notify(&g.vq, true);
+	assert_int_equal(avail_event(), 7);
+	assert_int_equal(le16toh(used()->flags), 0);	/* flags untouched */
+}
+
 /* Dirty log ---------------------------------------------------------------*/
 
 static unsigned log_count(void)
@@ -940,6 +1022,8 @@ int main(void)
 		T(test_event_idx),
 		T(test_rx_mergeable),
 		T(test_rx_no_mergeable),
+		T(test_rx_burst),
+		T(test_notify),
 		T(test_dirty_log),
 		T(test_bad_loop),
 		T(test_bad_index),
