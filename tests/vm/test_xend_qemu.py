@@ -297,6 +297,9 @@ def test_vifs_are_vhost_user(xq, doms):
         feats = int(s["vhost"]["features"], 16)
         assert feats & (1 << 32), hex(feats)            # VERSION_1
         assert feats & (1 << 15), hex(feats)            # MRG_RXBUF
+        assert feats & (1 << 29), hex(feats)            # EVENT_IDX
+        assert feats & (1 << 28), hex(feats)            # INDIRECT_DESC
+        assert feats & (1 << 11), hex(feats)            # HOST_TSO4
         assert not feats & (1 << 34), hex(feats)        # no packed ring
     st0 = _vif(xq, a.id)["vhost"]
     out = a.ssh("ping -c 3 -W 2 %s; ping -c 3 -s 1400 -W 2 %s"
