@@ -68,6 +68,8 @@ struct dp_port {
 	int ctl_fd;
 	uint64_t kick_gen;
 	bool throttled, failed;
+	bool again;			/* vhost-user: more frames, poll again
+					 * on the next round without a kick */
 	bool reported;			/* failure told to the control plane */
 	uint64_t wakeup;		/* ns, when throttled */
 };
@@ -86,6 +88,7 @@ struct xend_dp {
 	struct dp_ref timer_ref, cmd_ref;
 	uint64_t timer_at;		/* armed refill time, 0 = disarmed */
 	struct dp_port ports[VS_PORTS_MAX];
+	unsigned nagain;		/* ports with .again set */
 	bool stop;			/* data-plane thread only */
 
 	pthread_t thread;
@@ -140,6 +143,18 @@ static void timer_update(struct xend_dp *dp)
 		dp->timer_at = at;
 }
 
+/* Mark @p to be polled again on the next round (or not). */
+static void again_set(struct xend_dp *dp, struct dp_port *p, bool on)
+{
+	if (p->again == on)
+		return;
+	p->again = on;
+	if (on)
+		dp->nagain++;
+	else
+		dp->nagain--;
+}
+
 /* Stop reading a port whose back end failed. It leaves epoll altogether
  * (EPOLLERR/EPOLLHUP would be reported even with no events armed) and
  * waits for the control plane to detach it. */
@@ -151,6 +166,7 @@ static void port_fail(struct xend_dp *dp, struct dp_port *p, int err)
 		return;
 	p->failed = true;
 	p->throttled = false;
+	again_set(dp, p, false);
 	epoll_ctl(dp->epfd, EPOLL_CTL_DEL, p->fd, NULL);
 	if (vs_port_info(dp->sw, p->ref.port, &info) == 0)
 		log_warn("dp: port %u (%s) stopped: %s",
@@ -206,13 +222,14 @@ static void vu_kick_sync(struct xend_dp *dp, struct dp_port *p)
 
 /* Switch what port @p has, then take it out of epoll if it ran out of
  * credit. Returns true when it is throttled. */
-static bool port_poll(struct xend_dp *dp, struct dp_port *p, uint64_t now)
+static bool port_poll(struct xend_dp *dp, struct dp_port *p, uint64_t now,
+		      bool kicked)
 {
 	uint64_t wake;
 	bool throttled;
 	int n;
 
-	if (p->be == BE_VHOST)
+	if (p->be == BE_VHOST && kicked)
 		port_vu_kicked(p->ctx);
 	n = vs_port_poll(dp->sw, p->ref.port, now, DP_BUDGET);
 	if (n < 0 && n != -EAGAIN && n != -EINTR) {
@@ -221,7 +238,7 @@ static bool port_poll(struct xend_dp *dp, struct dp_port *p, uint64_t now)
 	}
 	throttled = vs_port_throttled(dp->sw, p->ref.port, &wake);
 	if (p->be == BE_VHOST) {
-		port_vu_poll_done(p->ctx, !throttled);
+		again_set(dp, p, port_vu_poll_done(p->ctx, !throttled));
 		vu_kick_sync(dp, p);
 	}
 	if (!throttled)
@@ -241,7 +258,7 @@ static void vu_ctl_event(struct xend_dp *dp, struct dp_port *p, uint64_t now)
 	port_vu_service(p->ctx);
 	vu_kick_sync(dp, p);
 	/* a ring that (re)started may have frames waiting */
-	if (p->fd >= 0 && !p->throttled && port_poll(dp, p, now))
+	if (p->fd >= 0 && !p->throttled && port_poll(dp, p, now, true))
 		timer_update(dp);
 }
 
@@ -258,7 +275,7 @@ static void ports_recheck(struct xend_dp *dp, uint64_t now, bool all)
 			continue;
 		if (!all && p->wakeup > now)
 			continue;
-		if (!port_poll(dp, p, now) && !p->failed) {
+		if (!port_poll(dp, p, now, false) && !p->failed) {
 			p->throttled = false;
 			port_arm(dp, p, true);
 		}
@@ -291,7 +308,7 @@ static void port_event(struct xend_dp *dp, struct dp_port *p, uint32_t ev,
 	}
 	if (p->throttled || !(ev & EPOLLIN))
 		return;
-	if (port_poll(dp, p, now))
+	if (port_poll(dp, p, now, true))
 		timer_update(dp);
 }
 
@@ -363,6 +380,26 @@ static void dispatch(struct xend_dp *dp, const struct epoll_event *ev,
 	}
 }
 
+/* The vhost-user ports that had more than their budget: their turn
+ * again, after the events of this round, with no kick and no system
+ * call (the guest was asked not to kick while they are polled). */
+static void poll_again(struct xend_dp *dp)
+{
+	uint64_t now = xend_dp_now();
+	unsigned i;
+
+	for (i = 0; i < VS_PORTS_MAX && dp->nagain; i++) {
+		struct dp_port *p = &dp->ports[i];
+
+		if (!p->again)
+			continue;
+		again_set(dp, p, false);
+		if (p->be == BE_VHOST && !p->failed && !p->throttled &&
+		    p->fd >= 0 && port_poll(dp, p, now, false))
+			timer_update(dp);
+	}
+}
+
 static void *dp_thread(void *arg)
 {
 	struct xend_dp *dp = arg;
@@ -370,7 +407,7 @@ static void *dp_thread(void *arg)
 	int n, i;
 
 	while (!dp->stop) {
-		n = epoll_wait(dp->epfd, evs, DP_EVENTS, -1);
+		n = epoll_wait(dp->epfd, evs, DP_EVENTS, dp->nagain ? 0 : -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -379,6 +416,8 @@ static void *dp_thread(void *arg)
 		}
 		for (i = 0; i < n && !dp->stop; i++)
 			dispatch(dp, &evs[i], xend_dp_now());
+		if (dp->nagain && !dp->stop)
+			poll_again(dp);
 	}
 	pthread_mutex_lock(&dp->lock);
 	dp->dead = true;
@@ -637,6 +676,7 @@ static int detach_port(struct xend_dp *dp, unsigned port)
 	if (port >= VS_PORTS_MAX || dp->ports[port].be == BE_NONE)
 		return -ENOENT;
 	p = &dp->ports[port];
+	again_set(dp, p, false);
 	ret = vs_port_del(dp->sw, port);	/* releases held frames first */
 	if (p->fd >= 0)
 		epoll_ctl(dp->epfd, EPOLL_CTL_DEL, p->fd, NULL);

@@ -821,28 +821,24 @@ void port_vu_kicked(struct port_vu *v)
 		virtq_notify(&r->vq, false);
 }
 
-void port_vu_poll_done(struct port_vu *v, bool more)
+bool port_vu_poll_done(struct port_vu *v, bool more)
 {
 	struct vu_ring *r = &v->ring[VU_TXQ];
-	uint64_t one = 1;
 
 	if (v->broken) {
 		disconnect(v);
-		return;
+		return false;
 	}
 	if (!r->live || r->kick < 0)
-		return;
-	/* Going to sleep: kicks on, then one more look (a frame made
-	 * available before the flag was seen would not be kicked). Frames
-	 * left, or the budget ran out (@more): the kick eventfd was read, so
-	 * kick ourselves to come back on the next round, after the other
-	 * ports, with kicks still off. */
-	if (!more || !virtq_pending(&r->vq))
-		virtq_notify(&r->vq, true);
-	if (more && virtq_pending(&r->vq) &&
-	    write(r->kick, &one, sizeof(one)) < 0) {
-		/* an eventfd write fails only at 2^64 - 1: it is readable */
-	}
+		return false;
+	/* Frames left and the port may read (@more): poll again on the next
+	 * round, the guest's kicks still off. Else kicks on, then one more
+	 * look: a frame made available before the guest saw the flag would
+	 * not be kicked. */
+	if (more && virtq_pending(&r->vq))
+		return true;
+	virtq_notify(&r->vq, true);
+	return more && virtq_pending(&r->vq);
 }
 
 bool port_vu_connected(const struct port_vu *v)

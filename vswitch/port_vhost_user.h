@@ -117,11 +117,12 @@ uint64_t port_vu_kick_gen(const struct port_vu *v);
 void port_vu_kicked(struct port_vu *v);
 
 /* port_vu_poll_done() - after the switch polled the port: close the
- * connection if a ring broke meanwhile; otherwise, if the guest has more
- * frames than the budget took and @more is true (the port may read
- * again), make the kick fd readable again so the port is polled on the
- * next round. */
-void port_vu_poll_done(struct port_vu *v, bool more);
+ * connection if a ring broke meanwhile. Returns true when the guest has
+ * more frames and @more says the port may read again: the caller polls
+ * it again on its next round, without waiting for a kick (the guest is
+ * asked not to kick meanwhile). Otherwise the guest's kicks are turned
+ * back on and the caller waits for the kick fd. */
+bool port_vu_poll_done(struct port_vu *v, bool more);
 
 /* port_vu_connected() - whether a front end is connected;
  * port_vu_error() - the reason of the last disconnection ("" if none);
