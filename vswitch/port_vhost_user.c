@@ -226,6 +226,19 @@ static int mem_set(struct port_vu *v, const struct vhost_msg *msg, char *err,
 	memcpy(v->maps, maps, sizeof(maps));
 	v->nmaps = msg->u.mem.nregions;
 	v->mem = mem;
+	for (i = 0; i < msg->u.mem.nregions; i++) {
+		int seals = fcntl(msg->fds[i], F_GET_SEALS);
+
+		/* QEMU seals its memfd (memory-backend-memfd seal=on); a file
+		 * that can still shrink would let its owner truncate it and
+		 * kill xend with SIGBUS on the next access: say so */
+		if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
+			vu_log(v, "memory region %u is not sealed against "
+			       "shrinking: only a trusted front end may hold it",
+			       i);
+			break;
+		}
+	}
 	return 0;
 }
 
