@@ -343,7 +343,11 @@ int virtq_vnet_hdr_read(const struct virtq *vq, const struct virtq_iov *iov,
 	unsigned hl = virtq_vnet_hdr_len(vq);
 	uint8_t b[VIRTQ_HDR_MRG_LEN];
 
-	if (virtq_iov_copy(iov, n, 0, b, hl) < hl)
+	/* one fixed-size copy when the first segment holds it (the usual
+	 * case), the general gather otherwise */
+	if (n && iov[0].len >= VIRTQ_HDR_MRG_LEN)
+		memcpy(b, iov[0].base, VIRTQ_HDR_MRG_LEN);
+	else if (virtq_iov_copy(iov, n, 0, b, hl) < hl)
 		return -EBADMSG;
 	hdr->flags = b[0];
 	hdr->gso_type = b[1];
