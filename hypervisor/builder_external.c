@@ -21,7 +21,6 @@
  * attached again and the front end renegotiates without restarting.
  */
 #include <errno.h>
-#include <stdio.h>
 
 #include "builder.h"
 #include "domain.h"
@@ -63,12 +62,8 @@ static int ext_adopt(struct xend *x, struct xend_domain *d)
 		struct ctl_req req = { 0 };
 
 		v->port = -1;
-		if (xend_vif_attach_vhost(x, d, v, v->socket, &req)) {
-			v->state = XEND_VIF_FAILED;
-			snprintf(v->error, sizeof(v->error),
-				 "not restored: %.100s", req.error);
-			log_err("vif %u.%u: %s", d->id, v->idx, v->error);
-		}
+		if (xend_vif_attach_vhost(x, d, v, v->socket, &req))
+			xend_vif_not_restored(d, v, req.error);
 	}
 	return 0;
 }

@@ -215,9 +215,7 @@ static void vif_adopt(struct xend *x, const struct xend_domain *d,
 	if (!ret)
 		return;
 	xend_vif_detach(x, d, v);
-	v->state = XEND_VIF_FAILED;
-	snprintf(v->error, sizeof(v->error), "not restored: %.100s", req.error);
-	log_err("vif %u.%u: %s", d->id, v->idx, v->error);
+	xend_vif_not_restored(d, v, req.error);
 }
 
 /* ---- scheduling ---- */

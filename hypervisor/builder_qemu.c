@@ -668,12 +668,8 @@ static int qemu_adopt(struct xend *x, struct xend_domain *d)
 
 		memset(&req, 0, sizeof(req));
 		v->port = -1;
-		if (vif_attach(x, d, v, &req)) {
-			v->state = XEND_VIF_FAILED;
-			snprintf(v->error, sizeof(v->error),
-				 "not restored: %.100s", req.error);
-			log_err("vif %u.%u: %s", d->id, v->idx, v->error);
-		}
+		if (vif_attach(x, d, v, &req))
+			xend_vif_not_restored(d, v, req.error);
 	}
 	return 0;
 }

@@ -170,7 +170,7 @@ json_object *cmd_vif_json(const struct xend_vif *v)
 		json_object_object_add(o, "dhcp_server",
 				       json_object_new_boolean(true));
 	json_object_object_add(o, "backend", json_object_new_string(
-		v->backend == XEND_VIF_BACKEND_TAP ? "tap" : "vhost-user"));
+		rec_vif_backend_name(v->backend)));
 	if (v->socket[0])
 		json_object_object_add(o, "socket",
 				       json_object_new_string(v->socket));

@@ -3,6 +3,7 @@
  * vif_setsched, vif_getsched, and switch_stats
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,12 +81,28 @@ static int vif_snap(struct xend *x, struct ctl_req *req, struct vif_ref *r,
 	return 0;
 }
 
+/* A vhost-user vif's own counters, by name. */
+static const struct {
+	const char *name;
+	size_t off;
+} vhost_counters[] = {
+#define C(name, field) { name, offsetof(struct port_vu_stats, field) }
+	C("connects", connects), C("disconnects", disconnects),
+	C("messages", messages), C("zero_copy", zero_copy),
+	C("copied", gathered), C("rx_bad", rx_bad),
+	C("ring_full", ring_full), C("too_big", too_big),
+	C("no_ring", no_ring), C("segmented", segmented),
+	C("csum_done", csum_done), C("kicks", kicks), C("calls", calls),
+#undef C
+};
+
 /* A vhost-user vif's own state and counters. */
 static json_object *vhost_json(struct xend *x, unsigned port)
 {
 	struct xend_dp_vhost_info vi;
 	json_object *o;
 	char feat[24];
+	uint64_t v;
 
 	if (xend_dp_vhost_info(x->dp, port, &vi))
 		return NULL;
@@ -98,19 +115,12 @@ static json_object *vhost_json(struct xend *x, unsigned port)
 	if (vi.error[0])
 		json_object_object_add(o, "last_error",
 				       json_object_new_string(vi.error));
-	cmd_add_u64(o, "connects", vi.st.connects);
-	cmd_add_u64(o, "disconnects", vi.st.disconnects);
-	cmd_add_u64(o, "messages", vi.st.messages);
-	cmd_add_u64(o, "zero_copy", vi.st.zero_copy);
-	cmd_add_u64(o, "copied", vi.st.gathered);
-	cmd_add_u64(o, "rx_bad", vi.st.rx_bad);
-	cmd_add_u64(o, "ring_full", vi.st.ring_full);
-	cmd_add_u64(o, "too_big", vi.st.too_big);
-	cmd_add_u64(o, "no_ring", vi.st.no_ring);
-	cmd_add_u64(o, "segmented", vi.st.segmented);
-	cmd_add_u64(o, "csum_done", vi.st.csum_done);
-	cmd_add_u64(o, "kicks", vi.st.kicks);
-	cmd_add_u64(o, "calls", vi.st.calls);
+	for (size_t i = 0; i < sizeof(vhost_counters) /
+			       sizeof(vhost_counters[0]); i++) {
+		memcpy(&v, (const uint8_t *)&vi.st + vhost_counters[i].off,
+		       sizeof(v));
+		cmd_add_u64(o, vhost_counters[i].name, v);
+	}
 	return o;
 }
 
@@ -131,8 +141,7 @@ static int cmd_vif_stats(void *ctx, struct ctl_req *req)
 				       json_object_new_string(r.v->error));
 	if (r.v)
 		json_object_object_add(stats, "backend", json_object_new_string(
-			r.v->backend == XEND_VIF_BACKEND_TAP ? "tap" :
-			"vhost-user"));
+			rec_vif_backend_name(r.v->backend)));
 	if (r.v && r.v->backend == XEND_VIF_BACKEND_VHOST_USER)
 		json_object_object_add(stats, "vhost",
 				       vhost_json(x, r.port));

@@ -258,7 +258,7 @@ static void vu_ctl_event(struct xend_dp *dp, struct dp_port *p, uint64_t now)
 	port_vu_service(p->ctx);
 	vu_kick_sync(dp, p);
 	/* a ring that (re)started may have frames waiting */
-	if (p->fd >= 0 && !p->throttled && port_poll(dp, p, now, true))
+	if (p->fd >= 0 && !p->throttled && port_poll(dp, p, now, false))
 		timer_update(dp);
 }
 

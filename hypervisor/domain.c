@@ -195,8 +195,11 @@ void xend_vif_applied(const struct xend_domain *d, struct xend_vif *v,
 }
 
 /* xend_vif_attach_tap() - see domain.h. */
-int xend_vif_attach_tap(struct xend *x, const struct xend_domain *d,
-			struct xend_vif *v, int fd, struct ctl_req *req)
+/* Attach @v through @attach (the TAP at @fd, or a vhost-user port on
+ * @path: @be names it in errors), then apply its limits and addresses. */
+static int vif_attach(struct xend *x, const struct xend_domain *d,
+		      struct xend_vif *v, int fd, const char *path,
+		      struct ctl_req *req)
 {
 	struct vs_port_config cfg = {
 		.kind = VS_PORT_VIF, .domid = d->id, .vifidx = v->idx,
@@ -208,39 +211,8 @@ int xend_vif_attach_tap(struct xend *x, const struct xend_domain *d,
 	port_name(d, v, name);
 	cfg.name = name;
 	memcpy(cfg.mac, v->mac, XENO_MAC_LEN);
-	ret = xend_dp_attach_tap(x->dp, fd, &cfg);
-	if (ret < 0) {
-		vs_mac_format(v->mac, mac);
-		if (ret == -EEXIST)
-			ctl_fail(req, "MAC %s is already in use", mac);
-		else
-			ctl_fail(req, "cannot attach %s to the switch: %s",
-				 v->ifname, strerror(-ret));
-		return ret;
-	}
-	v->port = ret;
-	xend_sw_vif_apply(x->dp, (unsigned)ret, v, &r);
-	xend_vif_applied(d, v, &r);
-	return 0;
-}
-
-/* xend_vif_detach() - see domain.h. */
-/* xend_vif_attach_vhost() - see domain.h. */
-int xend_vif_attach_vhost(struct xend *x, const struct xend_domain *d,
-			  struct xend_vif *v, const char *path,
-			  struct ctl_req *req)
-{
-	struct vs_port_config cfg = {
-		.kind = VS_PORT_VIF, .domid = d->id, .vifidx = v->idx,
-	};
-	struct xend_sw_apply r;
-	char name[32], mac[XENO_MAC_STRLEN];
-	int ret;
-
-	port_name(d, v, name);
-	cfg.name = name;
-	memcpy(cfg.mac, v->mac, XENO_MAC_LEN);
-	ret = xend_dp_attach_vhost(x->dp, path, &cfg);
+	ret = path ? xend_dp_attach_vhost(x->dp, path, &cfg) :
+		     xend_dp_attach_tap(x->dp, fd, &cfg);
 	if (ret < 0) {
 		vs_mac_format(v->mac, mac);
 		if (ret == -EEXIST)
@@ -249,14 +221,38 @@ int xend_vif_attach_vhost(struct xend *x, const struct xend_domain *d,
 			ctl_fail(req, "vhost-user socket path %s is too long "
 				 "(at most %d bytes)", path, XEND_SOCKET_MAX);
 		else
-			ctl_fail(req, "cannot attach vhost-user %s to the "
-				 "switch: %s", path, strerror(-ret));
+			ctl_fail(req, "cannot attach %s to the switch: %s",
+				 path ? path : v->ifname, strerror(-ret));
 		return ret;
 	}
 	v->port = ret;
 	xend_sw_vif_apply(x->dp, (unsigned)ret, v, &r);
 	xend_vif_applied(d, v, &r);
 	return 0;
+}
+
+/* xend_vif_attach_tap() - see domain.h. */
+int xend_vif_attach_tap(struct xend *x, const struct xend_domain *d,
+			struct xend_vif *v, int fd, struct ctl_req *req)
+{
+	return vif_attach(x, d, v, fd, NULL, req);
+}
+
+/* xend_vif_attach_vhost() - see domain.h. */
+int xend_vif_attach_vhost(struct xend *x, const struct xend_domain *d,
+			  struct xend_vif *v, const char *path,
+			  struct ctl_req *req)
+{
+	return vif_attach(x, d, v, -1, path, req);
+}
+
+/* xend_vif_not_restored() - see domain.h. */
+void xend_vif_not_restored(const struct xend_domain *d, struct xend_vif *v,
+			   const char *why)
+{
+	v->state = XEND_VIF_FAILED;
+	snprintf(v->error, sizeof(v->error), "not restored: %.100s", why);
+	log_err("vif %u.%u: %s", d->id, v->idx, v->error);
 }
 
 void xend_vif_detach(struct xend *x, const struct xend_domain *d,

@@ -75,6 +75,11 @@ int xend_vif_attach_vhost(struct xend *x, const struct xend_domain *d,
 			  struct xend_vif *v, const char *path,
 			  struct ctl_req *req);
 
+/* xend_vif_not_restored() - after an xend restart, @v could not be taken
+ * back (@why): mark it FAILED with the reason and log it. */
+void xend_vif_not_restored(const struct xend_domain *d, struct xend_vif *v,
+			   const char *why);
+
 /* xend_vif_applied() - set @v's state (UP, or DEGRADED with the reason)
  * from what xend_sw_vif_apply() managed, logging a degraded vif. */
 void xend_vif_applied(const struct xend_domain *d, struct xend_vif *v,

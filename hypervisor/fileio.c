@@ -3,23 +3,33 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "control.h"
 #include "fileio.h"
 
-static int write_all(int fd, const char *buf, size_t len)
+/* xeno_write_all() - see fileio.h. */
+int xeno_write_all(int fd, const void *buf, size_t len)
 {
-	while (len) {
-		ssize_t n = write(fd, buf, len);
+	const char *p = buf;
+	bool sock = true;
+	ssize_t n;
 
+	while (len) {
+		n = sock ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
+		if (n < 0 && errno == ENOTSOCK && sock) {
+			sock = false;
+			continue;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
-		buf += n;
+		p += n;
 		len -= (size_t)n;
 	}
 	return 0;
@@ -58,7 +68,7 @@ int xend_file_write_atomic(const char *path, const char *text,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	ret = write_all(fd, text, strlen(text));
+	ret = xeno_write_all(fd, text, strlen(text));
 	if (!ret && fsync(fd))
 		ret = -errno;
 	if (close(fd) && !ret)

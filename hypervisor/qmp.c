@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "qmp.h"
 
 #define QMP_MSG_MAX	(1024 * 1024)
@@ -109,19 +110,9 @@ static int send_line(struct qmp *q, json_object *msg)
 {
 	const char *s = json_object_to_json_string_ext(msg,
 						       JSON_C_TO_STRING_PLAIN);
-	size_t len = strlen(s);
+	int ret = xeno_write_all(q->fd, s, strlen(s));
 
-	while (len) {
-		ssize_t n = send(q->fd, s, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		s += n;
-		len -= (size_t)n;
-	}
-	return send(q->fd, "\n", 1, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+	return ret ? ret : xeno_write_all(q->fd, "\n", 1);
 }
 
 /* qmp_call() - see qmp.h. */

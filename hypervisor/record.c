@@ -128,6 +128,12 @@ const char *rec_builder_name(enum xend_builder_kind b)
 	       b == XEND_BUILDER_QEMU ? "qemu" : "external";
 }
 
+/* rec_vif_backend_name() - see record.h. */
+const char *rec_vif_backend_name(enum xend_vif_backend b)
+{
+	return b == XEND_VIF_BACKEND_TAP ? "tap" : "vhost-user";
+}
+
 /* rec_vif_state_name() - see record.h. */
 const char *rec_vif_state_name(enum xend_vif_state s)
 {
@@ -690,7 +696,7 @@ static json_object *vif_state_json(const struct xend_vif *v)
 		json_object_object_add(o, "dhcp_server",
 				       json_object_new_boolean(true));
 	json_object_object_add(o, "backend", json_object_new_string(
-		v->backend == XEND_VIF_BACKEND_TAP ? "tap" : "vhost-user"));
+		rec_vif_backend_name(v->backend)));
 	if (v->socket[0])
 		json_object_object_add(o, "socket",
 				       json_object_new_string(v->socket));

@@ -210,8 +210,11 @@ bool rec_addr_usable(const struct xend_addr *a, uint32_t domid);
 int rec_addr_get(struct ctl_req *req, const char *s, const char *field,
 		 uint32_t domid, struct xend_addr *a);
 
-/* rec_builder_name() - "netns" or "qemu". */
+/* rec_builder_name() - "netns", "qemu" or "external". */
 const char *rec_builder_name(enum xend_builder_kind b);
+
+/* rec_vif_backend_name() - "tap" or "vhost-user". */
+const char *rec_vif_backend_name(enum xend_vif_backend b);
 
 /* rec_vif_state_name() - "new", "up", "degraded" or "failed". */
 const char *rec_vif_state_name(enum xend_vif_state s);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "fileio.h"
 
 const char *client_socket_path(const char *opt)
 {
@@ -64,22 +65,6 @@ err:
 	snprintf(err, errlen, "cannot reach xend at %s: %s", path,
 		 strerror(-ret));
 	return ret;
-}
-
-static int send_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = send(fd, buf, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 static long long now_ms(void)
@@ -196,7 +181,7 @@ int client_exchange(int fd, const char *path, json_object *req,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	ret = send_all(fd, msg, strlen(msg));
+	ret = xeno_write_all(fd, msg, strlen(msg));
 	free(msg);
 	if (ret == -EPIPE || ret == -ECONNRESET) {
 		/* xend closed the connection before taking the request, as

@@ -172,34 +172,6 @@ int vs_offload_csum(uint8_t *frame, uint32_t len, const struct vs_vnet_hdr *h)
 	return 0;
 }
 
-static bool is_vlan(uint16_t type)
-{
-	return type == ETH_P_8021Q_ || type == ETH_P_8021AD_ ||
-	       type == ETH_P_QINQ1_;
-}
-
-/* Is @next an IPv6 extension header (or ESP, which hides the upper
- * layer)? Valid, but not segmented here. */
-static bool is_ext6(uint8_t next)
-{
-	switch (next) {
-	case IPPROTO_HOPOPTS:
-	case IPPROTO_ROUTING:
-	case IPPROTO_FRAGMENT:
-	case IPPROTO_ESP:
-	case IPPROTO_AH:
-	case IPPROTO_DSTOPTS:
-	case IPPROTO_MH:
-	case IP6_NH_HIP_:
-	case IP6_NH_SHIM6_:
-	case IP6_NH_EXP1_:
-	case IP6_NH_EXP2_:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* Take the Ethernet header and up to VLAN_TAGS_MAX tags; *@type is the
  * ethertype of what follows. */
 static int take_eth(struct vs_cursor *c, uint16_t *type)
@@ -211,7 +183,7 @@ static int take_eth(struct vs_cursor *c, uint16_t *type)
 	if (!eth)
 		return -EINVAL;
 	*type = get16(eth->type);
-	for (n = 0; is_vlan(*type); n++) {
+	for (n = 0; vs_eth_vlan(*type); n++) {
 		if (n == VLAN_TAGS_MAX)
 			return -EOPNOTSUPP;
 		tag = (const void *)vs_take(c, sizeof(*tag));
@@ -248,7 +220,7 @@ static int take_ip6(struct vs_cursor *c)
 		return -EINVAL;
 	if (ip->next == IPPROTO_TCP)
 		return 0;
-	return is_ext6(ip->next) ? -EOPNOTSUPP : -EINVAL;
+	return vs_ip6_ext(ip->next) ? -EOPNOTSUPP : -EINVAL;
 }
 
 /* Take a TCP header with its options. */

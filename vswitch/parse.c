@@ -24,11 +24,6 @@ static struct in_addr get_in(const uint8_t *p)
 	return a;
 }
 
-static bool is_vlan(uint16_t et)
-{
-	return et == ETH_P_8021Q_ || et == ETH_P_8021AD_ || et == ETH_P_QINQ1_;
-}
-
 /* ARP for IPv4 over Ethernet only: other sizes are malformed. */
 static enum vs_parse_result parse_arp(struct vs_cursor *c, struct vs_pkt *p)
 {
@@ -168,6 +163,13 @@ static uint32_t ext_len(uint8_t nh, const uint8_t *e)
 	default:
 		return 0;
 	}
+}
+
+/* vs_ip6_ext() - see parse.h. */
+bool vs_ip6_ext(uint8_t nh)
+{
+	return nh == IPPROTO_FRAGMENT || nh == IPPROTO_ESP ||
+	       ext_len(nh, zero2) != 0;
 }
 
 /* Is @nh the next header of an upper layer the parser knows to be one
@@ -321,7 +323,7 @@ enum vs_parse_result vs_parse_head(const uint8_t *frame, uint32_t caplen,
 	 * the wire may pop any number of them). Each tag takes 4 bytes, so
 	 * the frame bounds the loop. Domains may not send tagged frames at
 	 * all (policy.c). */
-	while (is_vlan(et)) {
+	while (vs_eth_vlan(et)) {
 		tag = vs_take(&c, 4);
 		if (!tag)
 			return VS_PARSE_MALFORMED;

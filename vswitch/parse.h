@@ -61,6 +61,18 @@ enum {
  * know (RFC 7045), so they do not count as a known upper layer. */
 #define IP6_NH_ASSIGNED_MAX_	145
 
+/* vs_eth_vlan() - whether ethertype @et is a VLAN tag (802.1Q, 802.1ad,
+ * or the pre-802.1ad QinQ 0x9100). */
+static inline bool vs_eth_vlan(uint16_t et)
+{
+	return et == ETH_P_8021Q_ || et == ETH_P_8021AD_ || et == ETH_P_QINQ1_;
+}
+
+/* vs_ip6_ext() - whether IPv6 next header @nh is an extension header the
+ * parser walks, a fragment header, or ESP: in each case what follows is
+ * not the upper-layer header itself. */
+bool vs_ip6_ext(uint8_t nh);
+
 struct vs_pkt {
 	uint32_t uncaptured;	/* frame bytes past what was parsed */
 	const uint8_t *dst_mac, *src_mac;

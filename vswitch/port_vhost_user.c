@@ -269,21 +269,29 @@ static void ring_log(const struct port_vu *v, unsigned i,
 	c->log_size = v->st.log.mmap_size;
 }
 
-static int ring_start(struct port_vu *v, unsigned i)
+/* Set ring @i's queue up over the memory table in force, next taking
+ * avail entry @last. */
+static int ring_init(struct port_vu *v, unsigned i, uint16_t last)
 {
 	const struct vhost_ring_state *rs = &v->st.ring[i];
-	struct vu_ring *r = &v->ring[i];
 	struct virtq_config c = {
 		.size = rs->num,
 		.features = v->st.features,
 		.desc_qva = rs->addr.desc,
 		.avail_qva = rs->addr.avail,
 		.used_qva = rs->addr.used,
-		.last_avail_idx = (uint16_t)rs->base,
+		.last_avail_idx = last,
 	};
 
 	ring_log(v, i, &c);
-	if (virtq_init(&r->vq, &v->mem, &c))
+	return virtq_init(&v->ring[i].vq, &v->mem, &c) ? -EPROTO : 0;
+}
+
+static int ring_start(struct port_vu *v, unsigned i)
+{
+	struct vu_ring *r = &v->ring[i];
+
+	if (ring_init(v, i, (uint16_t)v->st.ring[i].base))
 		return -EPROTO;
 	/* Every buffer before used->idx is done with; one given back later
 	 * than the base says (QEMU passes what it kept, DPDK's virtio-user 0
@@ -307,19 +315,11 @@ static int ring_start(struct port_vu *v, unsigned i)
 /* Resume ring @i over a new memory table, where it left off. */
 static int ring_remap(struct port_vu *v, unsigned i)
 {
-	struct vu_ring *r = &v->ring[i];
-	uint16_t last = r->vq.last_avail_idx;
-	struct virtq_config c = {
-		.size = r->vq.size,
-		.features = v->st.features,
-		.desc_qva = v->st.ring[i].addr.desc,
-		.avail_qva = v->st.ring[i].addr.avail,
-		.used_qva = v->st.ring[i].addr.used,
-		.last_avail_idx = last,
-	};
-
-	ring_log(v, i, &c);
-	return virtq_init(&r->vq, &v->mem, &c) ? -EPROTO : 0;
+	if (ring_init(v, i, v->ring[i].vq.last_avail_idx))
+		return -EPROTO;
+	if (i == VU_RXQ)	/* init turned kicks on */
+		virtq_notify(&v->ring[i].vq, false);
+	return 0;
 }
 
 /* The index GET_VRING_BASE answers: the oldest head not given back yet,
@@ -481,8 +481,8 @@ static int carry_out(struct port_vu *v, struct vhost_msg *msg, char *err,
 }
 
 /* The explicit reply of @msg, if it has one. */
-static size_t reply_of(struct port_vu *v, const struct vhost_msg *msg,
-		       uint16_t base, uint8_t *buf, size_t len)
+static size_t reply_of(const struct vhost_msg *msg, uint16_t base,
+		       uint8_t *buf, size_t len)
 {
 	switch (msg->request) {
 	case VHOST_USER_GET_FEATURES:
@@ -499,7 +499,6 @@ static size_t reply_of(struct port_vu *v, const struct vhost_msg *msg,
 	case VHOST_USER_SET_LOG_BASE:
 		return vhost_msg_reply_empty(msg, buf, len);
 	default:
-		(void)v;
 		return 0;
 	}
 }
@@ -558,7 +557,7 @@ static int serve(struct port_vu *v)
 		return ret;
 	}
 	v->stats.messages++;
-	rlen = reply_of(v, &msg, base, reply, sizeof(reply));
+	rlen = reply_of(&msg, base, reply, sizeof(reply));
 	if (!rlen && vhost_msg_needs_ack(&msg, vhost_state_protocol(&v->st)))
 		rlen = vhost_msg_reply_ack(&msg, true, reply, sizeof(reply));
 	return rlen ? send_reply(v, reply, rlen) : 0;
