@@ -46,6 +46,7 @@ struct con_client {
 	int fd;				/* -1: free slot */
 	unsigned slot;
 	bool input;
+	bool told;			/* said its keystrokes are ignored */
 	uint64_t lost;			/* bytes it was too slow for */
 };
 #define CON_SRC_MAC	{ 0xaa, 0x00, 0x00, 0xfe, 0xfe, 0xff }
@@ -329,6 +330,7 @@ static void client_accept(const struct xend *x, uint32_t id,
 	}
 	k->fd = fd;
 	k->input = input;
+	k->told = false;
 	k->lost = 0;
 	client_say(k, "[xeno: console of domain %u (%s); Ctrl-] detaches]"
 		   "\r\n", id, x->doms[id] ? x->doms[id]->name : "?");
@@ -354,6 +356,12 @@ static void client_input(const struct xend *x, uint32_t id,
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		client_close(x, c, k, id);
 		return;
+	}
+	if (n > 0 && !k->input && !k->told) {
+		/* Once, so a watcher knows its typing went nowhere (and is
+		 * not queued for when it takes over the input). */
+		k->told = true;
+		client_say(k, "\r\n[xeno: read-only: keystrokes ignored]\r\n");
 	}
 	if (n > 0 && k->input && c->fd >= 0 &&
 	    write(c->fd, buf, (size_t)n) != n)

@@ -192,6 +192,7 @@ def test_attach_history_input_and_detach(topo):
         a.send(b"echo seen-by-both\n")
         assert b.wait_for(b"seen-by-both") and a.wait_for(b"seen-by-both")
         b.send(b"echo from-watcher\n")                 # ignored
+        assert b.wait_for(b"keystrokes ignored"), b.out
         a.send(b"\x1d")                                # Ctrl-] detaches
         assert a.proc.wait(5) == 0
         assert b.wait_for(b"you hold the input now"), b.out
