@@ -79,6 +79,8 @@ TOOL_SRCS	:= $(filter-out $(TOOL_MAINS),$(wildcard tools/*.c))
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNIT_HELPERS	:= $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 BENCH_SRCS	:= $(wildcard bench/*.c)
+# helpers the bench scripts run (not benchmarks themselves)
+BENCH_TOOL_SRCS	:= $(wildcard bench/tools/*.c)
 
 obj		= $(patsubst %.c,$(BUILD)/%.o,$(1))
 
@@ -96,6 +98,7 @@ PROGS		:= $(if $(wildcard $(VS_MAINS)),$(BUILD)/vs_pcap_run) \
 		   $(if $(wildcard $(CON_MAIN)),$(BUILD)/xen_read_console)
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+BENCH_TOOLS	:= $(patsubst bench/tools/%.c,$(BUILD)/bench/%,$(BENCH_TOOL_SRCS))
 
 .PHONY: FORCE all test unit unit-san scenarios doccheck fuzz net check bench demo deps \
 	install uninstall clean
@@ -103,7 +106,7 @@ BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 # Objects made through pattern chains are kept, not rebuilt every time.
 .SECONDARY:
 
-all: $(PROGS) $(UNIT_BINS) $(BENCH_BINS) $(BUILD)/xc/defaults
+all: $(PROGS) $(UNIT_BINS) $(BENCH_BINS) $(BENCH_TOOLS) $(BUILD)/xc/defaults
 
 # The defaults file for use from the build tree (tests, demo): the guest
 # image is build/guest; `make install` writes one naming guestdir.
@@ -159,6 +162,9 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o \
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBS_ALL)
 	$(say) LD $@
 	$(Q)$(LINK)
+$(BUILD)/bench/%: $(BUILD)/bench/tools/%.o
+	$(say) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 # Dependencies are installed by the targets that need them.
 deps:
@@ -212,7 +218,7 @@ check: deps
 	scripts/check
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
 
-bench: deps $(BENCH_BINS) $(PROGS)
+bench: deps $(BENCH_BINS) $(BENCH_TOOLS) $(PROGS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b; done
 	@for b in bench/*.sh; do [ ! -x $$b ] || { echo "== $$b"; \
 		BUILD=$(abspath $(BUILD)) $$b; }; done
