@@ -23,7 +23,7 @@ guestdir	?= $(datadir)/xeno/guest
 DESTDIR		?=
 
 CC		?= cc
-PKGS		:= libpcap libnl-3.0 libnl-route-3.0 json-c
+PKGS		:= libpcap libnl-3.0 libnl-route-3.0 json-c liburing
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # The NAT back ends (nat/): nftables and legacy iptables

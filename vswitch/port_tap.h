@@ -53,6 +53,11 @@ struct port_tap *port_tap_new(int fd);
 /* port_tap_free() - close the fd and free. Accepts NULL. */
 void port_tap_free(struct port_tap *t);
 
+/* port_tap_batched() - true when @t reads and writes its batches through
+ * io_uring (one system call a batch), false when it makes one readv or
+ * writev a frame (no io_uring here, or XENO_TAP_IO=syscall). */
+bool port_tap_batched(const struct port_tap *t);
+
 /* port_tap_fd() - the fd to poll for readability. */
 int port_tap_fd(const struct port_tap *t);
 
