@@ -268,9 +268,10 @@ print(j["in_frames"], j["in_frames"], j["delivered"])'
 	esac
 }
 
-# CPU time of process $1 (all its threads) in clock ticks
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-hz=$(getconf CLK_TCK)
+# nanoseconds process $1's threads ran and waited runnable for a CPU:
+# "run wait" (/proc/PID/task/*/schedstat)
+sched() { cat /proc/"$1"/task/*/schedstat 2>/dev/null |
+	awk '{ r += $1; w += $2 } END { printf "%.0f %.0f\n", r, w }'; }
 
 # the switch process of peer $1, none for the bridge
 swpid() { case $1 in xend) echo "$xend_pid" ;; ovs) echo "$vswitchd_pid" ;; esac; }
@@ -280,28 +281,30 @@ swpid() { case $1 in xend) echo "$xend_pid" ;; ovs) echo "$vswitchd_pid" ;; esac
 # the switch process's CPU)
 flood() {
 	local p=$1 a=${NS_A[$1]} b=${NS_B[$1]} out sent secs
-	local s0 s1 c0 c1 cpu=- pid rx0 rx1
+	local s0 s1 c0 c1 cpu=- wait=- pid rx0 rx1
 	pid=$(swpid "$p")
-	[ -z "$pid" ] || c0=$(ticks "$pid")
+	[ -z "$pid" ] || read -r -a c0 < <(sched "$pid")
 	read -r rx0 _ < <(ifstat "$b" eth0)
 	read -r -a s0 < <(switch_io "$p")
 	out=$(ip netns exec "$a" "$B/bench/udpflood" "${ADDR[$p]}" 9 "$T" "$2")
-	[ -z "$pid" ] || c1=$(ticks "$pid")
+	[ -z "$pid" ] || read -r -a c1 < <(sched "$pid")
 	sleep 0.3	# what is still queued in the switch arrives
 	read -r rx1 _ < <(ifstat "$b" eth0)
 	read -r -a s1 < <(switch_io "$p")
 	read -r sent secs < <(awk '{ print $2, $5 }' <<<"$out")
-	FL_OFF=$(awk -v n="$sent" -v s="$secs" 'BEGIN { printf "%.2f", n / s / 1e6 }')
-	FL_DLV=$(awk -v n="$((rx1 - rx0))" -v s="$secs" 'BEGIN { printf "%.2f", n / s / 1e6 }')
-	[ -z "$pid" ] || cpu=$(awk -v t="$((c1 - c0))" -v h="$hz" -v s="$secs" \
-		'BEGIN { printf "%.0f%%", t / h / s * 100 }')
+	FL_OFF=$(awk -v n="$sent" -v s="$secs" 'BEGIN { printf "%.3f", n / s / 1e6 }')
+	FL_DLV=$(awk -v n="$((rx1 - rx0))" -v s="$secs" 'BEGIN { printf "%.3f", n / s / 1e6 }')
+	if [ -n "$pid" ]; then
+		cpu=$(awk -v t="$((c1[0] - c0[0]))" -v s="$secs" 'BEGIN { printf "%.0f%%", t / s / 1e7 }')
+		wait=$(awk -v t="$((c1[1] - c0[1]))" -v s="$secs" 'BEGIN { printf "%.0f%%", t / s / 1e7 }')
+	fi
 	# ARP and the like make a difference a few frames below 0
 	FL_LOSS=$(awk -v n="$sent" -v i="$((s1[0] - s0[0]))" -v r="$((s1[1] - s0[1]))" \
-		-v o="$((s1[2] - s0[2]))" -v d="$((rx1 - rx0))" -v cpu="$cpu" '
+		-v o="$((s1[2] - s0[2]))" -v d="$((rx1 - rx0))" -v cpu="$cpu" -v w="$wait" '
 		function z(x) { return x < 0 ? 0 : x }
 		BEGIN { pc = n > 0 ? 100 / n : 0
-			printf "%9.1f %9.1f %9.1f %9.1f %9s", z(n - i) * pc,
-				z(i - r) * pc, z(r - o) * pc, z(o - d) * pc, cpu }')
+			printf "%9.1f %9.1f %9.1f %9.1f %8s %8s", z(n - i) * pc,
+				z(i - r) * pc, z(r - o) * pc, z(o - d) * pc, cpu, w }')
 }
 
 declare -A R
@@ -319,10 +322,13 @@ for size in 64 1518; do
 	done
 done
 # do the switch processes poll while idle?
-c0x=$(ticks "$xend_pid") c0o=$(ticks "$vswitchd_pid")
+read -r x0 _ < <(sched "$xend_pid")
+read -r o0 _ < <(sched "$vswitchd_pid")
 sleep 1
-idle=$(awk -v x="$(($(ticks "$xend_pid") - c0x))" -v o="$(($(ticks "$vswitchd_pid") - c0o))" \
-	-v h="$hz" 'BEGIN { printf "xend %.0f%%, ovs-vswitchd %.0f%%", x / h * 100, o / h * 100 }')
+read -r x1 _ < <(sched "$xend_pid")
+read -r o1 _ < <(sched "$vswitchd_pid")
+idle=$(awk -v x="$((x1 - x0))" -v o="$((o1 - o0))" \
+	'BEGIN { printf "xend %.1f%%, ovs-vswitchd %.1f%%", x / 1e7, o / 1e7 }')
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 row() {	# label key [noratio]
@@ -343,8 +349,8 @@ row "64 B frames delivered (Mpps)" f64
 row "  64 B offered: udpflood sent (Mpps)" o64 -
 row "1518 B frames delivered (Mpps)" f1518
 row "  1518 B offered: udpflood sent (Mpps)" o1518 -
-printf '\nframes of the floods lost (%% of sent)   %9s %9s %9s %9s %9s\n' \
-	"A eth0" "sw queue" switch "to B" "sw CPU"
+printf '\nframes of the floods lost (%% of sent)   %9s %9s %9s %9s %8s %8s\n' \
+	"A eth0" "sw queue" switch "to B" "sw CPU" "sw wait"
 for size in 64 1518; do
 	for p in "${peers[@]}"; do
 		printf '  %4s B %-31s %s\n' "$size" "$p" "${R[$p.l$size]}"
@@ -354,5 +360,6 @@ printf '%s\n' \
 	"A eth0: before the switch's port (xend: A's TAP queue full, not read in" \
 	"time); sw queue: at its port, not read (OVS: AF_PACKET socket queue" \
 	"full); switch: read, not sent on; to B: sent on, not counted by B's eth0." \
-	"sw CPU: the switch process's CPU during the flood (100% = one core)."
-printf 'CPU of the switch processes over 1 s idle: %s\n' "$idle"
+	"sw CPU, sw wait: the switch process's threads ran, and waited runnable" \
+	"for a CPU, during the flood (100% = one core's time)."
+printf 'CPU the switch processes used over 1 s idle: %s\n' "$idle"
