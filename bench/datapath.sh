@@ -77,9 +77,15 @@ cleanup() {
 		wait "$xend_pid" 2>/dev/null
 	fi
 	[ -n "$vswitchd_pid" ] && vsctl --if-exists del-br "obr$sfx" 2>/dev/null
+	# they detached: init reaps them, so a zombie counts as gone
 	for p in $vswitchd_pid $ovsdb_pid; do
 		kill "$p" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		for _ in $(seq 50); do
+			case $(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null) in
+			''|Z) break ;;
+			esac
+			sleep 0.1
+		done
 	done
 	for n in "${nets[@]}"; do ip netns del "$n" 2>/dev/null; done
 	ip link del "br$sfx" 2>/dev/null
