@@ -9,7 +9,8 @@
 #   make check        cppcheck, clang-tidy, and a short fuzz run
 #   make bench        benchmarks (bench/)
 #   make demo         what is built so far, for real
-#   make install      prefix=/usr/local DESTDIR=
+#   make install      prefix=/usr/local DESTDIR= (and systemd's unit)
+#   make deb          the Debian package into build/deb/ (debian/)
 #   V=1 for full commands, WERROR=0 to let warnings pass, SAN=1 for an
 #   ASan+UBSan build (into build-san/).
 
@@ -20,6 +21,11 @@ sysconfdir	?= $(prefix)/etc
 mandir		?= $(prefix)/share/man
 datadir		?= $(prefix)/share
 guestdir	?= $(datadir)/xeno/guest
+# systemd's directories (outside prefix, as systemd reads them)
+systemdunitdir	?= $(shell pkg-config --variable=systemdsystemunitdir systemd \
+		     2>/dev/null || echo /lib/systemd/system)
+sysusersdir	?= $(shell pkg-config --variable=sysusersdir systemd \
+		     2>/dev/null || echo /usr/lib/sysusers.d)
 DESTDIR		?=
 
 CC		?= cc
@@ -29,6 +35,8 @@ PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # The NAT back ends (nat/): nftables and legacy iptables
 NAT_PKGS	:= libnftables libiptc
 NAT_LIBS	:= $(shell pkg-config --libs $(NAT_PKGS) 2>/dev/null)
+# sd_notify() for xend's Type=notify unit; xend alone links it
+SYSTEMD_LIBS	:= $(shell pkg-config --libs libsystemd 2>/dev/null)
 
 WERROR		?= 1
 WARN		:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -100,13 +108,16 @@ UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 BENCH_TOOLS	:= $(patsubst bench/tools/%.c,$(BUILD)/bench/%,$(BENCH_TOOL_SRCS))
 
-.PHONY: FORCE all test unit unit-san scenarios doccheck fuzz net check bench demo deps \
+.PHONY: FORCE all progs test unit unit-san scenarios doccheck fuzz net check bench demo deps \
 	install uninstall clean
 .DEFAULT_GOAL := all
 # Objects made through pattern chains are kept, not rebuilt every time.
 .SECONDARY:
 
 all: $(PROGS) $(UNIT_BINS) $(BENCH_BINS) $(BENCH_TOOLS) $(BUILD)/xc/defaults
+
+# The installed programs alone (install, the Debian package's build).
+progs: $(PROGS)
 
 # The defaults file for use from the build tree (tests, demo): the guest
 # image is build/guest; `make install` writes one naming guestdir.
@@ -145,7 +156,7 @@ $(BUILD)/vs_pcap_run: $(call obj,vswitch/vs_pcap_run.c) $(LIBS_ALL)
 	$(Q)$(LINK)
 $(BUILD)/xend: $(call obj,$(XEND_MAIN)) $(LIBS_ALL)
 	$(say) LD $@
-	$(Q)$(LINK)
+	$(Q)$(LINK) $(SYSTEMD_LIBS)
 $(BUILD)/xen_read_console: $(call obj,$(CON_MAIN)) $(LIBS_ALL)
 	$(say) LD $@
 	$(Q)$(LINK)
@@ -226,7 +237,7 @@ bench: deps $(BENCH_BINS) $(BENCH_TOOLS) $(PROGS)
 demo: deps all guest
 	scripts/demo
 
-install: all
+install: progs
 	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(bindir) \
 		$(DESTDIR)$(sysconfdir)/xc $(DESTDIR)$(mandir)/man1 \
 		$(DESTDIR)$(mandir)/man8
@@ -249,8 +260,14 @@ install: all
 		install -m 644 $(BUILD)/guest/id_ed25519.pub $(DESTDIR)$(guestdir)/; }
 	for m in docs/*.1 docs/*.8; do [ ! -f $$m ] || { \
 		d=$(DESTDIR)$(mandir)/man$${m##*.}; \
-		sed 's|/usr/local/etc|$(sysconfdir)|g' $$m >$$d/$${m##*/} && \
+		sed -e 's|/usr/local/etc|$(sysconfdir)|g' \
+		    -e 's|/usr/local/share|$(datadir)|g' $$m >$$d/$${m##*/} && \
 		chmod 644 $$d/$${m##*/}; }; done
+	install -d $(DESTDIR)$(systemdunitdir) $(DESTDIR)$(sysusersdir)
+	sed 's|@SBINDIR@|$(sbindir)|g' etc/systemd/xend.service.in \
+		>$(DESTDIR)$(systemdunitdir)/xend.service
+	chmod 644 $(DESTDIR)$(systemdunitdir)/xend.service
+	install -m 644 etc/sysusers.d/xeno.conf $(DESTDIR)$(sysusersdir)/xeno.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(sbindir)/xend $(DESTDIR)$(sbindir)/xen_nat \
@@ -259,7 +276,9 @@ uninstall:
 		$(patsubst scripts/%,$(DESTDIR)$(bindir)/%,$(wildcard scripts/xen_*)) \
 		$(DESTDIR)$(sysconfdir)/xc/defaults \
 		$(patsubst docs/%,$(DESTDIR)$(mandir)/man1/%,$(wildcard docs/*.1)) \
-		$(patsubst docs/%,$(DESTDIR)$(mandir)/man8/%,$(wildcard docs/*.8))
+		$(patsubst docs/%,$(DESTDIR)$(mandir)/man8/%,$(wildcard docs/*.8)) \
+		$(DESTDIR)$(systemdunitdir)/xend.service \
+		$(DESTDIR)$(sysusersdir)/xeno.conf
 	rm -rf $(DESTDIR)$(guestdir)
 
 clean:
