@@ -3,8 +3,9 @@
 #
 #   make [all]        build everything into build/
 #   make test         install deps, unit tests (plain and ASan+UBSan),
-#                     pcap scenarios, a short fuzz run, network tests,
-#                     guest image tests under QEMU
+#                     pcap scenarios, man pages, the Debian package, a
+#                     short fuzz run, network tests, guest image tests
+#                     under QEMU
 #   make guest        the default domain image (build/guest/)
 #   make check        cppcheck, clang-tidy, and a short fuzz run
 #   make bench        benchmarks (bench/)
@@ -108,8 +109,8 @@ UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 BENCH_TOOLS	:= $(patsubst bench/tools/%.c,$(BUILD)/bench/%,$(BENCH_TOOL_SRCS))
 
-.PHONY: FORCE all progs test unit unit-san scenarios doccheck fuzz net check bench demo deps \
-	install uninstall clean
+.PHONY: FORCE all progs test unit unit-san scenarios doccheck debcheck fuzz net check bench demo deps \
+	install uninstall deb clean
 .DEFAULT_GOAL := all
 # Objects made through pattern chains are kept, not rebuilt every time.
 .SECONDARY:
@@ -199,6 +200,11 @@ scenarios: $(BUILD)/vs_pcap_run
 doccheck: $(PROGS)
 	@BUILD=$(BUILD) /usr/bin/python3 -m pytest -q tests/docs
 
+# `make deb`, then the package's contents, conffiles, Depends, unit, an
+# install into a scratch root, and lintian (tests/pkg; about a minute).
+debcheck:
+	@/usr/bin/python3 -m pytest -q tests/pkg
+
 fuzz:
 	$(Q)$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk run
 
@@ -221,6 +227,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory unit-san
 	$(Q)$(MAKE) --no-print-directory scenarios
 	$(Q)$(MAKE) --no-print-directory doccheck
+	$(Q)$(MAKE) --no-print-directory debcheck
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 	$(Q)$(MAKE) --no-print-directory net
 	$(Q)$(MAKE) --no-print-directory vm
@@ -268,6 +275,29 @@ install: progs
 		>$(DESTDIR)$(systemdunitdir)/xend.service
 	chmod 644 $(DESTDIR)$(systemdunitdir)/xend.service
 	install -m 644 etc/sysusers.d/xeno.conf $(DESTDIR)$(sysusersdir)/xeno.conf
+
+# The Debian package (debian/): built by dpkg-buildpackage in a copy of the
+# tree under build/deb/src, so that nothing it makes lands in the checkout
+# (it writes its results beside the tree it builds); the .deb files,
+# .buildinfo, .changes and the build log end up in build/deb/.
+DEB_DIR		:= build/deb
+deb:
+	$(say) DEB $(DEB_DIR)
+	@rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src/xeno
+	$(Q)tar -c --exclude=./build --exclude='./build-*' --exclude=./.git \
+		--exclude=./debian/xeno --exclude=./debian/.debhelper \
+		--exclude=./debian/tmp --exclude=./debian/files \
+		--exclude='./debian/*.substvars' \
+		--exclude=./debian/debhelper-build-stamp \
+		--exclude=.pytest_cache --exclude=__pycache__ . | \
+		tar -x -C $(DEB_DIR)/src/xeno
+	$(Q)cd $(DEB_DIR)/src/xeno && dpkg-buildpackage -us -uc -b -j2 \
+		>../../build.log 2>&1 || \
+		{ tail -n 40 ../../build.log; echo "make deb: failed, see" \
+		  "$(DEB_DIR)/build.log"; exit 1; }
+	$(Q)mv $(DEB_DIR)/src/xeno_* $(DEB_DIR)/src/xeno-dbgsym_* $(DEB_DIR)/
+	@rm -rf $(DEB_DIR)/src
+	@ls $(DEB_DIR)/*.deb
 
 uninstall:
 	rm -f $(DESTDIR)$(sbindir)/xend $(DESTDIR)$(sbindir)/xen_nat \
