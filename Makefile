@@ -3,13 +3,15 @@
 #
 #   make [all]        build everything into build/
 #   make test         install deps, unit tests (plain and ASan+UBSan),
-#                     pcap scenarios, a short fuzz run, network tests,
-#                     guest image tests under QEMU
+#                     pcap scenarios, man pages, the Debian package, a
+#                     short fuzz run, network tests, guest image tests
+#                     under QEMU
 #   make guest        the default domain image (build/guest/)
 #   make check        cppcheck, clang-tidy, and a short fuzz run
 #   make bench        benchmarks (bench/)
 #   make demo         what is built so far, for real
-#   make install      prefix=/usr/local DESTDIR=
+#   make install      prefix=/usr/local DESTDIR= (and systemd's unit)
+#   make deb          the Debian package into build/deb/ (debian/)
 #   V=1 for full commands, WERROR=0 to let warnings pass, SAN=1 for an
 #   ASan+UBSan build (into build-san/).
 
@@ -20,6 +22,11 @@ sysconfdir	?= $(prefix)/etc
 mandir		?= $(prefix)/share/man
 datadir		?= $(prefix)/share
 guestdir	?= $(datadir)/xeno/guest
+# systemd's directories (outside prefix, as systemd reads them)
+systemdunitdir	?= $(shell pkg-config --variable=systemdsystemunitdir systemd \
+		     2>/dev/null || echo /lib/systemd/system)
+sysusersdir	?= $(shell pkg-config --variable=sysusersdir systemd \
+		     2>/dev/null || echo /usr/lib/sysusers.d)
 DESTDIR		?=
 
 CC		?= cc
@@ -29,6 +36,8 @@ PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # The NAT back ends (nat/): nftables and legacy iptables
 NAT_PKGS	:= libnftables libiptc
 NAT_LIBS	:= $(shell pkg-config --libs $(NAT_PKGS) 2>/dev/null)
+# sd_notify() for xend's Type=notify unit; xend alone links it
+SYSTEMD_LIBS	:= $(shell pkg-config --libs libsystemd 2>/dev/null)
 
 WERROR		?= 1
 WARN		:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -100,13 +109,16 @@ UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 BENCH_TOOLS	:= $(patsubst bench/tools/%.c,$(BUILD)/bench/%,$(BENCH_TOOL_SRCS))
 
-.PHONY: FORCE all test unit unit-san scenarios doccheck fuzz net check bench demo deps \
-	install uninstall clean
+.PHONY: FORCE all progs test unit unit-san scenarios doccheck debcheck fuzz net check bench demo deps \
+	install uninstall deb clean
 .DEFAULT_GOAL := all
 # Objects made through pattern chains are kept, not rebuilt every time.
 .SECONDARY:
 
 all: $(PROGS) $(UNIT_BINS) $(BENCH_BINS) $(BENCH_TOOLS) $(BUILD)/xc/defaults
+
+# The installed programs alone (install, the Debian package's build).
+progs: $(PROGS)
 
 # The defaults file for use from the build tree (tests, demo): the guest
 # image is build/guest; `make install` writes one naming guestdir.
@@ -145,7 +157,7 @@ $(BUILD)/vs_pcap_run: $(call obj,vswitch/vs_pcap_run.c) $(LIBS_ALL)
 	$(Q)$(LINK)
 $(BUILD)/xend: $(call obj,$(XEND_MAIN)) $(LIBS_ALL)
 	$(say) LD $@
-	$(Q)$(LINK)
+	$(Q)$(LINK) $(SYSTEMD_LIBS)
 $(BUILD)/xen_read_console: $(call obj,$(CON_MAIN)) $(LIBS_ALL)
 	$(say) LD $@
 	$(Q)$(LINK)
@@ -188,6 +200,11 @@ scenarios: $(BUILD)/vs_pcap_run
 doccheck: $(PROGS)
 	@BUILD=$(BUILD) /usr/bin/python3 -m pytest -q tests/docs
 
+# `make deb`, then the package's contents, conffiles, Depends, unit, an
+# install into a scratch root, and lintian (tests/pkg; about a minute).
+debcheck:
+	@/usr/bin/python3 -m pytest -q tests/pkg
+
 fuzz:
 	$(Q)$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk run
 
@@ -210,6 +227,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory unit-san
 	$(Q)$(MAKE) --no-print-directory scenarios
 	$(Q)$(MAKE) --no-print-directory doccheck
+	$(Q)$(MAKE) --no-print-directory debcheck
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 	$(Q)$(MAKE) --no-print-directory net
 	$(Q)$(MAKE) --no-print-directory vm
@@ -226,7 +244,7 @@ bench: deps $(BENCH_BINS) $(BENCH_TOOLS) $(PROGS)
 demo: deps all guest
 	scripts/demo
 
-install: all
+install: progs
 	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(bindir) \
 		$(DESTDIR)$(sysconfdir)/xc $(DESTDIR)$(mandir)/man1 \
 		$(DESTDIR)$(mandir)/man8
@@ -249,8 +267,37 @@ install: all
 		install -m 644 $(BUILD)/guest/id_ed25519.pub $(DESTDIR)$(guestdir)/; }
 	for m in docs/*.1 docs/*.8; do [ ! -f $$m ] || { \
 		d=$(DESTDIR)$(mandir)/man$${m##*.}; \
-		sed 's|/usr/local/etc|$(sysconfdir)|g' $$m >$$d/$${m##*/} && \
+		sed -e 's|/usr/local/etc|$(sysconfdir)|g' \
+		    -e 's|/usr/local/share|$(datadir)|g' $$m >$$d/$${m##*/} && \
 		chmod 644 $$d/$${m##*/}; }; done
+	install -d $(DESTDIR)$(systemdunitdir) $(DESTDIR)$(sysusersdir)
+	sed 's|@SBINDIR@|$(sbindir)|g' etc/systemd/xend.service.in \
+		>$(DESTDIR)$(systemdunitdir)/xend.service
+	chmod 644 $(DESTDIR)$(systemdunitdir)/xend.service
+	install -m 644 etc/sysusers.d/xeno.conf $(DESTDIR)$(sysusersdir)/xeno.conf
+
+# The Debian package (debian/): built by dpkg-buildpackage in a copy of the
+# tree under build/deb/src, so that nothing it makes lands in the checkout
+# (it writes its results beside the tree it builds); the .deb files,
+# .buildinfo, .changes and the build log end up in build/deb/.
+DEB_DIR		:= build/deb
+deb:
+	$(say) DEB $(DEB_DIR)
+	@rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src/xeno
+	$(Q)tar -c --exclude=./build --exclude='./build-*' --exclude=./.git \
+		--exclude=./debian/xeno --exclude=./debian/.debhelper \
+		--exclude=./debian/tmp --exclude=./debian/files \
+		--exclude='./debian/*.substvars' \
+		--exclude=./debian/debhelper-build-stamp \
+		--exclude=.pytest_cache --exclude=__pycache__ . | \
+		tar -x -C $(DEB_DIR)/src/xeno
+	$(Q)cd $(DEB_DIR)/src/xeno && dpkg-buildpackage -us -uc -b -j2 \
+		>../../build.log 2>&1 || \
+		{ tail -n 40 ../../build.log; echo "make deb: failed, see" \
+		  "$(DEB_DIR)/build.log"; exit 1; }
+	$(Q)mv $(DEB_DIR)/src/xeno_* $(DEB_DIR)/src/xeno-dbgsym_* $(DEB_DIR)/
+	@rm -rf $(DEB_DIR)/src
+	@ls $(DEB_DIR)/*.deb
 
 uninstall:
 	rm -f $(DESTDIR)$(sbindir)/xend $(DESTDIR)$(sbindir)/xen_nat \
@@ -259,7 +306,9 @@ uninstall:
 		$(patsubst scripts/%,$(DESTDIR)$(bindir)/%,$(wildcard scripts/xen_*)) \
 		$(DESTDIR)$(sysconfdir)/xc/defaults \
 		$(patsubst docs/%,$(DESTDIR)$(mandir)/man1/%,$(wildcard docs/*.1)) \
-		$(patsubst docs/%,$(DESTDIR)$(mandir)/man8/%,$(wildcard docs/*.8))
+		$(patsubst docs/%,$(DESTDIR)$(mandir)/man8/%,$(wildcard docs/*.8)) \
+		$(DESTDIR)$(systemdunitdir)/xend.service \
+		$(DESTDIR)$(sysusersdir)/xeno.conf
 	rm -rf $(DESTDIR)$(guestdir)
 
 clean:

@@ -13,6 +13,10 @@
  * the ports are detached but the domains keep running, their TAPs and
  * namespaces stay and the state file still lists them, so the next xend
  * takes them back. SIGHUP reopens the log.
+ *
+ * Under systemd (Type=notify, sdnotify.h) READY=1 goes out where daemon
+ * mode releases its parent, STATUS= follows the domain count, and
+ * STOPPING=1 opens the shutdown.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +40,7 @@
 #include "dom0.h"
 #include "dom_sched.h"
 #include "domain.h"
+#include "sdnotify.h"
 #include "state.h"
 #include "xend.h"
 #include "console.h"
@@ -410,6 +415,7 @@ static void main_loop(int epfd, int sigfd, struct ctl_server *srv, struct xend *
 				break;
 			}
 		}
+		xend_notify_status(x);
 	}
 }
 
@@ -508,9 +514,11 @@ int main(int argc, char **argv)
 	start(&o, &x, epfd);
 	log_info("xend %d ready on %s", (int)getpid(), o.socket);
 	daemon_ready(o.level);
+	xend_notify_ready(&x);
 
 	main_loop(epfd, sigfd, srv, &x);
 
+	xend_notify_stopping();
 	ctl_server_free(srv);
 	xend_doms_detach_all(&x);
 	xend_dom0_stop(x.dom0);
