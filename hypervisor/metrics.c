@@ -43,7 +43,7 @@ struct metrics_client {
 	size_t inlen;
 	char *out;			/* the whole response */
 	size_t outlen, outoff;
-	struct metrics_client *next;
+	unsigned slot;			/* in srv->clients[] */
 };
 
 struct metrics_server {
@@ -54,7 +54,7 @@ struct metrics_server {
 	uint64_t timer_ms;		/* the deadline armed; 0: none */
 	metrics_render_fn render;
 	void *ctx;
-	struct metrics_client *clients;
+	struct metrics_client *clients[METRICS_CLIENTS_MAX];	/* NULL: free */
 	unsigned nclients;
 };
 
@@ -345,14 +345,8 @@ fail:
 static void client_close(struct metrics_client *c)
 {
 	struct metrics_server *s = c->srv;
-	struct metrics_client **pp;
 
-	for (pp = &s->clients; *pp; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	}
+	s->clients[c->slot] = NULL;
 	s->nclients--;
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
@@ -365,8 +359,9 @@ void metrics_server_free(struct metrics_server *s)
 {
 	if (!s)
 		return;
-	while (s->clients)
-		client_close(s->clients);
+	for (unsigned i = 0; i < METRICS_CLIENTS_MAX; i++)
+		if (s->clients[i])
+			client_close(s->clients[i]);
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->timerfd, NULL);
 	close(s->timerfd);
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->fd, NULL);
@@ -389,9 +384,12 @@ static void timer_arm(struct metrics_server *s)
 	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
 	uint64_t when = 0;
 
-	for (const struct metrics_client *c = s->clients; c; c = c->next)
-		if (!when || c->deadline_ms < when)
+	for (unsigned i = 0; i < METRICS_CLIENTS_MAX; i++) {
+		const struct metrics_client *c = s->clients[i];
+
+		if (c && (!when || c->deadline_ms < when))
 			when = c->deadline_ms;
+	}
 	if (when == s->timer_ms)
 		return;
 	its.it_value.tv_sec = (time_t)(when / 1000);
@@ -460,13 +458,16 @@ static char *answer(struct metrics_server *s, enum metrics_req r, size_t *len)
 {
 	struct prom p;
 	char *out;
+	int ret;
 
 	if (r != METRICS_REQ_GET && r != METRICS_REQ_HEAD)
 		return error_response(metrics_status(r), len);
 	prom_init(&p);
-	if (s->render(s->ctx, &p) || prom_error(&p)) {
-		log_warn("metrics: cannot render: %s",
-			 strerror(-(prom_error(&p) ? prom_error(&p) : -EIO)));
+	ret = s->render(s->ctx, &p);
+	if (!ret)
+		ret = prom_error(&p);
+	if (ret) {
+		log_warn("metrics: cannot render: %s", strerror(-ret));
 		prom_release(&p);
 		return error_response(500, len);
 	}
@@ -571,12 +572,18 @@ static void refuse(int fd)
 /* Accept one client; false when there is nothing more to accept. */
 static bool server_accept(struct metrics_server *s, uint64_t now)
 {
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
 	struct metrics_client *c;
-	int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	unsigned slot = 0;
+	int fd = accept4(s->fd, (struct sockaddr *)&peer, &len,
+			 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return errno == EINTR || errno == ECONNABORTED;
-	if (s->nclients >= METRICS_CLIENTS_MAX) {
+	while (slot < METRICS_CLIENTS_MAX && s->clients[slot])
+		slot++;
+	if (slot == METRICS_CLIENTS_MAX) {
 		log_debug("metrics: %u clients already: refused one",
 			  s->nclients);
 		refuse(fd);
@@ -597,30 +604,37 @@ static bool server_accept(struct metrics_server *s, uint64_t now)
 		free(c);
 		return true;
 	}
-	c->next = s->clients;
-	s->clients = c;
+	c->slot = slot;
+	s->clients[slot] = c;
 	s->nclients++;
 	return true;
 }
 
-/* The timer fired: close the clients past their deadline. */
-static void timer_event(struct metrics_server *s, uint64_t now)
+/* metrics_server_expire() - see metrics.h. */
+void metrics_server_expire(struct metrics_server *s, uint64_t now)
 {
-	struct metrics_client *c, *next;
-	uint64_t ticks;
+	for (unsigned i = 0; i < METRICS_CLIENTS_MAX; i++) {
+		struct metrics_client *c = s->clients[i];
 
-	if (read(s->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
-		log_debug("metrics: timer: %s", strerror(errno));
-	s->timer_ms = 0;
-	for (c = s->clients; c; c = next) {
-		next = c->next;
-		if (c->deadline_ms > now)
+		if (!c || c->deadline_ms > now)
 			continue;
 		log_debug("metrics: closed a client at its deadline (%s)",
 			  c->state == READING ? "no whole request" :
 			  c->state == WRITING ? "not reading" : "not closing");
 		client_close(c);
 	}
+	timer_arm(s);
+}
+
+/* The timer fired: close the clients past their deadline. */
+static void timer_event(struct metrics_server *s, uint64_t now)
+{
+	uint64_t ticks;
+
+	if (read(s->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		log_debug("metrics: timer: %s", strerror(errno));
+	s->timer_ms = 0;
+	metrics_server_expire(s, now);
 }
 
 static uint64_t now_ms(void)

@@ -93,6 +93,10 @@ void metrics_server_event_at(struct metrics_server *s,
 			     struct xend_evsrc *src, uint32_t events,
 			     uint64_t now_ms);
 
+/* metrics_server_expire() - close every client past its deadline at
+ * @now_ms (what the timer does when it fires). */
+void metrics_server_expire(struct metrics_server *s, uint64_t now_ms);
+
 /* metrics_server_clients() - connections open now. */
 unsigned metrics_server_clients(const struct metrics_server *s);
 
