@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "dom0.h"
 #include "domain.h"
+#include "stats.h"
 
 /* ---- the table ---- */
 
@@ -129,12 +130,9 @@ json_object *cmd_stats_json(const struct vs_port_stats *st,
 	json_object *o = json_object_new_object();
 	json_object *drops = json_object_new_object();
 
-	cmd_add_u64(o, "tx_bytes", st->tx_bytes);
-	cmd_add_u64(o, "tx_packets", st->tx_packets);
-	cmd_add_u64(o, "rx_bytes", st->rx_bytes);
-	cmd_add_u64(o, "rx_packets", st->rx_packets);
-	cmd_add_u64(o, "in_packets", st->in_packets);
-	cmd_add_u64(o, "throttled", st->throttled);
+	for (unsigned i = 0; i < xend_port_counters_n; i++)
+		cmd_add_u64(o, xend_port_counters[i].name,
+			    xend_counter_get(&xend_port_counters[i], st));
 	json_object_object_add(o, "credit_remaining",
 			       json_object_new_int64(tx->remaining));
 	for (unsigned i = 0; i < VS_DROP__MAX; i++)

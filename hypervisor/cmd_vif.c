@@ -3,13 +3,13 @@
  * vif_setsched, vif_getsched, and switch_stats
  */
 #include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "domain.h"
+#include "stats.h"
 
 /* The "ip" field, any address. */
 static int ip_field(struct ctl_req *req, struct xend_addr *a, const char **s)
@@ -81,28 +81,12 @@ static int vif_snap(struct xend *x, struct ctl_req *req, struct vif_ref *r,
 	return 0;
 }
 
-/* A vhost-user vif's own counters, by name. */
-static const struct {
-	const char *name;
-	size_t off;
-} vhost_counters[] = {
-#define C(name, field) { name, offsetof(struct port_vu_stats, field) }
-	C("connects", connects), C("disconnects", disconnects),
-	C("messages", messages), C("zero_copy", zero_copy),
-	C("copied", gathered), C("rx_bad", rx_bad),
-	C("ring_full", ring_full), C("too_big", too_big),
-	C("no_ring", no_ring), C("segmented", segmented),
-	C("csum_done", csum_done), C("kicks", kicks), C("calls", calls),
-#undef C
-};
-
 /* A vhost-user vif's own state and counters. */
 static json_object *vhost_json(struct xend *x, unsigned port)
 {
 	struct xend_dp_vhost_info vi;
 	json_object *o;
 	char feat[24];
-	uint64_t v;
 
 	if (xend_dp_vhost_info(x->dp, port, &vi))
 		return NULL;
@@ -115,12 +99,9 @@ static json_object *vhost_json(struct xend *x, unsigned port)
 	if (vi.error[0])
 		json_object_object_add(o, "last_error",
 				       json_object_new_string(vi.error));
-	for (size_t i = 0; i < sizeof(vhost_counters) /
-			       sizeof(vhost_counters[0]); i++) {
-		memcpy(&v, (const uint8_t *)&vi.st + vhost_counters[i].off,
-		       sizeof(v));
-		cmd_add_u64(o, vhost_counters[i].name, v);
-	}
+	for (unsigned i = 0; i < xend_vhost_counters_n; i++)
+		cmd_add_u64(o, xend_vhost_counters[i].name,
+			    xend_counter_get(&xend_vhost_counters[i], &vi.st));
 	return o;
 }
 

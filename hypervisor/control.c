@@ -469,8 +469,8 @@ static int resolve_group(const char *group, gid_t *gid)
 	return -ENOENT;
 }
 
-/* Bind and listen on @path (mode 0660, group @gid); fd or -errno. */
-static int listen_on(const char *path, gid_t gid)
+/* ctl_listen_unix() - see control.h. */
+int ctl_listen_unix(const char *path, gid_t gid)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	mode_t old;
@@ -541,7 +541,7 @@ struct ctl_server *ctl_server_new(const char *path, const char *group,
 	s->timerfd = ret = timer_open(epfd, &s->timer_ev);
 	if (ret < 0)
 		goto fail;
-	s->fd = ret = listen_on(path, s->gid);
+	s->fd = ret = ctl_listen_unix(path, s->gid);
 	if (ret < 0)
 		goto fail_timer;
 	ev.data.ptr = &s->ev;

@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define CTL_LINE_MAX		65536	/* request bytes, '\n' excluded */
 #define CTL_CLIENTS_MAX		128	/* connections at once, root's included */
@@ -80,6 +81,9 @@ enum xend_ev {
 	XEND_EV_CONSOLE_LISTEN,	/* xend.c: a console's attach socket */
 	XEND_EV_CONSOLE_CLIENT,	/* xend.c: a client attached to a console */
 	XEND_EV_CTL_TIMER,	/* the idle timer of clients (ctl_server_event) */
+	XEND_EV_METRICS_LISTEN,	/* the metrics endpoint (metrics_server_event) */
+	XEND_EV_METRICS_CLIENT,	/* a metrics client (metrics_server_event) */
+	XEND_EV_METRICS_TIMER,	/* metrics clients' deadlines (same) */
 };
 
 /* The first member of anything registered in the main epoll set. */
@@ -188,6 +192,12 @@ enum ctl_admit ctl_admit(uint32_t uid, unsigned total, unsigned of_uid);
  * (with @total clients open) into @buf; returns @buf. */
 char *ctl_admit_error(enum ctl_admit a, uint32_t uid, unsigned total,
 		      char *buf, size_t len);
+
+/* ctl_listen_unix() - create @path's directory (0755) if needed, refuse
+ * (-EADDRINUSE) if a server answers on @path, replace a stale socket, and
+ * bind and listen there, non-blocking, with mode 0660 and group @gid.
+ * Returns the fd or -errno. The control socket's and the metrics'. */
+int ctl_listen_unix(const char *path, gid_t gid);
 
 /* ctl_dispatch_line() - handle one request line and return the reply
  * line (malloc'd, '\n' terminated). Exposed for tests and fuzzing. */

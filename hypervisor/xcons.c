@@ -63,6 +63,7 @@ struct xend_console {
 	struct con_log *log;
 	struct con_rate rate;
 	uint64_t lines;
+	uint64_t bytes;			/* read from the source */
 	struct xend_dom_ev listen_ev;	/* XEND_EV_CONSOLE_LISTEN */
 	int listen_fd;			/* RUN/xeno-domN.console; -1 */
 	struct con_client clients[CON_CLIENTS_MAX];
@@ -485,6 +486,7 @@ static void read_console(struct xend *x, uint32_t id, struct xend_console *c)
 	while (total < CON_READ_MAX) {
 		n = read(c->fd, buf, sizeof(buf));
 		if (n > 0) {
+			c->bytes += (size_t)n;
 			con_framer_feed(&c->fr, buf, (size_t)n, on_line, &l);
 			to_clients(c, buf, (size_t)n);
 			total += (size_t)n;
@@ -571,22 +573,40 @@ json_object *xend_console_history(const struct xend *x, uint32_t id)
 	return o;
 }
 
+/* xend_console_stats() - see xcons.h. */
+int xend_console_stats(const struct xend *x, uint32_t id,
+		       struct xend_console_stats *st)
+{
+	const struct xend_console *c = id <= XEND_DOMS_MAX ? cons[id] : NULL;
+
+	(void)x;
+	if (!c)
+		return -ENOENT;
+	st->lines = c->lines;
+	st->bytes = c->bytes;
+	st->dropped = c->rate.dropped;
+	st->connected = c->fd >= 0;
+	return 0;
+}
+
 /* xend_console_json() - see xcons.h. */
 void xend_console_json(const struct xend *x, uint32_t id, json_object *o)
 {
 	const struct xend_console *c = id <= XEND_DOMS_MAX ? cons[id] : NULL;
+	struct xend_console_stats st;
 	json_object *con, *init;
 	uint64_t lost = 0;
 	int clients = 0;
 
-	if (!c)
+	if (!c || xend_console_stats(x, id, &st))
 		return;
 	con = json_object_new_object();
-	json_object_object_add(con, "lines", json_object_new_uint64(c->lines));
+	json_object_object_add(con, "lines", json_object_new_uint64(st.lines));
+	json_object_object_add(con, "bytes", json_object_new_uint64(st.bytes));
 	json_object_object_add(con, "dropped",
-			       json_object_new_uint64(c->rate.dropped));
+			       json_object_new_uint64(st.dropped));
 	json_object_object_add(con, "connected",
-			       json_object_new_boolean(c->fd >= 0));
+			       json_object_new_boolean(st.connected));
 	for (unsigned i = 0; i < CON_CLIENTS_MAX; i++) {
 		if (c->clients[i].fd < 0)
 			continue;

@@ -20,6 +20,7 @@
 #define XENO_XCONS_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "xend.h"
@@ -45,6 +46,19 @@ void xend_console_tick(struct xend *x);
 /* xend_console_history() - {"dom", "name", "text", "lines", "dropped"} of
  * domain @id's console, or NULL when it has none. */
 json_object *xend_console_history(const struct xend *x, uint32_t id);
+
+/* What a domain's console counted (`list`, the metrics). */
+struct xend_console_stats {
+	uint64_t lines;			/* lines the domain printed */
+	uint64_t bytes;			/* bytes the domain printed */
+	uint64_t dropped;		/* lines over the datagram budget */
+	bool connected;			/* its source is open */
+};
+
+/* xend_console_stats() - domain @id's console counters into @st: 0, or
+ * -ENOENT when it has no console. */
+int xend_console_stats(const struct xend *x, uint32_t id,
+		       struct xend_console_stats *st);
 
 /* xend_console_json() - add "console" ({"lines", "dropped", "connected"})
  * and for a netns init "init" ({"pid", "running", "status"}) to domain

@@ -9,7 +9,8 @@
  * starts, a failure is fatal (die()); after that nothing is.
  *
  * The main thread runs one epoll loop over the control socket and its
- * clients, the signalfd and dom0's netlink socket. SIGTERM/SIGINT end it:
+ * clients, the signalfd, dom0's netlink socket and, with --metrics, the
+ * metrics endpoint and its clients (metrics.h). SIGTERM/SIGINT end it:
  * the ports are detached but the domains keep running, their TAPs and
  * namespaces stay and the state file still lists them, so the next xend
  * takes them back. SIGHUP reopens the log.
@@ -41,10 +42,12 @@
 #include "dom_sched.h"
 #include "domain.h"
 #include "sdnotify.h"
+#include "metrics.h"
 #include "state.h"
 #include "xend.h"
 #include "console.h"
 #include "xcons.h"
+#include "xmetrics.h"
 #include "xnat.h"
 
 #define XEND_VERSION_STRING	"xend (xeno) " XEND_VERSION
@@ -63,6 +66,7 @@ struct options {
 	const char *run_dir;
 	const char *console_dir;
 	size_t console_ring;
+	const char *metrics;		/* NULL: no metrics endpoint */
 	enum xend_log_level level;
 };
 
@@ -106,9 +110,23 @@ static void usage(FILE *f)
 "      --console-dir DIR   the domains' console logs (default\n"
 "                          " XEND_CONSOLE_DIR ")\n"
 "      --console-ring BYTES  history kept per console (default 65536)\n"
+"      --metrics ADDR      serve Prometheus metrics on GET /metrics at ADDR:\n"
+"                          unix:PATH, IPV4:PORT or [IPV6]:PORT (default: off)\n"
 "  -l, --log-level LEVEL   error, warn, info (default) or debug\n"
 "  -h, --help              this help\n"
 "  -V, --version           version\n");
+}
+
+/* The --metrics address, checked now so a typo fails at once. */
+static const char *metrics_option(const char *arg)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+
+	if (metrics_addr_parse(arg, &sa, &len))
+		die("bad metrics address '%s' (unix:PATH, IPV4:PORT or "
+		    "[IPV6]:PORT)", arg);
+	return arg;
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
@@ -125,6 +143,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "run-dir", required_argument, NULL, 'R' },
 		{ "console-dir", required_argument, NULL, 'C' },
 		{ "console-ring", required_argument, NULL, 'B' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -146,6 +165,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'D': o->dom0_ifname = optarg; break;
 		case 'R': o->run_dir = optarg; break;
 		case 'C': o->console_dir = optarg; break;
+		case 'M': o->metrics = metrics_option(optarg); break;
 		case 'B':
 			errno = 0;
 			secs = strtoul(optarg, &end, 10);
@@ -364,8 +384,9 @@ static int tick_open(int epfd)
 	return fd;
 }
 
-/* The control loop; returns at SIGTERM/SIGINT. */
-static void main_loop(int epfd, int sigfd, struct ctl_server *srv, struct xend *x)
+/* The control loop; returns at SIGTERM/SIGINT. @msrv may be NULL. */
+static void main_loop(int epfd, int sigfd, struct ctl_server *srv,
+		      struct metrics_server *msrv, struct xend *x)
 {
 	struct epoll_event evs[32];
 	int tickfd = tick_open(epfd);
@@ -388,6 +409,11 @@ static void main_loop(int epfd, int sigfd, struct ctl_server *srv, struct xend *
 			case XEND_EV_CLIENT:
 			case XEND_EV_CTL_TIMER:
 				ctl_server_event(srv, src, evs[i].events);
+				break;
+			case XEND_EV_METRICS_LISTEN:
+			case XEND_EV_METRICS_CLIENT:
+			case XEND_EV_METRICS_TIMER:
+				metrics_server_event(msrv, src, evs[i].events);
 				break;
 			case XEND_EV_SIGNAL:
 				running = signals_handle(sigfd) && running;
@@ -474,6 +500,7 @@ int main(int argc, char **argv)
 {
 	static struct xend_evsrc sig_src = { XEND_EV_SIGNAL };
 	static struct xend x;
+	struct metrics_server *msrv = NULL;
 	struct ctl_server *srv;
 	char pidpath[PATH_MAX];
 	struct options o;
@@ -511,14 +538,23 @@ int main(int argc, char **argv)
 		    "another xend is answering on it" : strerror(errno));
 	ctl_server_set_idle_timeout(srv, o.idle_timeout);
 	x.ctl_gid = socket_gid(o.socket);
+	if (o.metrics) {
+		msrv = metrics_server_new(o.metrics, (gid_t)x.ctl_gid, epfd,
+					  xend_metrics_render, &x);
+		if (!msrv)
+			die("metrics endpoint %s: %s", o.metrics,
+			    strerror(errno));
+		log_info("metrics on %s", o.metrics);
+	}
 	start(&o, &x, epfd);
 	log_info("xend %d ready on %s", (int)getpid(), o.socket);
 	daemon_ready(o.level);
 	xend_notify_ready(&x);
 
-	main_loop(epfd, sigfd, srv, &x);
+	main_loop(epfd, sigfd, srv, msrv, &x);
 
 	xend_notify_stopping();
+	metrics_server_free(msrv);
 	ctl_server_free(srv);
 	xend_doms_detach_all(&x);
 	xend_dom0_stop(x.dom0);

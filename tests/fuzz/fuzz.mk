@@ -90,6 +90,12 @@ $(B)/fuzz_control: LDLIBS_FUZZ := $(shell pkg-config --libs json-c \
 				  libnl-3.0 libnl-route-3.0 2>/dev/null) -pthread \
 				  $(NAT_FUZZ_LIBS)
 
+# fuzz_metrics: the metrics endpoint's request parser and the Prometheus
+# text writer (metrics.c logs through control.c).
+METRICS_SRCS	:= hypervisor/metrics.c hypervisor/promtext.c hypervisor/control.c
+$(B)/fuzz_metrics: $(patsubst %.c,$(B)/obj/%.o,$(METRICS_SRCS))
+$(B)/fuzz_metrics: LDLIBS_FUZZ := $(shell pkg-config --libs json-c 2>/dev/null)
+
 # fuzz_port_vu: the vhost-user port back end over a real socket.
 $(B)/fuzz_port_vu: $(B)/obj/vswitch/port_vhost_user.o
 
