@@ -34,7 +34,8 @@ struct vs_capture *vs_capture_new(size_t ring_bytes, uint32_t snaplen,
 	}
 	while (size < ring_bytes || size < 2 * rec_size(snaplen))
 		size *= 2;
-	c = aligned_alloc(64, sizeof(*c));
+	/* aligned_alloc() wants a size that is a multiple of the alignment */
+	c = aligned_alloc(64, (sizeof(*c) + 63) & ~(size_t)63);
 	if (!c)
 		return NULL;
 	memset(c, 0, sizeof(*c));
