@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* cmd_vif.c - vif commands: vif_stats, vif_addip, vif_delip,
- * vif_setsched, vif_getsched, and switch_stats
+ * vif_setsched, vif_getsched, vif_capture, vif_capture_stop, and
+ * switch_stats
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "cmd.h"
 #include "domain.h"
 #include "stats.h"
+#include "vifcap.h"
 
 /* The "ip" field, any address. */
 static int ip_field(struct ctl_req *req, struct xend_addr *a, const char **s)
@@ -109,7 +112,7 @@ static int cmd_vif_stats(void *ctx, struct ctl_req *req)
 {
 	struct xend *x = ctx;
 	struct xend_port_snap s;
-	json_object *stats;
+	json_object *stats, *caps;
 	struct vif_ref r;
 
 	if (vif_snap(x, req, &r, &s))
@@ -126,6 +129,9 @@ static int cmd_vif_stats(void *ctx, struct ctl_req *req)
 	if (r.v && r.v->backend == XEND_VIF_BACKEND_VHOST_USER)
 		json_object_object_add(stats, "vhost",
 				       vhost_json(x, r.port));
+	caps = xend_cap_json(r.port);
+	if (caps)
+		json_object_object_add(stats, "captures", caps);
 	json_object_object_add(req->reply, "stats", stats);
 	return 0;
 }
@@ -250,6 +256,75 @@ static int cmd_vif_getsched(void *ctx, struct ctl_req *req)
 	return 0;
 }
 
+/* The fields of vif_capture: snaplen (1..65535) and drops. */
+static int capture_fields(struct ctl_req *req, struct xend_cap_spec *c)
+{
+	c->snaplen = XEND_CAP_SNAPLEN_DEFAULT;
+	c->drops = false;
+	if (ctl_get_u32(req, req->msg, "", "snaplen", false,
+			VS_CAPTURE_SNAPLEN_MAX, &c->snaplen) ||
+	    ctl_get_bool(req, req->msg, "", "drops", false, &c->drops))
+		return -1;
+	if (!c->snaplen)
+		return ctl_fail(req, "field 'snaplen' out of range (1..%d)",
+				VS_CAPTURE_SNAPLEN_MAX);
+	return 0;
+}
+
+/* The reply line, then the capture's pcapng stream on this connection
+ * (vifcap.h). */
+static int cmd_vif_capture(void *ctx, struct ctl_req *req)
+{
+	struct xend *x = ctx;
+	struct xend_port_snap s;
+	struct xend_cap_spec c;
+	json_object *o;
+	struct vif_ref r;
+	int id;
+
+	if (vif_snap(x, req, &r, &s) || capture_fields(req, &c))
+		return -1;
+	if (req->fd < 0)
+		return ctl_fail(req, "a capture streams over a control "
+				"connection");
+	c.port = r.port;
+	c.dom = r.dom;
+	c.vif = r.vif;
+	c.name = s.name;
+	id = xend_cap_start(x, &c, req);
+	if (id == -EBUSY)
+		return ctl_fail(req, "too many captures (at most %d at once); "
+				"end one with vif_capture DOM VIF --stop",
+				XEND_CAPTURES_MAX);
+	if (id < 0)
+		return ctl_fail(req, "vif %u.%u: %s", r.dom, r.vif,
+				strerror(-id));
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int64(id));
+	json_object_object_add(o, "name", json_object_new_string(s.name));
+	json_object_object_add(o, "snaplen", json_object_new_int64(c.snaplen));
+	json_object_object_add(o, "drops", json_object_new_boolean(c.drops));
+	json_object_object_add(req->reply, "capture", o);
+	return 0;
+}
+
+static int cmd_vif_capture_stop(void *ctx, struct ctl_req *req)
+{
+	struct xend *x = ctx;
+	struct vif_ref r;
+	unsigned n;
+
+	if (cmd_get_vif(x, req, true, &r))
+		return -1;
+	n = xend_cap_stop(x, r.port);
+	if (!n)
+		return ctl_fail(req, "vif %u.%u has no capture running",
+				r.dom, r.vif);
+	json_object_object_add(req->reply, "stopped",
+			       json_object_new_int64(n));
+	return 0;
+}
+
 static json_object *port_json(const struct xend_port_snap *p)
 {
 	static const char *const kinds[] = {
@@ -301,6 +376,8 @@ const struct xend_cmd xend_cmds_vif[] = {
 	{ "vif_delip",		cmd_vif_delip,		XEND_CMD_MUTATES },
 	{ "vif_setsched",	cmd_vif_setsched,	XEND_CMD_MUTATES },
 	{ "vif_getsched",	cmd_vif_getsched,	0 },
+	{ "vif_capture",	cmd_vif_capture,	0 },
+	{ "vif_capture_stop",	cmd_vif_capture_stop,	0 },
 	{ "switch_stats",	cmd_switch_stats,	0 },
 	{ NULL,			NULL,			0 },
 };

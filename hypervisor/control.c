@@ -333,12 +333,14 @@ static int run_request(const struct ctl_cmd *cmds, void *ctx,
 	return ctl_fail(req, "%s: %s", cmd->name, err);
 }
 
-/* ctl_dispatch_line() - see control.h. Returns NULL only when out of
- * memory. */
-char *ctl_dispatch_line(const struct ctl_cmd *cmds, void *ctx,
-			const char *line, size_t len)
+/* Handle one request line of client @fd (-1: none); a handler that takes
+ * the connection over leaves its handoff in *@h. Returns the reply line,
+ * NULL only when out of memory. */
+static char *dispatch(const struct ctl_cmd *cmds, void *ctx,
+		      const char *line, size_t len, int fd,
+		      struct ctl_req *h)
 {
-	struct ctl_req req = { 0 };
+	struct ctl_req req = { .fd = fd };
 	json_object *out;
 	const char *s;
 	char *ret;
@@ -368,7 +370,25 @@ char *ctl_dispatch_line(const struct ctl_cmd *cmds, void *ctx,
 	if (ret)
 		sprintf(ret, "%s\n", s);
 	json_object_put(out);
+	if (rc == 0 && fd >= 0) {
+		h->handoff = req.handoff;
+		h->handoff_arg = req.handoff_arg;
+	}
+	if (!ret && h->handoff) {		/* no reply: nothing to hand */
+		h->handoff(h->handoff_arg, -1, NULL, 0);
+		h->handoff = NULL;
+	}
 	return ret;
+}
+
+/* ctl_dispatch_line() - see control.h. Returns NULL only when out of
+ * memory. */
+char *ctl_dispatch_line(const struct ctl_cmd *cmds, void *ctx,
+			const char *line, size_t len)
+{
+	struct ctl_req h = { .fd = -1 };
+
+	return dispatch(cmds, ctx, line, len, -1, &h);
 }
 
 /* ---- the server ---- */
@@ -387,6 +407,8 @@ struct ctl_client {
 	size_t outlen, outoff, outcap;
 	bool eof;			/* no more input */
 	bool overlong;			/* close once the error is out */
+	struct ctl_req handoff;		/* .handoff set: hand the connection
+					 * over once the reply is queued */
 	struct ctl_client *next;
 };
 
@@ -571,6 +593,41 @@ void ctl_server_set_idle_timeout(struct ctl_server *s, unsigned seconds)
 	s->idle_ms = seconds * 1000ULL;
 }
 
+/* Forget @c: out of the list, its buffers freed. Its fd, already out of
+ * the epoll set, is left to the caller. */
+static void client_forget(struct ctl_client *c)
+{
+	struct ctl_server *s = c->srv;
+	struct ctl_client **pp;
+
+	for (pp = &s->clients; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	s->nclients--;
+	free(c->out);
+	free(c);
+}
+
+/* Give @c's connection to the handler that asked for it, with the output
+ * not written yet; the server is done with it either way. */
+static void client_handoff(struct ctl_client *c)
+{
+	struct ctl_req h = c->handoff;
+	int fd = c->fd;
+	int ret;
+
+	c->handoff.handoff = NULL;
+	epoll_ctl(c->srv->epfd, EPOLL_CTL_DEL, fd, NULL);
+	ret = h.handoff(h.handoff_arg, fd, c->out + c->outoff,
+			c->outlen - c->outoff);
+	client_forget(c);
+	if (ret)
+		close(fd);
+}
+
 static void client_close(struct ctl_client *c)
 {
 	struct ctl_server *s = c->srv;
@@ -591,6 +648,8 @@ static void client_close(struct ctl_client *c)
 	}
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	if (c->handoff.handoff)		/* never handed over: give it up */
+		c->handoff.handoff(c->handoff.handoff_arg, -1, NULL, 0);
 	free(c->out);
 	free(c);
 }
@@ -634,7 +693,8 @@ static int client_queue(struct ctl_client *c, const char *data, size_t len)
 
 static int client_reply(struct ctl_client *c, const char *line, size_t len)
 {
-	char *reply = ctl_dispatch_line(c->srv->cmds, c->srv->ctx, line, len);
+	char *reply = dispatch(c->srv->cmds, c->srv->ctx, line, len, c->fd,
+			       &c->handoff);
 	int ret;
 
 	if (!reply)
@@ -713,8 +773,12 @@ static void client_update(struct ctl_client *c, uint64_t now)
 
 	while (ret >= 0) {
 		while (ret >= 0 && c->outlen - c->outoff <= CTL_OUT_HIGH &&
-		       has_line(c))
+		       has_line(c) && !c->handoff.handoff)
 			ret = take_line(c);
+		if (ret >= 0 && c->handoff.handoff) {
+			client_handoff(c);
+			return;
+		}
 		if (ret < 0 || client_flush(c, now) < 0) {
 			client_close(c);
 			return;

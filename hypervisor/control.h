@@ -84,6 +84,8 @@ enum xend_ev {
 	XEND_EV_METRICS_LISTEN,	/* the metrics endpoint (metrics_server_event) */
 	XEND_EV_METRICS_CLIENT,	/* a metrics client (metrics_server_event) */
 	XEND_EV_METRICS_TIMER,	/* metrics clients' deadlines (same) */
+	XEND_EV_CAPTURE,	/* vifcap.c: a capture's client */
+	XEND_EV_CAPTURE_TIMER,	/* vifcap.c: the captures' drain timer */
 };
 
 /* The first member of anything registered in the main epoll set. */
@@ -93,12 +95,29 @@ struct xend_evsrc {
 
 /* ---- requests ---- */
 
+/* ctl_handoff_fn - takes over a client's connection after its reply: @fd
+ * (the caller's from now on, to close) with @len bytes of output the
+ * server had not written yet (the reply line, at least), to be sent
+ * first. With @fd -1 the connection is gone before it could be handed
+ * over: give up what was prepared. Returns 0, or -errno to have the
+ * server close @fd. */
+typedef int (*ctl_handoff_fn)(void *arg, int fd, const char *pending,
+			      size_t len);
+
 /* One request being handled. @msg is the parsed request object, @reply
- * the object the handler adds its fields to; both belong to the server. */
+ * the object the handler adds its fields to; both belong to the server.
+ * @fd is the client's socket (-1 for a request that came from no
+ * connection: ctl_dispatch_line()). A handler whose reply starts a stream
+ * on the connection sets @handoff (only on success, and only with @fd >=
+ * 0): the server then writes the reply and gives the connection to it,
+ * taking no more requests from that client. */
 struct ctl_req {
 	json_object *msg;
 	json_object *reply;
 	char error[CTL_ERROR_MAX];
+	int fd;
+	ctl_handoff_fn handoff;
+	void *handoff_arg;
 };
 
 /* A command handler: 0 on success (reply filled), -1 after ctl_fail(). */

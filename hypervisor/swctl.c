@@ -164,3 +164,27 @@ void xend_sw_switch_snap(struct xend_dp *dp, struct xend_switch_snap *s)
 {
 	xend_dp_call(dp, dp_switch_snap, s);
 }
+
+struct capture_arg {
+	unsigned port;
+	struct vs_capture *c;
+	bool on;
+};
+
+static int dp_capture(struct vs_switch *sw, void *p, uint64_t now)
+{
+	const struct capture_arg *a = p;
+
+	(void)now;
+	return a->on ? vs_port_capture_add(sw, a->port, a->c) :
+		       vs_port_capture_del(sw, a->port, a->c);
+}
+
+/* xend_sw_capture() - see swctl.h. */
+int xend_sw_capture(struct xend_dp *dp, unsigned port, struct vs_capture *c,
+		    bool on)
+{
+	struct capture_arg a = { port, c, on };
+
+	return xend_dp_call(dp, dp_capture, &a);
+}

@@ -37,6 +37,14 @@ int xend_sw_addr(struct xend_dp *dp, unsigned port, const struct xend_addr *a,
 int xend_sw_limits(struct xend_dp *dp, unsigned port,
 		   const struct xend_limits *l);
 
+/* xend_sw_capture() - attach (@on) capture @c to port @port, or detach
+ * it; once detached the data plane no longer touches @c. 0 or -errno
+ * (-ENOENT: no such port, or @c not on it; -ENOSPC: the port has
+ * VS_CAPTURE_PORT_MAX). */
+struct vs_capture;
+int xend_sw_capture(struct xend_dp *dp, unsigned port, struct vs_capture *c,
+		    bool on);
+
 /* A copy of one port's state. */
 struct xend_port_snap {
 	unsigned port;

@@ -120,8 +120,7 @@ static int inject_fn(struct vs_switch *sw, void *arg, uint64_t now)
 {
 	unsigned port = *(unsigned *)arg;
 
-	(void)now;
-	return vs_port_inject(sw, port, out.f, out.n);
+	return vs_port_inject(sw, port, out.f, out.n, now);
 }
 
 /* Send the datagrams gathered so far to dom0. */

@@ -44,6 +44,7 @@
 #include "sdnotify.h"
 #include "metrics.h"
 #include "state.h"
+#include "vifcap.h"
 #include "xend.h"
 #include "console.h"
 #include "xcons.h"
@@ -430,6 +431,10 @@ static void main_loop(int epfd, int sigfd, struct ctl_server *srv,
 			case XEND_EV_TICK:
 				tick(x, tickfd);
 				break;
+			case XEND_EV_CAPTURE:
+			case XEND_EV_CAPTURE_TIMER:
+				xend_cap_event(x, src, evs[i].events);
+				break;
 			case XEND_EV_DOMAIN:
 				xend_dom_exited(x, ((struct xend_dom_ev *)
 						    src)->id);
@@ -555,6 +560,7 @@ int main(int argc, char **argv)
 
 	xend_notify_stopping();
 	metrics_server_free(msrv);
+	xend_cap_stop_all(&x);
 	ctl_server_free(srv);
 	xend_doms_detach_all(&x);
 	xend_dom0_stop(x.dom0);

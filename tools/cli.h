@@ -3,7 +3,8 @@
  *
  * xc_dom_control.c holds the dispatch table (struct cli_cmd) and main();
  * the handlers live by family in cli_dom.c (domains and the CPU
- * scheduler), cli_vif.c (vifs) and cli_vbd.c (block devices). A handler
+ * scheduler), cli_vif.c (vifs), cli_capture.c (vif captures), cli_vbd.c
+ * (block devices) and cli_console.c. A handler
  * gets its positional arguments, already counted against the table's
  * min/max, checks them, sends one request through cli_call() and prints
  * the reply, or xend's JSON when --json is given.
@@ -29,6 +30,7 @@ struct cli {
 	const char *socket;	/* --socket PATH, or NULL */
 	const char *opt;	/* the value of the subcommand's option */
 	bool flag;		/* the subcommand's flag was given */
+	bool flag2;		/* its second flag was given */
 	bool json;		/* --json: print xend's reply */
 	FILE *out;		/* stdout; tests may point it elsewhere */
 };
@@ -41,6 +43,7 @@ struct cli_cmd {
 	const char *opt;	/* one option taking a value ("--rx"), or NULL */
 	int (*run)(struct cli *c, int argc, char **argv);
 	const char *flag;	/* one option without value ("--history") */
+	const char *flag2;	/* a second one, or NULL */
 };
 
 /* cli_usage_err() - print "prog: cmd: message" to stderr; returns
@@ -117,5 +120,6 @@ int cli_listvbds(struct cli *c, int argc, char **argv);
 int cli_vbd_add(struct cli *c, int argc, char **argv);
 int cli_vbd_remove(struct cli *c, int argc, char **argv);
 int cli_console(struct cli *c, int argc, char **argv);
+int cli_vif_capture(struct cli *c, int argc, char **argv);
 
 #endif /* XENO_CLI_H */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* cli_vif.c - xc_dom_control's vif subcommands: vif_stats, vif_addip,
- * vif_delip, vif_setsched, vif_getsched */
+ * vif_delip, vif_setsched, vif_getsched (vif_capture: cli_capture.c) */
 
 #include <inttypes.h>
 #include <string.h>
@@ -39,7 +39,7 @@ void cli_print_vif_stats(FILE *f, json_object *reply)
 	static const char *const first[] = {
 		"tx_bytes", "tx_packets", "rx_bytes", "rx_packets",
 	};
-	json_object *st, *drops, *vh;
+	json_object *st, *drops, *vh, *caps;
 	size_t i;
 
 	if (!json_object_object_get_ex(reply, "stats", &st))
@@ -62,6 +62,17 @@ void cli_print_vif_stats(FILE *f, json_object *reply)
 		fprintf(f, "error: %s\n", cli_jstr(st, "error"));
 	if (json_object_object_get_ex(st, "backend", NULL))
 		fprintf(f, "backend: %s\n", cli_jstr(st, "backend"));
+	if (json_object_object_get_ex(st, "captures", &caps) &&
+	    json_object_is_type(caps, json_type_array)) {
+		for (i = 0; i < json_object_array_length(caps); i++) {
+			json_object *c = json_object_array_get_idx(caps, i);
+
+			fprintf(f, "capture_%" PRId64 ": frames %" PRId64
+				", lost %" PRId64 ", written %" PRId64 "\n",
+				cli_jint(c, "id"), cli_jint(c, "frames"),
+				cli_jint(c, "lost"), cli_jint(c, "written"));
+		}
+	}
 	if (json_object_object_get_ex(st, "vhost", &vh) &&
 	    json_object_is_type(vh, json_type_object)) {
 		json_object_object_foreach(vh, key, v)

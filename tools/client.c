@@ -75,8 +75,9 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Read up to the first '\n' into a malloc'd, NUL-terminated *@line. */
-static int read_line(int fd, int timeout_ms, char **line)
+/* Read up to the first '\n' into a malloc'd, NUL-terminated *@line. With
+ * @exact, not one byte past it (a stream may follow). */
+static int read_line(int fd, int timeout_ms, bool exact, char **line)
 {
 	long long deadline = now_ms() + timeout_ms;
 	size_t len = 0, cap = 4096;
@@ -106,7 +107,7 @@ static int read_line(int fd, int timeout_ms, char **line)
 			buf = nb;
 			cap *= 2;
 		}
-		n = recv(fd, buf + len, cap - len - 1, 0);
+		n = recv(fd, buf + len, exact ? 1 : cap - len - 1, 0);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0) {
@@ -143,13 +144,13 @@ static int parse_reply(const char *path, const char *line,
 }
 
 /* Read the reply line into *@reply; 0 or -errno with @err set. */
-static int take_reply(int fd, const char *path, int timeout_ms,
+static int take_reply(int fd, const char *path, int timeout_ms, bool exact,
 		      json_object **reply, char *err, size_t errlen)
 {
 	char *line = NULL;
 	int ret;
 
-	ret = read_line(fd, timeout_ms, &line);
+	ret = read_line(fd, timeout_ms, exact, &line);
 	if (ret == -ETIMEDOUT)
 		snprintf(err, errlen, "no reply from xend at %s within %d s",
 			 path, (timeout_ms + 999) / 1000);
@@ -165,10 +166,10 @@ static int take_reply(int fd, const char *path, int timeout_ms,
 	return ret;
 }
 
-/* client_exchange() - see client.h. */
-int client_exchange(int fd, const char *path, json_object *req,
-		    int timeout_ms, json_object **reply, char *err,
-		    size_t errlen)
+/* Send @req on @fd and take the reply line, not a byte more if @exact. */
+static int exchange(int fd, const char *path, json_object *req,
+		    int timeout_ms, bool exact, json_object **reply,
+		    char *err, size_t errlen)
 {
 	const char *text;
 	char *msg = NULL;
@@ -187,7 +188,8 @@ int client_exchange(int fd, const char *path, json_object *req,
 		/* xend closed the connection before taking the request, as
 		 * it does when it refuses a client: what it said why is
 		 * still in our socket. */
-		ret = take_reply(fd, path, timeout_ms, reply, err, errlen);
+		ret = take_reply(fd, path, timeout_ms, exact, reply, err,
+				 errlen);
 		if (ret == -ECONNRESET || ret == -ETIMEDOUT)
 			snprintf(err, errlen, "xend at %s closed the "
 				 "connection without a reply", path);
@@ -198,7 +200,33 @@ int client_exchange(int fd, const char *path, json_object *req,
 			 strerror(-ret));
 		return ret;
 	}
-	return take_reply(fd, path, timeout_ms, reply, err, errlen);
+	return take_reply(fd, path, timeout_ms, exact, reply, err, errlen);
+}
+
+/* client_exchange() - see client.h. */
+int client_exchange(int fd, const char *path, json_object *req,
+		    int timeout_ms, json_object **reply, char *err,
+		    size_t errlen)
+{
+	return exchange(fd, path, req, timeout_ms, false, reply, err, errlen);
+}
+
+/* client_stream() - see client.h. */
+int client_stream(const char *path, json_object *req, int timeout_ms,
+		  json_object **reply, char *err, size_t errlen)
+{
+	int fd, ret;
+
+	*reply = NULL;
+	fd = sock_connect(path, err, errlen);
+	if (fd < 0)
+		return fd;
+	ret = exchange(fd, path, req, timeout_ms, true, reply, err, errlen);
+	if (ret || !client_reply_ok(*reply, NULL)) {
+		close(fd);
+		return ret;
+	}
+	return fd;
 }
 
 int client_call(const char *path, json_object *req, int timeout_ms,

@@ -45,6 +45,15 @@ int client_exchange(int fd, const char *path, json_object *req,
 		    int timeout_ms, json_object **reply, char *err,
 		    size_t errlen);
 
+/* client_stream() - client_call() for a request whose reply starts a
+ * stream on the connection (vif_capture): the reply line is read to its
+ * newline and no further. Returns the connected fd (the caller's, to
+ * read the stream from and close) when the reply says "ok", 0 when it
+ * does not (the reply is in *@reply all the same), or -errno with @err
+ * set. */
+int client_stream(const char *path, json_object *req, int timeout_ms,
+		  json_object **reply, char *err, size_t errlen);
+
 /* client_reply_ok() - true if @reply has "ok": true. Otherwise, if @error
  * is non-NULL, *@error points to the reply's "error" string (owned by
  * @reply), or to a generic text when it has none. */

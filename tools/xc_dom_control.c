@@ -65,6 +65,15 @@ static const struct cli_cmd cmds[] = {
 	{ "vbd_remove", "[dom] [dev]",
 	  "remove disk or partition attached\nas 'dev'", 2, 2, NULL,
 	  cli_vbd_remove },
+	{ "vif_capture", "[dom] [vif] [file|-] [--drops] [--snaplen n]",
+	  "write what the vif sends and receives\n"
+	  "(after policy) to file, or to stdout\n"
+	  "with -, as pcapng until Ctrl-C;\n"
+	  "--drops adds the frames the switch\n"
+	  "dropped, with the reason in a comment;\n"
+	  "'vif_capture [dom] [vif] --stop' ends\n"
+	  "the vif's captures", 2, 3, "--snaplen", cli_vif_capture,
+	  "--drops", "--stop" },
 	{ "console", "[dom] [--history]",
 	  "attach to a domain's console (Ctrl-]\n"
 	  "detaches); --history prints its\npast output and exits", 1, 1,
@@ -183,6 +192,10 @@ static int parse_args(int argc, char **argv, const struct cli_cmd *cmd,
 			}
 			if (cmd && cmd->flag && !strcmp(argv[i], cmd->flag)) {
 				c->flag = true;
+				continue;
+			}
+			if (cmd && cmd->flag2 && !strcmp(argv[i], cmd->flag2)) {
+				c->flag2 = true;
 				continue;
 			}
 			r = opt_value(argv, argc, &i, "--socket", &c->socket);

@@ -191,6 +191,8 @@ int vs_port_del(struct vs_switch *sw, unsigned port)
 
 	if (!p)
 		return -ENOENT;
+	for (unsigned k = 0; k < p->ncaps; k++)
+		vs_capture_mark_detached(p->caps[k]);
 	if (p->nheld && p->ops->release)
 		p->ops->release(p->ctx, p->nheld);
 	if ((int)port == sw->dom0)
@@ -471,7 +473,45 @@ bool vs_port_throttled(const struct vs_switch *sw, unsigned port,
 	return true;
 }
 
+int vs_port_capture_add(struct vs_switch *sw, unsigned port,
+			struct vs_capture *c)
+{
+	struct vs_port *p = port_get(sw, port);
+
+	if (!p)
+		return -ENOENT;
+	if (p->ncaps == VS_CAPTURE_PORT_MAX)
+		return -ENOSPC;
+	p->caps[p->ncaps++] = c;
+	return 0;
+}
+
+int vs_port_capture_del(struct vs_switch *sw, unsigned port,
+			const struct vs_capture *c)
+{
+	struct vs_port *p = port_get(sw, port);
+
+	if (!p)
+		return -ENOENT;
+	for (unsigned k = 0; k < p->ncaps; k++) {
+		if (p->caps[k] != c)
+			continue;
+		p->caps[k] = p->caps[--p->ncaps];
+		p->caps[p->ncaps] = NULL;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 /* The fast path ----------------------------------------------------------*/
+
+/* Copy frame @f into every capture of @p. Only called when p->ncaps. */
+static void capture(const struct vs_port *p, const struct vs_frame *f,
+		    enum vs_capture_dir dir, enum vs_drop reason, uint64_t now)
+{
+	for (unsigned k = 0; k < p->ncaps; k++)
+		vs_capture_put(p->caps[k], f, dir, reason, now);
+}
 
 /* Queue frame @i of the batch for port @to, unless its rx limit says no. */
 static void emit(struct vs_switch *sw, struct vs_port *to,
@@ -481,6 +521,9 @@ static void emit(struct vs_switch *sw, struct vs_port *to,
 	    !credit_admit(&to->rx_credit, f->len, now, false)) {
 		to->stats.drops[VS_DROP_RX_RATELIMIT]++;
 		sw->b_limited[i]++;
+		if (to->ncaps)
+			capture(to, f, VS_CAPTURE_RECEIVED,
+				VS_DROP_RX_RATELIMIT, now);
 		return;
 	}
 	if (!to->nout)
@@ -515,11 +558,14 @@ static bool ingress_reason(enum vs_drop r)
 	return r <= VS_DROP_ISOLATED_FROM_WIRE;
 }
 
+/* Frame @i of the batch from @in is dropped for @r; the batch's capture
+ * pass (capture_sent()) finds the reason in b_drop. */
 static void count_drop(struct vs_switch *sw, struct vs_port *in,
-		       enum vs_drop r)
+		       enum vs_drop r, unsigned i)
 {
 	sw->stats.drops[r]++;
 	in->stats.drops[r]++;
+	sw->b_drop[i] = (uint8_t)r;
 }
 
 /* A flood that found nobody: the wire was the only way out and the frame
@@ -545,7 +591,7 @@ static bool decide(struct vs_switch *sw, struct vs_port *in,
 	if (d.kind == DEST_DROP && ingress_reason(d.drop)) {
 		in->stats.in_packets++;
 		sw->stats.in_frames++;
-		count_drop(sw, in, d.drop);
+		count_drop(sw, in, d.drop, i);
 		return true;
 	}
 	if (!credit_unlimited(&in->tx_credit) &&
@@ -559,7 +605,7 @@ static bool decide(struct vs_switch *sw, struct vs_port *in,
 
 	switch (d.kind) {
 	case DEST_DROP:
-		count_drop(sw, in, d.drop);
+		count_drop(sw, in, d.drop, i);
 		break;
 	case DEST_ONE:
 		emit(sw, &sw->ports[d.port], f, i, now);
@@ -568,14 +614,37 @@ static bool decide(struct vs_switch *sw, struct vs_port *in,
 	case DEST_WIRE_DOM0:
 		flood(sw, in, &d, f, i, now);
 		if (!sw->b_queued[i] && !sw->b_limited[i])
-			count_drop(sw, in, flood_reason(sw, in, &d));
+			count_drop(sw, in, flood_reason(sw, in, &d), i);
 		break;
 	}
 	return true;
 }
 
+/* Captures of port @to: its first @sent frames of this batch were
+ * delivered, the rest refused by its back end. */
+static void capture_received(const struct vs_port *to, unsigned sent,
+			     uint64_t now)
+{
+	for (unsigned k = 0; k < to->nout; k++)
+		capture(to, to->out[k], VS_CAPTURE_RECEIVED,
+			k < sent ? VS_DROP__MAX : VS_DROP_TX_ERROR, now);
+}
+
+/* Captures of the ingress port @in: its first @n frames of this batch, in
+ * order, each passed policy (it was queued, or only over a destination's
+ * receive limit) or was dropped for b_drop's reason. */
+static void capture_sent(struct vs_switch *sw, const struct vs_port *in,
+			 const struct vs_frame *frames, unsigned n,
+			 uint64_t now)
+{
+	for (unsigned i = 0; i < n; i++)
+		capture(in, &frames[i], VS_CAPTURE_SENT,
+			sw->b_queued[i] || sw->b_limited[i] ? VS_DROP__MAX :
+			(enum vs_drop)sw->b_drop[i], now);
+}
+
 /* Pass 2: one tx call per destination port. */
-static void transmit(struct vs_switch *sw)
+static void transmit(struct vs_switch *sw, uint64_t now)
 {
 	unsigned t, k, sent;
 
@@ -594,6 +663,8 @@ static void transmit(struct vs_switch *sw)
 			to->stats.drops[VS_DROP_TX_ERROR]++;
 			sw->b_err[to->out_idx[k]]++;
 		}
+		if (to->ncaps)
+			capture_received(to, sent, now);
 		to->nout = 0;
 	}
 	sw->ntouched = 0;
@@ -616,7 +687,7 @@ static void account(struct vs_switch *sw, unsigned n)
 }
 
 int vs_port_inject(struct vs_switch *sw, unsigned port,
-		   const struct vs_frame *frames, unsigned n)
+		   const struct vs_frame *frames, unsigned n, uint64_t now)
 {
 	const struct vs_frame *ptrs[VS_BATCH];
 	struct vs_port *to = port_get(sw, port);
@@ -639,6 +710,9 @@ int vs_port_inject(struct vs_switch *sw, unsigned port,
 		to->stats.rx_packets++;
 		to->stats.rx_bytes += frames[i].len;
 	}
+	for (i = 0; to->ncaps && i < n; i++)
+		capture(to, &frames[i], VS_CAPTURE_RECEIVED,
+			i < sent ? VS_DROP__MAX : VS_DROP_TX_ERROR, now);
 	return (int)n;
 }
 
@@ -656,8 +730,10 @@ int vs_input(struct vs_switch *sw, unsigned port, const struct vs_frame *frames,
 	for (i = 0; i < n; i++)
 		if (!decide(sw, in, &frames[i], i, now))
 			break;
-	transmit(sw);
+	transmit(sw, now);
 	account(sw, i);
+	if (in->ncaps)
+		capture_sent(sw, in, frames, i, now);
 	return (int)i;
 }
 

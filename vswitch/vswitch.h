@@ -257,20 +257,20 @@ int vs_port_set_rx_limit(struct vs_switch *sw, unsigned port, uint64_t bytes,
 int vs_port_limits(const struct vs_switch *sw, unsigned port,
 		   struct credit_info *tx, struct credit_info *rx);
 
+/* vs_port_inject() - send frames the switch itself makes (the consoles'
+ * datagrams to dom0) out of @port at time @now, bypassing policy and
+ * lookup: counted as taken in and delivered (or dropped as tx_error) like
+ * any frame, and in the port's rx counters. At most VS_BATCH frames per
+ * call; returns how many were taken, or -ENOENT. */
+int vs_port_inject(struct vs_switch *sw, unsigned port,
+		   const struct vs_frame *frames, unsigned n, uint64_t now);
+
 /* vs_input() - switch @n (<= VS_BATCH) frames that arrived on @port at
  * time @now (nanoseconds, any monotonic origin). Frames are borrowed:
  * they may be reused once this returns. Returns how many frames were
  * consumed, in order; fewer than @n only when the port ran out of transmit
  * credit, and the caller keeps frames [ret, n) for vs_port_wakeup().
  * Returns -ENOENT for an unknown port, -EINVAL for n > VS_BATCH. */
-/* vs_port_inject() - send frames the switch itself makes (the consoles'
- * datagrams to dom0) out of @port, bypassing policy and lookup: counted
- * as taken in and delivered (or dropped as tx_error) like any frame, and
- * in the port's rx counters. At most VS_BATCH frames per call; returns how
- * many were taken, or -ENOENT. */
-int vs_port_inject(struct vs_switch *sw, unsigned port,
-		   const struct vs_frame *frames, unsigned n);
-
 int vs_input(struct vs_switch *sw, unsigned port, const struct vs_frame *frames,
 	     unsigned n, uint64_t now);
 
@@ -280,6 +280,20 @@ int vs_input(struct vs_switch *sw, unsigned port, const struct vs_frame *frames,
  * Returns frames switched (>= 0) or the back end's -errno. */
 int vs_port_poll(struct vs_switch *sw, unsigned port, uint64_t now,
 		 unsigned budget);
+
+/* Captures (capture.h). A port copies into each capture attached to it
+ * what it sent that passed policy, what was delivered to it, and (when
+ * the capture takes drops) what was dropped of either, with the reason.
+ * vs_port_capture_add() returns 0, -ENOENT or -ENOSPC (already
+ * VS_CAPTURE_PORT_MAX); vs_port_capture_del() returns 0 or -ENOENT (the
+ * port, or the capture on it, is gone). Once del returns, or the port was
+ * deleted (which marks its captures detached), the switch no longer
+ * touches the capture. */
+struct vs_capture;
+int vs_port_capture_add(struct vs_switch *sw, unsigned port,
+			struct vs_capture *c);
+int vs_port_capture_del(struct vs_switch *sw, unsigned port,
+			const struct vs_capture *c);
 
 /* vs_port_throttled() - true when the port is waiting for credit; then
  * *@wakeup is the time of the next refill. Back ends stop reading it until

@@ -6,6 +6,7 @@
 #ifndef XENO_VSWITCH_INTERNAL_H
 #define XENO_VSWITCH_INTERNAL_H
 
+#include "capture.h"
 #include "credit.h"
 #include "parse.h"
 #include "vswitch.h"
@@ -75,6 +76,11 @@ struct vs_port {
 	struct vs_frame held[VS_BATCH];
 	unsigned nheld;
 
+	/* Captures of the port (capture.h): ncaps is tested once per
+	 * batch and port, and on drop paths, never per delivered frame. */
+	struct vs_capture *caps[VS_CAPTURE_PORT_MAX];
+	unsigned ncaps;
+
 	/* This batch's output towards the port */
 	const struct vs_frame *out[VS_BATCH];
 	uint8_t out_idx[VS_BATCH];	/* index of each frame in the batch */
@@ -113,6 +119,8 @@ struct vs_switch {
 	uint16_t b_ok[VS_BATCH];	/* destinations that took the frame */
 	uint16_t b_err[VS_BATCH];	/* destinations whose back end refused */
 	uint16_t b_limited[VS_BATCH];	/* destinations over their rx limit */
+	uint8_t b_drop[VS_BATCH];	/* why the sender's frame was dropped
+					 * (set on drop paths only) */
 	uint16_t touched[VS_PORTS_MAX];	/* ports with output this batch */
 	unsigned ntouched;
 };

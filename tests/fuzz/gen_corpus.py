@@ -287,6 +287,36 @@ def parse_seeds():
     return s
 
 
+def pcapng_seeds():
+    """A capture stream as xend sends it (SHB, IDB, EPBs, ISB), host
+    order (little endian here), and pieces of it."""
+    def block(btype, body):
+        body += b"\0" * (-len(body) % 4)
+        n = len(body) + 12
+        return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+
+    def opt(code, val):
+        return struct.pack("<HH", code, len(val)) + val + \
+            b"\0" * (-len(val) % 4)
+
+    end = struct.pack("<HH", 0, 0)
+    shb = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) +
+                opt(4, b"xend 0.1") + end)
+    idb = block(1, struct.pack("<HHI", 1, 0, 65535) + opt(2, b"vif1.0") +
+                opt(9, b"\x09") + end)
+    frame = eth(mac(2), mac(1), 0x0800,
+                ipv4(ll(9), ll(2), 17, udp(4000, 4001)))
+    epb = block(6, struct.pack("<IIIII", 0, 1, 2, len(frame), len(frame)) +
+                frame + b"\0" * (-len(frame) % 4) +
+                opt(1, b"dropped: spoof_ip\n") +
+                opt(2, struct.pack("<I", 2)) + end)
+    isb = block(5, struct.pack("<III", 0, 1, 3) + opt(1, b"capture ended") +
+                opt(4, struct.pack("<Q", 2)) + opt(5, struct.pack("<Q", 1)) +
+                opt(8, struct.pack("<Q", 1)) + end)
+    stream = shb + idb + epb + isb
+    return {"stream": stream, "isb": isb, "cut": stream[:len(stream) - 7]}
+
+
 def write(target, seeds):
     d = os.path.join("tests/fuzz/corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -298,3 +328,4 @@ def write(target, seeds):
 if __name__ == "__main__":
     write("fuzz_switch", switch_seeds())
     write("fuzz_parse", parse_seeds())
+    write("fuzz_pcapng", pcapng_seeds())
