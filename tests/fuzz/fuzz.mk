@@ -87,7 +87,8 @@ CONTROL_SRCS	:= $(filter-out hypervisor/xend.c,$(wildcard hypervisor/*.c)) \
 			$(wildcard console-udp/*.c))
 $(B)/fuzz_control: $(patsubst %.c,$(B)/obj/%.o,$(CONTROL_SRCS))
 $(B)/fuzz_control: LDLIBS_FUZZ := $(shell pkg-config --libs json-c \
-				  libnl-3.0 libnl-route-3.0 2>/dev/null) -pthread \
+				  libnl-3.0 libnl-route-3.0 liburing libsystemd \
+				  2>/dev/null) -pthread \
 				  $(NAT_FUZZ_LIBS)
 
 # fuzz_metrics: the metrics endpoint's request parser and the Prometheus
