@@ -11,6 +11,7 @@
 #include "capture.h"
 #include "cmd.h"
 #include "domain.h"
+#include "netns.h"
 #include "stats.h"
 #include "vifcap.h"
 
@@ -108,6 +109,20 @@ static json_object *vhost_json(struct xend *x, unsigned port)
 	return o;
 }
 
+/* A netns domain's TAP drops what its domain sends once the queue toward
+ * xend is full (the tun driver has no back-pressure): that counter says
+ * where such frames went, beside the switch's own. */
+static void tap_dropped_json(const struct vif_ref *r, json_object *stats)
+{
+	uint64_t n;
+
+	if (!r->d || !r->v || r->d->builder != XEND_BUILDER_NETNS ||
+	    xend_netns_link_tx_dropped(r->d->nsname, r->v->nsifname, &n))
+		return;
+	json_object_object_add(stats, "tap_tx_dropped",
+			       json_object_new_int64((int64_t)n));
+}
+
 static int cmd_vif_stats(void *ctx, struct ctl_req *req)
 {
 	struct xend *x = ctx;
@@ -129,6 +144,7 @@ static int cmd_vif_stats(void *ctx, struct ctl_req *req)
 	if (r.v && r.v->backend == XEND_VIF_BACKEND_VHOST_USER)
 		json_object_object_add(stats, "vhost",
 				       vhost_json(x, r.port));
+	tap_dropped_json(&r, stats);
 	caps = xend_cap_json(r.port);
 	if (caps)
 		json_object_object_add(stats, "captures", caps);

@@ -581,6 +581,25 @@ bool xend_netns_link_exists(const char *name, const char *ifname)
 	return ret == 0;
 }
 
+/* xend_netns_link_tx_dropped() - see netns.h. */
+int xend_netns_link_tx_dropped(const char *name, const char *ifname,
+			       uint64_t *out)
+{
+	struct rtnl_link *link = NULL;
+	struct nl_sock *sk;
+	int ret;
+
+	sk = ns_socket(name, &ret);
+	if (!sk)
+		return ret;
+	ret = nl_errno(rtnl_link_get_kernel(sk, 0, ifname, &link), ifname);
+	if (!ret)
+		*out = rtnl_link_get_stat(link, RTNL_LINK_TX_DROPPED);
+	rtnl_link_put(link);
+	nl_socket_free(sk);
+	return ret;
+}
+
 /* xend_netns_link_del() - see netns.h. */
 int xend_netns_link_del(const char *name, const char *ifname)
 {

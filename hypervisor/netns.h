@@ -96,6 +96,13 @@ int xend_netns_link_setup(const char *name, const struct xend_netns_link *l);
  * in dom0)? */
 bool xend_netns_link_exists(const char *name, const char *ifname);
 
+/* xend_netns_link_tx_dropped() - the TX dropped counter of @ifname in
+ * namespace @name (NULL: dom0) into @out: for a TAP, the frames its
+ * kernel side threw away because the queue toward its reader was full.
+ * 0, -ENODEV or -errno. */
+int xend_netns_link_tx_dropped(const char *name, const char *ifname,
+			       uint64_t *out);
+
 /* xend_netns_link_del() - delete link @ifname in namespace @name (NULL:
  * in dom0). 0, -ENODEV or -errno. */
 int xend_netns_link_del(const char *name, const char *ifname);

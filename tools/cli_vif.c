@@ -62,6 +62,9 @@ void cli_print_vif_stats(FILE *f, json_object *reply)
 		fprintf(f, "error: %s\n", cli_jstr(st, "error"));
 	if (json_object_object_get_ex(st, "backend", NULL))
 		fprintf(f, "backend: %s\n", cli_jstr(st, "backend"));
+	if (json_object_object_get_ex(st, "tap_tx_dropped", NULL))
+		fprintf(f, "tap_tx_dropped: %" PRId64 "\n",
+			cli_jint(st, "tap_tx_dropped"));
 	if (json_object_object_get_ex(st, "captures", &caps) &&
 	    json_object_is_type(caps, json_type_array)) {
 		for (i = 0; i < json_object_array_length(caps); i++) {
