@@ -90,6 +90,7 @@ struct xend_dp {
 	struct dp_port ports[VS_PORTS_MAX];
 	unsigned nagain;		/* ports with .again set */
 	bool stop;			/* data-plane thread only */
+	uint64_t poll_ns;		/* busy-poll this long after frames */
 
 	pthread_t thread;
 	bool started;
@@ -400,20 +401,33 @@ static void poll_again(struct xend_dp *dp)
 	}
 }
 
+/* Sleep in epoll_wait, or with a poll window (xend_dp_set_poll) look
+ * without sleeping until @busy + poll_ns. */
+static int dp_wait(struct xend_dp *dp, struct epoll_event *evs, uint64_t busy)
+{
+	bool spin = dp->nagain ||
+		    (dp->poll_ns && xend_dp_now() - busy < dp->poll_ns);
+
+	return epoll_wait(dp->epfd, evs, DP_EVENTS, spin ? 0 : -1);
+}
+
 static void *dp_thread(void *arg)
 {
 	struct xend_dp *dp = arg;
 	struct epoll_event evs[DP_EVENTS];
+	uint64_t busy = 0;		/* when the last round had events */
 	int n, i;
 
 	while (!dp->stop) {
-		n = epoll_wait(dp->epfd, evs, DP_EVENTS, dp->nagain ? 0 : -1);
+		n = dp_wait(dp, evs, busy);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			log_warn("dp: epoll_wait: %s", strerror(errno));
 			break;
 		}
+		if (n > 0 && dp->poll_ns)
+			busy = xend_dp_now();
 		for (i = 0; i < n && !dp->stop; i++)
 			dispatch(dp, &evs[i], xend_dp_now());
 		if (dp->nagain && !dp->stop)
@@ -427,6 +441,30 @@ static void *dp_thread(void *arg)
 }
 
 /* Life cycle -------------------------------------------------------------*/
+
+struct poll_args {
+	struct xend_dp *dp;
+	uint64_t ns;
+};
+
+static int set_poll_fn(struct vs_switch *sw, void *arg, uint64_t now)
+{
+	struct poll_args *a = arg;
+
+	(void)sw;
+	(void)now;
+	a->dp->poll_ns = a->ns;
+	return 0;
+}
+
+int xend_dp_set_poll(struct xend_dp *dp, unsigned usecs)
+{
+	struct poll_args a = { dp, (uint64_t)usecs * 1000 };
+
+	if (usecs > XEND_DP_POLL_MAX_US)
+		return -EINVAL;
+	return xend_dp_call(dp, set_poll_fn, &a);
+}
 
 static int add_fd(struct xend_dp *dp, int fd, struct dp_ref *ref)
 {

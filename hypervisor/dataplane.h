@@ -31,6 +31,15 @@ typedef int (*xend_dp_fn)(struct vs_switch *sw, void *arg, uint64_t now);
  * Returns NULL with errno set on failure. */
 struct xend_dp *xend_dp_new(void);
 
+/* xend_dp_set_poll() - after a round that had frames, keep polling the
+ * ports (epoll with no wait) for @usecs before sleeping; 0 (the default)
+ * sleeps at once. Polling spares the wake-up of the data-plane thread
+ * when frames come closer together than @usecs (the round trip of a
+ * request and its answer), at the price of a busy core while they do.
+ * At most XEND_DP_POLL_MAX_US. Returns 0 or -errno. */
+#define XEND_DP_POLL_MAX_US	100000
+int xend_dp_set_poll(struct xend_dp *dp, unsigned usecs);
+
 /* xend_dp_free() - stop the thread, detach and close every port, free
  * the switch. Accepts NULL. Persistent TAP devices stay (domains survive a
  * restart of xend). */

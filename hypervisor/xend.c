@@ -64,6 +64,7 @@ struct options {
 	const char *wire;
 	const char *dom0_ifname;
 	unsigned idle_timeout;		/* seconds, 0: never */
+	unsigned poll_us;		/* --poll-us */
 	const char *run_dir;
 	const char *console_dir;
 	size_t console_ring;
@@ -113,6 +114,8 @@ static void usage(FILE *f)
 "      --console-ring BYTES  history kept per console (default 65536)\n"
 "      --metrics ADDR      serve Prometheus metrics on GET /metrics at ADDR:\n"
 "                          unix:PATH, IPV4:PORT or [IPV6]:PORT (default: off)\n"
+"      --poll-us USECS     after frames, poll the ports USECS microseconds\n"
+"                          before sleeping (default 0: sleep at once)\n"
 "  -l, --log-level LEVEL   error, warn, info (default) or debug\n"
 "  -h, --help              this help\n"
 "  -V, --version           version\n");
@@ -145,6 +148,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "console-dir", required_argument, NULL, 'C' },
 		{ "console-ring", required_argument, NULL, 'B' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "poll-us", required_argument, NULL, 'P' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -175,6 +179,15 @@ static void parse_options(int argc, char **argv, struct options *o)
 				die("bad console ring size '%s' (4096..16777216 "
 				    "bytes)", optarg);
 			o->console_ring = secs;
+			break;
+		case 'P':
+			errno = 0;
+			secs = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || errno || *optarg == '-' ||
+			    secs > XEND_DP_POLL_MAX_US)
+				die("bad poll time '%s' (0..%u microseconds)",
+				    optarg, XEND_DP_POLL_MAX_US);
+			o->poll_us = (unsigned)secs;
 			break;
 		case 'I':
 			errno = 0;
@@ -471,6 +484,9 @@ static void start(const struct options *o, struct xend *x, int epfd)
 	x->dp = xend_dp_new();
 	if (!x->dp)
 		die("cannot start the data plane: %s", strerror(errno));
+	ret = xend_dp_set_poll(x->dp, o->poll_us);
+	if (ret)
+		die("cannot set the data plane's poll time: %s", strerror(-ret));
 	epoll_add(epfd, xend_dp_fail_fd(x->dp), &dp_src);
 	x->dom0 = xend_dom0_start(x->dp, o->dom0_ifname);
 	if (!x->dom0)
