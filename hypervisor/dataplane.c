@@ -648,6 +648,23 @@ static int attach(struct xend_dp *dp, struct attach_args *a)
 	return ret;
 }
 
+/* Say once how TAP ports move their frames: the fallback costs a system
+ * call per frame, which a user measuring the switch should know. */
+static void tap_io_said(const struct port_tap *t)
+{
+	static bool said;
+
+	if (said)
+		return;
+	said = true;
+	if (port_tap_batched(t))
+		log_info("TAP ports: a batch of reads or writes per system call "
+			 "(io_uring)");
+	else
+		log_warn("TAP ports: one system call per frame (io_uring is not "
+			 "available, or XENO_TAP_IO=syscall)");
+}
+
 int xend_dp_attach_tap(struct xend_dp *dp, int fd,
 		       const struct vs_port_config *cfg)
 {
@@ -656,6 +673,7 @@ int xend_dp_attach_tap(struct xend_dp *dp, int fd,
 	a.ctx = port_tap_new(fd);
 	if (!a.ctx)
 		return -ENOMEM;
+	tap_io_said(a.ctx);
 	a.cfg.ops = &port_tap_ops;
 	a.cfg.ctx = a.ctx;
 	return attach(dp, &a);
