@@ -298,6 +298,13 @@ static int tap_rx_uring(struct port_tap *t, struct vs_frame *frames,
 
 		if (n == -EBADFD)
 			return got ? (int)got : -EBADFD;
+		if (n == -EOPNOTSUPP && !got) {
+			/* a kernel whose TAP cannot read without waiting:
+			 * this port falls back to readv for good (the caller
+			 * reads again that way) */
+			t->uring = false;
+			return 0;
+		}
 		if (n < PORT_TAP_VNET_HDR_LEN + VS_FRAME_MIN) {
 			if (n != -EAGAIN)
 				t->errors++;	/* runt or lost: reuse the slot */
@@ -332,8 +339,12 @@ static int tap_rx(void *ctx, struct vs_frame *frames, unsigned max)
 	unsigned i = 0, tries = 0;
 	ssize_t n;
 
-	if (t->uring)
-		return tap_rx_uring(t, frames, max);
+	if (t->uring) {
+		int ret = tap_rx_uring(t, frames, max);
+
+		if (t->uring)
+			return ret;
+	}
 	while (i < max && tries++ < 2 * max) {
 		struct vs_frame *f = &frames[i];
 		struct iovec iov[2] = {
