@@ -13,9 +13,7 @@ stays busy (positive control: polling is on); a second after the last
 one it uses no CPU at all (the bound). Only this module's xend is
 killed, by its PID."""
 
-import json
 import os
-import signal
 import subprocess
 import time
 
@@ -24,72 +22,42 @@ import pytest
 import xendnet as xn
 
 PREFIX = "xp"
-DOM0_IF = xn.run_ifname(PREFIX, "vif0")
 HZ = os.sysconf("SC_CLK_TCK")
 
 
-class PXend(xn.XendProc):
-    def __init__(self, tmp):
-        super().__init__(tmp, ["--dom0", DOM0_IF, "--poll-us", "2000"])
-
-    def create(self, name):
-        cfg = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                           "xt-domain.cfg")
-        r = xn.tool("xc_dom_create", "--json", "-f", cfg, "-D",
-                    "name=" + name, sock=self.sock)
-        d = int(json.loads(r.stdout)["dom"])
-        return dict(id=d, ns="xeno-dom%d" % d, ip="169.254.1.%d" % d)
-
-    def dp_seconds(self):
-        """CPU time of the data-plane thread so far."""
-        task = "/proc/%d/task" % self.proc.pid
-        for t in os.listdir(task):
-            with open(os.path.join(task, t, "stat")) as f:
-                st = f.read()
-            if "(xend-dp)" in st:
-                fields = st.rsplit(")", 1)[1].split()
-                return (int(fields[11]) + int(fields[12])) / HZ
-        pytest.fail("no xend-dp thread in xend %d" % self.proc.pid)
+def dp_seconds(x):
+    """CPU time so far of xend @x's data-plane thread."""
+    task = "/proc/%d/task" % x.proc.pid
+    for t in os.listdir(task):
+        with open(os.path.join(task, t, "stat")) as f:
+            st = f.read()
+        if "(xend-dp)" in st:
+            fields = st.rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / HZ
+    pytest.fail("no xend-dp thread in xend %d" % x.proc.pid)
 
 
 @pytest.fixture(scope="module")
 def px(topo):
-    tmp = os.path.join(xn.run_claim(), "xend-poll")
-    os.makedirs(tmp, exist_ok=True)
-    x = PXend(tmp)
-    x.start()
-    x.doms = []
-    try:
-        for name in ("xp-a", "xp-b"):
-            x.doms.append(x.create(name))
+    with xn.own_xend(PREFIX, ("xp-a", "xp-b"),
+                     args=["--poll-us", "2000"]) as x:
         yield x
-    finally:
-        if x.proc.poll() is None:
-            for d in x.doms:
-                xn.tool("xc_dom_control", "destroy", str(d["id"]),
-                        sock=x.sock, check=False)
-        x.kill(signal.SIGTERM)
-        for d in x.doms:
-            if xn.ns_exists(d["ns"]):
-                xn.sh("ip", "netns", "del", d["ns"], check=False)
-        if xn.link_exists(DOM0_IF):
-            xn.sh("ip", "link", "del", DOM0_IF, check=False)
 
 
 def test_polls_while_busy_and_sleeps_when_idle(px):
     a, b = px.doms
     xn.ping(a["ns"], b["ip"], need=2)
-    t0 = px.dp_seconds()
+    t0 = dp_seconds(px)
     start = time.monotonic()
     r = subprocess.run(["ip", "netns", "exec", a["ns"], "ping", "-q", "-c",
                         "1000", "-i", "0.001", b["ip"]],
                        capture_output=True, text=True)
-    busy = (px.dp_seconds() - t0) / (time.monotonic() - start)
+    busy = (dp_seconds(px) - t0) / (time.monotonic() - start)
     assert " 0% packet loss" in r.stdout, r.stdout
     time.sleep(0.5)                      # past the window
-    t1 = px.dp_seconds()
+    t1 = dp_seconds(px)
     time.sleep(2.0)
-    idle = (px.dp_seconds() - t1) / 2.0
+    idle = (dp_seconds(px) - t1) / 2.0
     print("\ndata-plane thread: %.0f%% of a core with a ping every ms, "
           "%.1f%% idle" % (100 * busy, 100 * idle))
     assert busy > 0.3, "polling is not on (%.2f)" % busy

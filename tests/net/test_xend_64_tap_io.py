@@ -11,9 +11,7 @@ the rest of tests/net exercises. A second xend of this module's own:
 
 Only this module's xend is killed, by its PID."""
 
-import json
 import os
-import signal
 import subprocess
 
 import pytest
@@ -21,50 +19,14 @@ import pytest
 import xendnet as xn
 
 PREFIX = "xs"
-DOM0_IF = xn.run_ifname(PREFIX, "vif0")
 FLOOD = os.path.join(xn.BUILD, "bench", "udpflood")
-
-
-class SXend(xn.XendProc):
-    def __init__(self, tmp, mode):
-        super().__init__(tmp, ["--dom0", DOM0_IF],
-                         prefix=["env", "XENO_TAP_IO=" + mode])
-
-    def create(self, name):
-        cfg = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                           "xt-domain.cfg")
-        r = xn.tool("xc_dom_create", "--json", "-f", cfg, "-D",
-                    "name=" + name, sock=self.sock)
-        d = int(json.loads(r.stdout)["dom"])
-        return dict(id=d, ns="xeno-dom%d" % d, ip="169.254.1.%d" % d)
-
-    def vif_stats(self, d):
-        return xn.tool_json("xc_dom_control", "vif_stats", str(d["id"]),
-                            "0", sock=self.sock)["stats"]
 
 
 @pytest.fixture(scope="module")
 def sx(topo):
-    tmp = os.path.join(xn.run_claim(), "xend-syscall")
-    os.makedirs(tmp, exist_ok=True)
-    x = SXend(tmp, "syscall")
-    x.start()
-    x.doms = []
-    try:
-        for name in ("xs-a", "xs-b"):
-            x.doms.append(x.create(name))
+    with xn.own_xend(PREFIX, ("xs-a", "xs-b"),
+                     cmd=["env", "XENO_TAP_IO=syscall"]) as x:
         yield x
-    finally:
-        if x.proc.poll() is None:
-            for d in x.doms:
-                xn.tool("xc_dom_control", "destroy", str(d["id"]),
-                        sock=x.sock, check=False)
-        x.kill(signal.SIGTERM)
-        for d in x.doms:
-            if xn.ns_exists(d["ns"]):
-                xn.sh("ip", "netns", "del", d["ns"], check=False)
-        if xn.link_exists(DOM0_IF):
-            xn.sh("ip", "link", "del", DOM0_IF, check=False)
 
 
 def test_fallback_switches_and_accounts(sx):

@@ -20,9 +20,6 @@ Only this module's xend is killed, by its PID.
 """
 
 import contextlib
-import json
-import os
-import signal
 import socket
 import time
 import urllib.request
@@ -35,7 +32,6 @@ from scapy.layers.l2 import Ether
 import xendnet as xn
 
 PREFIX = "xm"
-DOM0_IF = xn.run_ifname(PREFIX, "vif0")
 FAKE_MAC = "aa:00:00:de:ad:01"
 CLIENTS_MAX = 16        # METRICS_CLIENTS_MAX
 TIMEOUT_S = 5           # METRICS_TIMEOUT_MS
@@ -47,27 +43,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-class MXend(xn.XendProc):
-    def __init__(self, tmp, port):
+class MXend(xn.OwnXend):
+    def __init__(self, tmp, dom0_if, args, prefix, port):
         self.port = port
-        super().__init__(tmp, ["--dom0", DOM0_IF, "--metrics",
-                               "127.0.0.1:%d" % port])
-
-    def ctl(self, *args, check=True):
-        return xn.tool("xc_dom_control", *args, sock=self.sock, check=check)
-
-    def json(self, *args):
-        return xn.tool_json("xc_dom_control", *args, sock=self.sock)
-
-    def create(self, name):
-        cfg = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                           "xt-domain.cfg")
-        r = xn.tool("xc_dom_create", "--json", "-f", cfg, "-D",
-                    "name=" + name, sock=self.sock)
-        d = int(json.loads(r.stdout)["dom"])
-        ns = "xeno-dom%d" % d
-        return dict(id=d, name=name, ns=ns, ip="169.254.1.%d" % d,
-                    mac=xn.if_mac("eth0", ns=ns))
+        super().__init__(tmp, dom0_if, ["--metrics", "127.0.0.1:%d" % port],
+                         prefix)
 
     def scrape(self, path="/metrics", timeout=5):
         url = "http://127.0.0.1:%d%s" % (self.port, path)
@@ -77,25 +57,9 @@ class MXend(xn.XendProc):
 
 @pytest.fixture(scope="module")
 def mx(topo):
-    tmp = os.path.join(xn.run_claim(), "xend-metrics")
-    os.makedirs(tmp, exist_ok=True)
-    x = MXend(tmp, free_port())
-    x.start()
-    x.doms = []
-    try:
-        for name in ("xm-a", "xm-b"):
-            x.doms.append(x.create(name))
+    with xn.own_xend(PREFIX, ("xm-a", "xm-b"), cls=MXend,
+                     port=free_port()) as x:
         yield x
-    finally:
-        if x.proc.poll() is None:
-            for d in x.doms:
-                x.ctl("destroy", d["id"], check=False)
-        x.kill(signal.SIGTERM)
-        for d in x.doms:
-            if xn.ns_exists(d["ns"]):
-                xn.sh("ip", "netns", "del", d["ns"], check=False)
-        if xn.link_exists(DOM0_IF):
-            xn.sh("ip", "link", "del", DOM0_IF, check=False)
 
 
 def parse(text):

@@ -632,6 +632,71 @@ class XendProc:
         return "".join(self.log_text().splitlines(True)[-n:])
 
 
+class OwnXend(XendProc):
+    """A test module's own xend beside the session's, with dom0's TAP
+    @dom0_if (a per-run name, run_ifname()) and no wire; domains from
+    tests/net/xt-domain.cfg. Made and cleaned up by own_xend()."""
+
+    CFG = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                       "xt-domain.cfg")
+
+    def __init__(self, tmp, dom0_if, args=(), prefix=()):
+        self.dom0_if = dom0_if
+        self.doms = []
+        super().__init__(tmp, ["--dom0", dom0_if] + list(args), prefix)
+
+    def ctl(self, *args, check=True):
+        return tool("xc_dom_control", *[str(a) for a in args],
+                    sock=self.sock, check=check)
+
+    def json(self, *args):
+        return tool_json("xc_dom_control", *[str(a) for a in args],
+                         sock=self.sock)
+
+    def create(self, name):
+        """A netns domain: dict(id, name, ns, ip, mac), kept in .doms."""
+        r = tool("xc_dom_create", "--json", "-f", self.CFG, "-D",
+                 "name=" + name, sock=self.sock)
+        d = int(json.loads(r.stdout)["dom"])
+        ns = "xeno-dom%d" % d
+        dom = dict(id=d, name=name, ns=ns, ip="169.254.1.%d" % d,
+                   mac=if_mac("eth0", ns=ns))
+        self.doms.append(dom)
+        return dom
+
+    def vif_stats(self, dom, vif=0):
+        return self.json("vif_stats", dom["id"], vif)["stats"]
+
+    def cleanup(self):
+        """Destroy its domains, stop it (by PID), remove what is left."""
+        if self.proc is not None and self.proc.poll() is None:
+            for d in self.doms:
+                self.ctl("destroy", d["id"], check=False)
+        self.kill(signal.SIGTERM)
+        for d in self.doms:
+            if ns_exists(d["ns"]):
+                sh("ip", "netns", "del", d["ns"], check=False)
+        if link_exists(self.dom0_if):
+            sh("ip", "link", "del", self.dom0_if, check=False)
+
+
+@contextlib.contextmanager
+def own_xend(prefix, names=(), args=(), cmd=(), cls=OwnXend, **kw):
+    """Start a module's own xend (@cls, dom0 TAP named after @prefix,
+    options @args, run under @cmd) with netns domains @names; yields it and
+    cleans up whatever happens."""
+    tmp = os.path.join(run_claim(), "xend-" + prefix)
+    os.makedirs(tmp, exist_ok=True)
+    x = cls(tmp, run_ifname(prefix, "vif0"), args, cmd, **kw)
+    try:
+        x.start()
+        for name in names:
+            x.create(name)
+        yield x
+    finally:
+        x.cleanup()
+
+
 # ---------------------------------------------------------------- tools
 
 def tool(name, *args, sock=None, check=True, timeout=30):
