@@ -1062,7 +1062,8 @@ static void timer_event(struct ctl_server *s, uint64_t now)
 	timer_arm(s, ctl_server_expire(s, now));
 }
 
-static uint64_t now_ms(void)
+/* ctl_now_ms() - see control.h. */
+uint64_t ctl_now_ms(void)
 {
 	struct timespec ts;
 
@@ -1074,7 +1075,7 @@ static uint64_t now_ms(void)
 void ctl_server_event(struct ctl_server *s, struct xend_evsrc *src,
 		      uint32_t events)
 {
-	ctl_server_event_at(s, src, events, now_ms());
+	ctl_server_event_at(s, src, events, ctl_now_ms());
 }
 
 /* ctl_server_event_at() - see control.h. */

@@ -194,6 +194,10 @@ void ctl_server_event_at(struct ctl_server *s, struct xend_evsrc *src,
  * client still open, or 0 if there is none (or no timeout). */
 uint64_t ctl_server_expire(struct ctl_server *s, uint64_t now_ms);
 
+/* ctl_now_ms() - the clock of the main loop's deadlines: CLOCK_MONOTONIC
+ * in milliseconds (the *_event_at() functions take it as @now). */
+uint64_t ctl_now_ms(void);
+
 /* Whether a new connection may stay (ctl_admit()). */
 enum ctl_admit {
 	CTL_ADMIT_OK,

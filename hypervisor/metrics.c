@@ -637,19 +637,11 @@ static void timer_event(struct metrics_server *s, uint64_t now)
 	metrics_server_expire(s, now);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* metrics_server_event() - see metrics.h. */
 void metrics_server_event(struct metrics_server *s, struct xend_evsrc *src,
 			  uint32_t events)
 {
-	metrics_server_event_at(s, src, events, now_ms());
+	metrics_server_event_at(s, src, events, ctl_now_ms());
 }
 
 /* metrics_server_event_at() - see metrics.h. */

@@ -264,11 +264,6 @@ static void step(struct vifcap *c, uint64_t now_ms)
 	watch(c);
 }
 
-static uint64_t now_ms(void)
-{
-	return clock_ns(CLOCK_MONOTONIC) / 1000000;
-}
-
 /* The control server hands the connection over (ctl_handoff_fn). */
 static int handoff(void *arg, int fd, const char *pending, size_t len)
 {
@@ -301,7 +296,7 @@ static int handoff(void *arg, int fd, const char *pending, size_t len)
 	c->fd = fd;
 	c->events = EPOLLIN;
 	c->state = CAP_RUNNING;
-	step(c, now_ms());
+	step(c, ctl_now_ms());
 	return 0;
 }
 
@@ -382,7 +377,7 @@ unsigned xend_cap_stop(struct xend *x, unsigned port)
 	for (unsigned i = 0; i < XEND_CAPTURES_MAX; i++) {
 		if (!running_on(caps[i], port))
 			continue;
-		end(caps[i], "stopped by vif_capture --stop", now_ms());
+		end(caps[i], "stopped by vif_capture --stop", ctl_now_ms());
 		n++;
 	}
 	return n;
@@ -429,20 +424,20 @@ static void client_event(struct vifcap *c, uint32_t events)
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
 		n = recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT);
 		if (n == 0)
-			end(c, "stopped by the client", now_ms());
+			end(c, "stopped by the client", ctl_now_ms());
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			c->why = "the client went away";
 			destroy(c);
 			return;
 		}
 	}
-	step(c, now_ms());
+	step(c, ctl_now_ms());
 }
 
 /* xend_cap_event() - see vifcap.h. */
 void xend_cap_event(struct xend *x, struct xend_evsrc *src, uint32_t events)
 {
-	uint64_t ticks, now = now_ms();
+	uint64_t ticks, now = ctl_now_ms();
 
 	(void)x;
 	if (src->type == XEND_EV_CAPTURE) {
@@ -471,7 +466,7 @@ void xend_cap_stop_all(struct xend *x)
 			destroy(c);
 			continue;
 		}
-		end(c, "xend is stopping", now_ms());
+		end(c, "xend is stopping", ctl_now_ms());
 		if (drain(c) && XEND_CAP_OUT_BYTES - c->outlen >= 512)
 			put_isb(c);
 		(void)flush(c);
