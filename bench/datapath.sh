@@ -136,11 +136,12 @@ ip link set "vbr${sfx}b" master "br$sfx"
 # The ports are netdev-linux "system" ports (AF_PACKET on the host ends of
 # the veths): not PMD ports, so no PMD thread is made; ovs-vswitchd's main
 # thread polls them, sleeping in poll() when idle. Nothing is pinned (xend's
-# data-plane thread is not either).
+# data-plane thread is not either). Both daemons run at nice -10, as
+# ovs-ctl starts them; xend's data-plane thread runs at -10 by default.
 mkdir -p "$ovs"
 export OVS_RUNDIR=$ovs OVS_DBDIR=$ovs OVS_LOGDIR=$ovs OVS_SYSCONFDIR=$ovs
 ovsdb-tool create "$ovs/conf.db" /usr/share/openvswitch/vswitch.ovsschema
-ovsdb-server "$ovs/conf.db" --remote="punix:$ovs/db.sock" \
+nice -n -10 ovsdb-server "$ovs/conf.db" --remote="punix:$ovs/db.sock" \
 	--pidfile="$ovs/ovsdb.pid" --unixctl="$ovs/ovsdb.ctl" \
 	--log-file="$ovs/ovsdb.log" --no-chdir --detach 2>/dev/null ||
 	die "ovsdb-server did not start: $(tail -3 "$ovs/ovsdb.log")"
@@ -148,7 +149,7 @@ ovsdb_pid=$(pidof_file "$ovs/ovsdb.pid") || die "ovsdb-server: no pidfile"
 vsctl --no-wait init
 # read once, at start: set before ovs-vswitchd runs
 vsctl --no-wait set Open_vSwitch . other_config:userspace-tso-enable=true
-ovs-vswitchd "unix:$ovs/db.sock" --pidfile="$ovs/vswitchd.pid" \
+nice -n -10 ovs-vswitchd "unix:$ovs/db.sock" --pidfile="$ovs/vswitchd.pid" \
 	--unixctl="$ovs/vswitchd.ctl" --log-file="$ovs/vswitchd.log" \
 	--no-chdir --detach 2>/dev/null ||
 	die "ovs-vswitchd did not start: $(tail -3 "$ovs/vswitchd.log")"

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
@@ -455,6 +456,21 @@ static int set_poll_fn(struct vs_switch *sw, void *arg, uint64_t now)
 	(void)now;
 	a->dp->poll_ns = a->ns;
 	return 0;
+}
+
+static int set_nice_fn(struct vs_switch *sw, void *arg, uint64_t now)
+{
+	(void)sw;
+	(void)now;
+	/* PRIO_PROCESS with 0 is the calling thread on Linux */
+	return setpriority(PRIO_PROCESS, 0, *(const int *)arg) ? -errno : 0;
+}
+
+int xend_dp_set_nice(struct xend_dp *dp, int nice)
+{
+	if (nice < -20 || nice > 19)
+		return -EINVAL;
+	return xend_dp_call(dp, set_nice_fn, &nice);
 }
 
 int xend_dp_set_poll(struct xend_dp *dp, unsigned usecs)

@@ -40,6 +40,15 @@ struct xend_dp *xend_dp_new(void);
 #define XEND_DP_POLL_MAX_US	100000
 int xend_dp_set_poll(struct xend_dp *dp, unsigned usecs);
 
+/* xend_dp_set_nice() - the data-plane thread's nice value (-20..19).
+ * xend runs it at XEND_DP_NICE by default, above the domains' own
+ * processes, as ovs-ctl runs ovs-vswitchd and as the kernel's bridge
+ * forwards in softirq: a switch starved by the traffic it carries loses
+ * that traffic. Returns 0 or -errno (-EPERM, -EACCES without
+ * CAP_SYS_NICE: the thread keeps its nice value). */
+#define XEND_DP_NICE	(-10)
+int xend_dp_set_nice(struct xend_dp *dp, int nice);
+
 /* xend_dp_free() - stop the thread, detach and close every port, free
  * the switch. Accepts NULL. Persistent TAP devices stay (domains survive a
  * restart of xend). */

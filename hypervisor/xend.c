@@ -65,6 +65,7 @@ struct options {
 	const char *dom0_ifname;
 	unsigned idle_timeout;		/* seconds, 0: never */
 	unsigned poll_us;		/* --poll-us */
+	int dp_nice;			/* --dp-nice */
 	const char *run_dir;
 	const char *console_dir;
 	size_t console_ring;
@@ -114,6 +115,7 @@ static void usage(FILE *f)
 "      --console-ring BYTES  history kept per console (default 65536)\n"
 "      --metrics ADDR      serve Prometheus metrics on GET /metrics at ADDR:\n"
 "                          unix:PATH, IPV4:PORT or [IPV6]:PORT (default: off)\n"
+"      --dp-nice N         nice value of the data-plane thread (default -10)\n"
 "      --poll-us USECS     after frames, poll the ports USECS microseconds\n"
 "                          before sleeping (default 0: sleep at once)\n"
 "  -l, --log-level LEVEL   error, warn, info (default) or debug\n"
@@ -149,12 +151,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "console-ring", required_argument, NULL, 'B' },
 		{ "metrics", required_argument, NULL, 'M' },
 		{ "poll-us", required_argument, NULL, 'P' },
+		{ "dp-nice", required_argument, NULL, 'N' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long secs;
+	long lnice;
 	int c, lvl;
 	char *end;
 
@@ -179,6 +183,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 				die("bad console ring size '%s' (4096..16777216 "
 				    "bytes)", optarg);
 			o->console_ring = secs;
+			break;
+		case 'N':
+			errno = 0;
+			lnice = strtol(optarg, &end, 10);
+			if (!*optarg || *end || errno || lnice < -20 ||
+			    lnice > 19)
+				die("bad nice value '%s' (-20..19)", optarg);
+			o->dp_nice = (int)lnice;
 			break;
 		case 'P':
 			errno = 0;
@@ -470,6 +482,7 @@ static void defaults(struct options *o)
 	o->state_dir = DEFAULT_STATE_DIR;
 	o->dom0_ifname = XEND_DOM0_IFNAME;
 	o->idle_timeout = CTL_IDLE_TIMEOUT_DEFAULT;
+	o->dp_nice = XEND_DP_NICE;
 	o->level = XEND_LOG_INFO;
 }
 
@@ -484,6 +497,10 @@ static void start(const struct options *o, struct xend *x, int epfd)
 	x->dp = xend_dp_new();
 	if (!x->dp)
 		die("cannot start the data plane: %s", strerror(errno));
+	ret = xend_dp_set_nice(x->dp, o->dp_nice);
+	if (ret)
+		log_warn("data plane: cannot set nice %d: %s", o->dp_nice,
+			 strerror(-ret));
 	ret = xend_dp_set_poll(x->dp, o->poll_us);
 	if (ret)
 		die("cannot set the data plane's poll time: %s", strerror(-ret));

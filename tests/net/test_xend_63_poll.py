@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""xend --poll-us: the data-plane thread polls for a while after frames
+"""xend --poll-us and --dp-nice: the data-plane thread polls for a while after frames
 instead of sleeping at once, and never spins once traffic has stopped.
 A second xend of this module's own, with --poll-us 2000:
 
@@ -25,16 +25,21 @@ PREFIX = "xp"
 HZ = os.sysconf("SC_CLK_TCK")
 
 
-def dp_seconds(x):
-    """CPU time so far of xend @x's data-plane thread."""
+def dp_stat(x):
+    """/proc stat fields (after the name) of xend @x's data-plane thread."""
     task = "/proc/%d/task" % x.proc.pid
     for t in os.listdir(task):
         with open(os.path.join(task, t, "stat")) as f:
             st = f.read()
         if "(xend-dp)" in st:
-            fields = st.rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / HZ
+            return st.rsplit(")", 1)[1].split()
     pytest.fail("no xend-dp thread in xend %d" % x.proc.pid)
+
+
+def dp_seconds(x):
+    """CPU time so far of xend @x's data-plane thread."""
+    fields = dp_stat(x)
+    return (int(fields[11]) + int(fields[12])) / HZ
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +69,27 @@ def test_polls_while_busy_and_sleeps_when_idle(px):
     assert idle < 0.02, "the thread spins with no traffic (%.2f)" % idle
 
 
-@pytest.mark.parametrize("bad", ["-1", "100001", "x", ""])
-def test_bad_poll_time_is_refused(bad):
+def test_data_plane_runs_at_nice_minus_10(px, topo):
+    """xend --dp-nice's default (docs/xend.8), on this module's xend and
+    the session's; xend's main thread keeps its own (positive control:
+    the value read is the thread's, not the process's)."""
+    for x in (px, topo.xend):
+        assert int(dp_stat(x)[16]) == -10
+        with open("/proc/%d/stat" % x.proc.pid) as f:
+            assert int(f.read().rsplit(")", 1)[1].split()[16]) == 0
+
+
+@pytest.mark.parametrize("opt,bad,says", [
+    ("--poll-us", "-1", "bad poll time"),
+    ("--poll-us", "100001", "bad poll time"),
+    ("--poll-us", "x", "bad poll time"),
+    ("--poll-us", "", "bad poll time"),
+    ("--dp-nice", "-21", "bad nice value"),
+    ("--dp-nice", "20", "bad nice value"),
+    ("--dp-nice", "z", "bad nice value")])
+def test_bad_values_are_refused(opt, bad, says):
     r = subprocess.run([os.path.join(xn.BUILD, "xend"), "--foreground",
-                        "--poll-us", bad], capture_output=True, text=True,
+                        opt, bad], capture_output=True, text=True,
                        timeout=10)
     assert r.returncode != 0
-    assert "bad poll time" in r.stderr, r.stderr
+    assert says in r.stderr, r.stderr
