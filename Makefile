@@ -7,6 +7,9 @@
 #                     short fuzz run, network tests, guest image tests
 #                     under QEMU
 #   make guest        the default domain image (build/guest/)
+#   make appliance    the Demo CD, build/xeno-demo.iso (docs/appliance.md)
+#   make demo-iso     boot it under QEMU, its serial console here
+#   make test-appliance  boot each of its menu entries under QEMU
 #   make check        cppcheck, clang-tidy, and a short fuzz run
 #   make bench        benchmarks (bench/)
 #   make demo         what is built so far, for real
@@ -221,6 +224,29 @@ vm: guest
 	@[ ! -d tests/vm ] || \
 		BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q tests/vm
 
+# The Demo CD (appliance/, docs/appliance.md): xeno as `make install`
+# lays it out, plus the guest image, in a GRUB-bootable ISO whose
+# initramfs is the whole system. Cached: rebuilt when an input changes.
+APPLIANCE_DIR	:= $(BUILD)/appliance
+APPLIANCE_ISO	:= $(BUILD)/xeno-demo.iso
+.PHONY: appliance demo-iso test-appliance
+appliance: progs guest
+	@rm -rf $(APPLIANCE_DIR)/dest
+	$(Q)$(MAKE) --no-print-directory install \
+		DESTDIR=$(abspath $(APPLIANCE_DIR))/dest >/dev/null
+	@appliance/build.sh $(APPLIANCE_DIR) $(APPLIANCE_DIR)/dest $(BUILD)/guest \
+		$(APPLIANCE_ISO)
+	@rm -rf $(APPLIANCE_DIR)/dest
+	@echo "  root's login key (ssh -i): $(abspath $(APPLIANCE_DIR))/id_ed25519"
+	@echo "    $$(cat $(APPLIANCE_DIR)/id_ed25519.pub)"
+	@echo "  the appliance's host key: $$(cat $(APPLIANCE_DIR)/host_ed25519.pub)"
+
+demo-iso: appliance
+	@scripts/demo-iso $(APPLIANCE_ISO)
+
+test-appliance: deps appliance
+	@BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q tests/appliance
+
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory unit
@@ -231,6 +257,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 	$(Q)$(MAKE) --no-print-directory net
 	$(Q)$(MAKE) --no-print-directory vm
+	$(Q)$(MAKE) --no-print-directory test-appliance
 
 check: deps
 	scripts/check
