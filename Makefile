@@ -5,7 +5,7 @@
 #   make test         install deps, unit tests (plain and ASan+UBSan),
 #                     pcap scenarios, man pages, the Debian package, a
 #                     short fuzz run, network tests, guest image tests
-#                     under QEMU
+#                     under QEMU, the Demo CD booted (make test-appliance)
 #   make guest        the default domain image (build/guest/)
 #   make appliance    the Demo CD, build/xeno-demo.iso (docs/appliance.md)
 #   make demo-iso     boot it under QEMU, its serial console here

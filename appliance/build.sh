@@ -40,11 +40,11 @@ ISO=$4
 STAGE=$OUT/stage
 ROOT=$OUT/root
 ISODIR=$OUT/isodir
-MULTIARCH=x86_64-linux-gnu
 
 # Programs of this machine the appliance carries (with their libraries).
 HOST_PROGS="/usr/sbin/ip /usr/sbin/nft /usr/sbin/dropbear /usr/bin/dropbearkey
-/usr/bin/dbclient /usr/bin/kmod /usr/bin/qemu-system-x86_64"
+/usr/bin/dbclient /usr/bin/kmod /usr/bin/qemu-system-x86_64
+/usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so"
 # QEMU's firmware: SeaBIOS, the option ROMs for -kernel and virtio-net.
 HOST_DATA="/usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin
 /usr/share/qemu/kvmvapic.bin /usr/lib/ipxe/qemu/efi-virtio.rom"
@@ -83,14 +83,20 @@ host_libs() {
 		sort -u
 }
 
+# xeno's programs in DEST (names without blanks: make install's).
+dest_elves() {
+	find "$DEST" -type f -perm -u+x -exec sh -c \
+		'head -c 4 "$1" | grep -q ELF && echo "$1"' sh {} \;
+}
+
 input_files() {
 	find "$HERE" "$DEST" -type f
 	cached_deb linux-image-
 	cached_deb busybox-static
 	# shellcheck disable=SC2086  # one word per path is wanted
 	echo $HOST_PROGS $HOST_DATA | tr ' ' '\n'
-	# shellcheck disable=SC2086
-	host_libs $HOST_PROGS $(find "$DEST" -type f -perm -u+x)
+	# shellcheck disable=SC2086,SC2046
+	host_libs $HOST_PROGS $(dest_elves)
 }
 
 input_hash() {
@@ -175,8 +181,8 @@ make_root() {
 	for l in modprobe insmod rmmod lsmod depmod modinfo; do
 		ln -s /usr/bin/kmod "$ROOT/sbin/$l"
 	done
-	# shellcheck disable=SC2086  # one word per path is wanted
-	for l in $(host_libs $HOST_PROGS $(find "$DEST" -type f -perm -u+x)); do
+	# shellcheck disable=SC2086,SC2046  # one word per path is wanted
+	for l in $(host_libs $HOST_PROGS $(dest_elves)); do
 		copy_host "$l"
 	done
 	install_busybox
@@ -189,6 +195,7 @@ make_root() {
 	install -m 644 "$HERE/motd" "$ROOT/etc/motd"
 	# The appliance's defaults: netns domains that run an sshd (nested
 	# TCG makes QEMU domains slow; -D builder=qemu gives one).
+	# shellcheck disable=SC2016  # the config's ${...}, not the shell's
 	sed -e 's|^builder = "${builder:-qemu}"|builder = "${builder:-netns}"|' \
 		"$DEST/usr/local/etc/xc/defaults" >"$ROOT/usr/local/etc/xc/defaults"
 	cat >>"$ROOT/usr/local/etc/xc/defaults" <<-'EOF'
