@@ -18,7 +18,11 @@
  *
  * Where io_uring is not available (an old kernel, a seccomp filter,
  * kernel.io_uring_disabled) or XENO_TAP_IO=syscall is set, the port falls
- * back to one readv/writev per frame.
+ * back to one readv/writev per frame. So does a port whose ring turns out
+ * unable to read the TAP without waiting (Debian 12's 6.1: every
+ * RWF_NOWAIT read answers -EAGAIN, frames waiting or not), found by the
+ * first reads: until the ring has read one frame, a batch of -EAGAIN is
+ * checked against poll().
  */
 
 #include <assert.h>
@@ -28,6 +32,7 @@
 #include <liburing.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +64,8 @@ struct port_tap {
 	uint64_t errors;
 	bool uring;			/* batches go through .ring */
 	unsigned rx_reads;		/* reads to offer next call */
+	bool rx_proven;			/* the ring has read a frame */
+	unsigned rx_suspect;		/* empty batches with a frame waiting */
 	struct io_uring ring;
 	struct iovec iov[VS_BATCH][3];
 	struct vs_vnet_hdr hdr[VS_BATCH];	/* tx: headers as sent */
@@ -279,6 +286,29 @@ static void prep_read(struct port_tap *t, unsigned i, struct vs_frame *f)
 	sqe->user_data = i;
 }
 
+/* A kernel whose TAP cannot read without waiting (before 6.x, io_uring
+ * answers -EAGAIN to every RWF_NOWAIT read of a file without
+ * FMODE_NOWAIT, or -EOPNOTSUPP): this port reads with readv from now on
+ * (the caller reads again that way). */
+static void no_nowait(struct port_tap *t)
+{
+	t->uring = false;
+}
+
+/* Is a frame waiting? Asked only until the ring has read one: a batch of
+ * -EAGAIN while a frame waits twice in a row means the ring cannot read
+ * this TAP (one could be a frame arriving just after the reads). */
+static bool queue_nonempty(struct port_tap *t)
+{
+	struct pollfd pfd = { .fd = t->fd, .events = POLLIN };
+
+	if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN)) {
+		t->rx_suspect = 0;
+		return false;
+	}
+	return ++t->rx_suspect >= 2;
+}
+
 /* rx through the ring: offer t->rx_reads reads, keep what came, in order,
  * at the front of @frames (swapping whole frames keeps every pool buffer
  * with exactly one frame). */
@@ -299,10 +329,7 @@ static int tap_rx_uring(struct port_tap *t, struct vs_frame *frames,
 		if (n == -EBADFD)
 			return got ? (int)got : -EBADFD;
 		if (n == -EOPNOTSUPP && !got) {
-			/* a kernel whose TAP cannot read without waiting:
-			 * this port falls back to readv for good (the caller
-			 * reads again that way) */
-			t->uring = false;
+			no_nowait(t);
 			return 0;
 		}
 		if (n < PORT_TAP_VNET_HDR_LEN + VS_FRAME_MIN) {
@@ -320,6 +347,10 @@ static int tap_rx_uring(struct port_tap *t, struct vs_frame *frames,
 		frames[got].vnet.num_buffers = 0;
 		got++;
 	}
+	if (got)
+		t->rx_proven = true;
+	else if (!t->rx_proven && k && queue_nonempty(t))
+		no_nowait(t);
 	/* Additive decrease toward what the queue held, doubling while it
 	 * keeps every read busy. */
 	if (got == k)
