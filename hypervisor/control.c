@@ -631,15 +631,7 @@ static void client_handoff(struct ctl_client *c)
 static void client_close(struct ctl_client *c)
 {
 	struct ctl_server *s = c->srv;
-	struct ctl_client **pp;
 
-	for (pp = &s->clients; *pp; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	}
-	s->nclients--;
 	if (c->overlong) {
 		/* discard unread input: closing with it queued resets the
 		 * connection before the client reads our error */
@@ -650,8 +642,7 @@ static void client_close(struct ctl_client *c)
 	close(c->fd);
 	if (c->handoff.handoff)		/* never handed over: give it up */
 		c->handoff.handoff(c->handoff.handoff_arg, -1, NULL, 0);
-	free(c->out);
-	free(c);
+	client_forget(c);
 }
 
 /* ctl_server_free() - see control.h. */

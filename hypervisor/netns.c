@@ -565,8 +565,12 @@ out:
 	return ret < 0 ? ret : 0;
 }
 
-/* xend_netns_link_exists() - see netns.h. */
-bool xend_netns_link_exists(const char *name, const char *ifname)
+/* Run @fn on link @ifname of namespace @name (NULL: dom0) with a route
+ * socket there. 0 or what @fn returned; -ENODEV, -errno when the link or
+ * the socket cannot be had. */
+static int on_link(const char *name, const char *ifname,
+		   int (*fn)(struct nl_sock *sk, struct rtnl_link *link,
+			     void *arg), void *arg)
 {
 	struct rtnl_link *link = NULL;
 	struct nl_sock *sk;
@@ -574,46 +578,43 @@ bool xend_netns_link_exists(const char *name, const char *ifname)
 
 	sk = ns_socket(name, &ret);
 	if (!sk)
-		return false;
-	ret = rtnl_link_get_kernel(sk, 0, ifname, &link);
+		return ret;
+	ret = nl_errno(rtnl_link_get_kernel(sk, 0, ifname, &link), ifname);
+	if (!ret && fn)
+		ret = fn(sk, link, arg);
 	rtnl_link_put(link);
 	nl_socket_free(sk);
-	return ret == 0;
+	return ret;
+}
+
+/* xend_netns_link_exists() - see netns.h. */
+bool xend_netns_link_exists(const char *name, const char *ifname)
+{
+	return on_link(name, ifname, NULL, NULL) == 0;
+}
+
+static int tx_dropped(struct nl_sock *sk, struct rtnl_link *link, void *arg)
+{
+	(void)sk;
+	*(uint64_t *)arg = rtnl_link_get_stat(link, RTNL_LINK_TX_DROPPED);
+	return 0;
 }
 
 /* xend_netns_link_tx_dropped() - see netns.h. */
 int xend_netns_link_tx_dropped(const char *name, const char *ifname,
 			       uint64_t *out)
 {
-	struct rtnl_link *link = NULL;
-	struct nl_sock *sk;
-	int ret;
+	return on_link(name, ifname, tx_dropped, out);
+}
 
-	sk = ns_socket(name, &ret);
-	if (!sk)
-		return ret;
-	ret = nl_errno(rtnl_link_get_kernel(sk, 0, ifname, &link), ifname);
-	if (!ret)
-		*out = rtnl_link_get_stat(link, RTNL_LINK_TX_DROPPED);
-	rtnl_link_put(link);
-	nl_socket_free(sk);
-	return ret;
+static int link_delete(struct nl_sock *sk, struct rtnl_link *link, void *arg)
+{
+	(void)arg;
+	return nl_errno(rtnl_link_delete(sk, link), "delete link");
 }
 
 /* xend_netns_link_del() - see netns.h. */
 int xend_netns_link_del(const char *name, const char *ifname)
 {
-	struct rtnl_link *link = NULL;
-	struct nl_sock *sk;
-	int ret;
-
-	sk = ns_socket(name, &ret);
-	if (!sk)
-		return ret;
-	ret = nl_errno(rtnl_link_get_kernel(sk, 0, ifname, &link), ifname);
-	if (!ret)
-		ret = nl_errno(rtnl_link_delete(sk, link), "delete link");
-	rtnl_link_put(link);
-	nl_socket_free(sk);
-	return ret;
+	return on_link(name, ifname, link_delete, NULL);
 }
