@@ -123,6 +123,17 @@ static void tap_dropped_json(const struct vif_ref *r, json_object *stats)
 			       json_object_new_int64((int64_t)n));
 }
 
+/* The data-plane thread that reads the port (ports move only when they
+ * are attached, by this thread). */
+static void dp_thread_json(struct xend *x, unsigned port, json_object *o)
+{
+	int th = xend_dp_port_thread(x->dp, port);
+
+	if (th >= 0)
+		json_object_object_add(o, "dp_thread",
+				       json_object_new_int64(th));
+}
+
 static int cmd_vif_stats(void *ctx, struct ctl_req *req)
 {
 	struct xend *x = ctx;
@@ -144,6 +155,7 @@ static int cmd_vif_stats(void *ctx, struct ctl_req *req)
 	if (r.v && r.v->backend == XEND_VIF_BACKEND_VHOST_USER)
 		json_object_object_add(stats, "vhost",
 				       vhost_json(x, r.port));
+	dp_thread_json(x, s.port, stats);
 	tap_dropped_json(&r, stats);
 	caps = xend_cap_json(r.port);
 	if (caps)
@@ -341,7 +353,7 @@ static int cmd_vif_capture_stop(void *ctx, struct ctl_req *req)
 	return 0;
 }
 
-static json_object *port_json(const struct xend_port_snap *p)
+static json_object *port_json(struct xend *x, const struct xend_port_snap *p)
 {
 	static const char *const kinds[] = {
 		[VS_PORT_DOM0] = "dom0", [VS_PORT_WIRE] = "wire",
@@ -359,6 +371,7 @@ static json_object *port_json(const struct xend_port_snap *p)
 	json_object_object_add(o, "vif", wire ? NULL :
 			       json_object_new_int64(p->info.vifidx));
 	json_object_object_add(o, "stats", cmd_stats_json(&p->st, &p->tx));
+	dp_thread_json(x, p->port, o);
 	return o;
 }
 
@@ -375,11 +388,12 @@ static int cmd_switch_stats(void *ctx, struct ctl_req *req)
 	ports = json_object_new_array();
 	cmd_add_u64(req->reply, "in_frames", s->st.in_frames);
 	cmd_add_u64(req->reply, "delivered", s->st.delivered);
+	cmd_add_u64(req->reply, "dp_threads", xend_dp_threads(x->dp));
 	for (unsigned i = 0; i < VS_DROP__MAX; i++)
 		cmd_add_u64(drops, vs_drop_names[i], s->st.drops[i]);
 	json_object_object_add(req->reply, "drops", drops);
 	for (unsigned i = 0; i < s->n; i++)
-		json_object_array_add(ports, port_json(&s->ports[i]));
+		json_object_array_add(ports, port_json(x, &s->ports[i]));
 	json_object_object_add(req->reply, "ports", ports);
 	free(s);
 	return 0;

@@ -3,9 +3,14 @@
  *
  * Theory of operation
  * -------------------
- * One thread, one epoll set. Every registered fd carries a typed reference
- * (struct dp_ref): a port's back end, the refill timer (timerfd) or the
- * command eventfd. Port fds are level-triggered, so a port that still has
+ * One or more threads (xend --dp-threads), each with its own epoll set,
+ * refill timer and batch state (struct vs_batch). Every port belongs to
+ * one thread, the one with the fewest ports when it was attached: only
+ * that thread reads it (and serves a vhost-user port's messages), while
+ * any thread may deliver to it, under the port's lock (vswitch.h,
+ * Threading). Every registered fd carries a typed reference (struct
+ * dp_ref): a port's back end, the refill timer (timerfd) or the command or
+ * park eventfd. Port fds are level-triggered, so a port that still has
  * frames after its budget is simply polled again on the next round, after
  * the other ready ports had their turn.
  *
@@ -18,10 +23,12 @@
  *              epoll, left for the control plane to detach.
  *
  * Commands: xend_dp_call() puts one function in dp->cmd under dp->lock,
- * kicks the eventfd and waits on dp->cond; the thread runs it between
- * batches and re-checks every throttled port afterwards (a changed or
- * lifted limit may release it, or move its wakeup). The lock is only taken
- * for commands, never on the packet path.
+ * kicks thread 0's command eventfd and waits on dp->cond. Thread 0 first
+ * parks the other threads (each leaves its round at the next batch
+ * boundary and waits on dp->cond), runs the function with the whole
+ * switch at rest, and lets them go; every thread then re-checks its
+ * throttled ports (a changed or lifted limit may release one, or move its
+ * wakeup). dp->lock is only taken for commands, never on the packet path.
  */
 
 #include <errno.h>
@@ -33,6 +40,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -45,10 +53,11 @@
 #include "port_vhost_user.h"
 
 #define DP_EVENTS	64
+#define DP_THREADS_MAX	XEND_DP_THREADS_MAX
 #define DP_BUDGET	(4 * VS_BATCH)	/* frames per port per round */
 #define DP_WIRE_POOL	64		/* wire frames live in the ring */
 
-enum dp_ref_type { REF_PORT, REF_PORT_CTL, REF_TIMER, REF_CMD };
+enum dp_ref_type { REF_PORT, REF_PORT_CTL, REF_TIMER, REF_CMD, REF_PARK };
 
 struct dp_ref {
 	enum dp_ref_type type;
@@ -73,6 +82,7 @@ struct dp_port {
 					 * on the next round without a kick */
 	bool reported;			/* failure told to the control plane */
 	uint64_t wakeup;		/* ns, when throttled */
+	unsigned th;			/* the thread that reads it */
 };
 
 struct dp_cmd {
@@ -82,23 +92,39 @@ struct dp_cmd {
 	bool busy, done;
 };
 
-struct xend_dp {
-	struct vs_switch *sw;
-	int epfd, cmdfd, timerfd;
-	int failfd;			/* eventfd: a port failed */
-	struct dp_ref timer_ref, cmd_ref;
-	uint64_t timer_at;		/* armed refill time, 0 = disarmed */
-	struct dp_port ports[VS_PORTS_MAX];
-	unsigned nagain;		/* ports with .again set */
-	bool stop;			/* data-plane thread only */
-	uint64_t poll_ns;		/* busy-poll this long after frames */
-
+/* One data-plane thread. Thread 0's kickfd is the command eventfd, the
+ * others' their park eventfd. */
+struct dp_thread {
+	struct xend_dp *dp;
+	unsigned idx;
 	pthread_t thread;
 	bool started;
-	pthread_mutex_t lock;		/* guards cmd and dead */
+	pid_t tid;
+	int epfd, kickfd, timerfd;
+	struct dp_ref timer_ref, kick_ref;
+	uint64_t timer_at;		/* armed refill time, 0 = disarmed */
+	unsigned nagain;		/* its ports with .again set */
+	unsigned nports;		/* ports it reads */
+	struct vs_batch *batch;
+	int nice;			/* applied; dp->nice is wanted */
+};
+
+struct xend_dp {
+	struct vs_switch *sw;
+	int failfd;			/* eventfd: a port failed */
+	struct dp_port ports[VS_PORTS_MAX];
+	struct dp_thread th[DP_THREADS_MAX];
+	unsigned nthreads;
+	bool stop;			/* set by a command */
+	uint64_t poll_ns;		/* busy-poll this long after frames */
+	int nice;
+
+	pthread_mutex_t lock;		/* guards cmd, dead, park, nparked */
 	pthread_cond_t cond;
 	struct dp_cmd cmd;
-	bool dead;			/* the thread has left its loop */
+	bool dead;			/* thread 0 has left its loop */
+	bool park;			/* the other threads must stop */
+	unsigned nparked;
 };
 
 uint64_t xend_dp_now(void)
@@ -111,6 +137,12 @@ uint64_t xend_dp_now(void)
 
 /* Ports: arming, throttling, polling ------------------------------------*/
 
+/* The epoll set of the thread that reads @p */
+static int port_epfd(const struct xend_dp *dp, const struct dp_port *p)
+{
+	return dp->th[p->th].epfd;
+}
+
 static int port_arm(struct xend_dp *dp, struct dp_port *p, bool in)
 {
 	struct epoll_event ev = { .events = in ? EPOLLIN : 0,
@@ -118,43 +150,44 @@ static int port_arm(struct xend_dp *dp, struct dp_port *p, bool in)
 
 	if (p->fd < 0)
 		return 0;		/* vhost-user without a ring yet */
-	return epoll_ctl(dp->epfd, EPOLL_CTL_MOD, p->fd, &ev) < 0 ? -errno : 0;
+	return epoll_ctl(port_epfd(dp, p), EPOLL_CTL_MOD, p->fd, &ev) < 0 ?
+	       -errno : 0;
 }
 
-/* Point the timer at the earliest wakeup of a throttled port. */
-static void timer_update(struct xend_dp *dp)
+/* Point thread @t's timer at the earliest wakeup of its throttled ports. */
+static void timer_update(struct dp_thread *t)
 {
 	struct itimerspec its = { 0 };
 	uint64_t at = 0;
 	unsigned i;
 
 	for (i = 0; i < VS_PORTS_MAX; i++) {
-		const struct dp_port *p = &dp->ports[i];
+		const struct dp_port *p = &t->dp->ports[i];
 
-		if (p->be != BE_NONE && p->throttled &&
+		if (p->be != BE_NONE && p->th == t->idx && p->throttled &&
 		    (!at || p->wakeup < at))
 			at = p->wakeup ? p->wakeup : 1;
 	}
-	if (at == dp->timer_at)
+	if (at == t->timer_at)
 		return;
 	its.it_value.tv_sec = (time_t)(at / 1000000000ULL);
 	its.it_value.tv_nsec = (long)(at % 1000000000ULL);
-	if (timerfd_settime(dp->timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+	if (timerfd_settime(t->timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
 		log_warn("dp: timerfd_settime: %s", strerror(errno));
 	else
-		dp->timer_at = at;
+		t->timer_at = at;
 }
 
-/* Mark @p to be polled again on the next round (or not). */
+/* Mark @p to be polled again on its thread's next round (or not). */
 static void again_set(struct xend_dp *dp, struct dp_port *p, bool on)
 {
 	if (p->again == on)
 		return;
 	p->again = on;
 	if (on)
-		dp->nagain++;
+		dp->th[p->th].nagain++;
 	else
-		dp->nagain--;
+		dp->th[p->th].nagain--;
 }
 
 /* Stop reading a port whose back end failed. It leaves epoll altogether
@@ -169,7 +202,7 @@ static void port_fail(struct xend_dp *dp, struct dp_port *p, int err)
 	p->failed = true;
 	p->throttled = false;
 	again_set(dp, p, false);
-	epoll_ctl(dp->epfd, EPOLL_CTL_DEL, p->fd, NULL);
+	epoll_ctl(port_epfd(dp, p), EPOLL_CTL_DEL, p->fd, NULL);
 	if (vs_port_info(dp->sw, p->ref.port, &info) == 0)
 		log_warn("dp: port %u (%s) stopped: %s",
 			 p->ref.port, info.name, strerror(-err));
@@ -209,7 +242,7 @@ static void vu_kick_sync(struct xend_dp *dp, struct dp_port *p)
 		return;
 	p->kick_gen = gen;
 	if (p->fd >= 0) {
-		epoll_ctl(dp->epfd, EPOLL_CTL_DEL, p->fd, NULL);
+		epoll_ctl(port_epfd(dp, p), EPOLL_CTL_DEL, p->fd, NULL);
 		close(p->fd);
 		p->fd = -1;
 	}
@@ -217,7 +250,8 @@ static void vu_kick_sync(struct xend_dp *dp, struct dp_port *p)
 	if (kick < 0)
 		return;
 	p->fd = fcntl(kick, F_DUPFD_CLOEXEC, 0);
-	if (p->fd < 0 || epoll_ctl(dp->epfd, EPOLL_CTL_ADD, p->fd, &ev) < 0)
+	if (p->fd < 0 ||
+	    epoll_ctl(port_epfd(dp, p), EPOLL_CTL_ADD, p->fd, &ev) < 0)
 		log_warn("dp: port %u: kick eventfd: %s", p->ref.port,
 			 strerror(errno));
 }
@@ -227,20 +261,28 @@ static void vu_kick_sync(struct xend_dp *dp, struct dp_port *p)
 static bool port_poll(struct xend_dp *dp, struct dp_port *p, uint64_t now,
 		      bool kicked)
 {
+	unsigned port = p->ref.port;
 	uint64_t wake;
-	bool throttled;
+	bool throttled, more;
 	int n;
 
-	if (p->be == BE_VHOST && kicked)
+	if (p->be == BE_VHOST && kicked) {
+		vs_port_lock(dp->sw, port);
 		port_vu_kicked(p->ctx);
-	n = vs_port_poll(dp->sw, p->ref.port, now, DP_BUDGET);
+		vs_port_unlock(dp->sw, port);
+	}
+	n = vs_port_poll_batch(dp->sw, dp->th[p->th].batch, port, now,
+			       DP_BUDGET);
 	if (n < 0 && n != -EAGAIN && n != -EINTR) {
 		port_fail(dp, p, n);
 		return false;
 	}
-	throttled = vs_port_throttled(dp->sw, p->ref.port, &wake);
+	throttled = vs_port_throttled(dp->sw, port, &wake);
 	if (p->be == BE_VHOST) {
-		again_set(dp, p, port_vu_poll_done(p->ctx, !throttled));
+		vs_port_lock(dp->sw, port);
+		more = port_vu_poll_done(p->ctx, !throttled);
+		vs_port_unlock(dp->sw, port);
+		again_set(dp, p, more);
 		vu_kick_sync(dp, p);
 	}
 	if (!throttled)
@@ -252,28 +294,35 @@ static bool port_poll(struct xend_dp *dp, struct dp_port *p, uint64_t now,
 	return true;
 }
 
-/* vhost-user: messages or a reconnection are due. */
-static void vu_ctl_event(struct xend_dp *dp, struct dp_port *p, uint64_t now)
+/* vhost-user: messages or a reconnection are due. Other threads may be
+ * writing into the port's receive ring meanwhile: the port's lock keeps
+ * them out while its rings and memory table change. */
+static void vu_ctl_event(struct dp_thread *t, struct dp_port *p, uint64_t now)
 {
-	if (p->be != BE_VHOST)
+	struct xend_dp *dp = t->dp;
+
+	if (p->be != BE_VHOST || p->th != t->idx)
 		return;			/* stale event of this round */
+	vs_port_lock(dp->sw, p->ref.port);
 	port_vu_service(p->ctx);
+	vs_port_unlock(dp->sw, p->ref.port);
 	vu_kick_sync(dp, p);
 	/* a ring that (re)started may have frames waiting */
 	if (p->fd >= 0 && !p->throttled && port_poll(dp, p, now, false))
-		timer_update(dp);
+		timer_update(t);
 }
 
-/* Give throttled ports whose time has come (or whose limit changed, with
- * @all) another go; re-arm those that are free again. */
-static void ports_recheck(struct xend_dp *dp, uint64_t now, bool all)
+/* Give thread @t's throttled ports whose time has come (or whose limit
+ * changed, with @all) another go; re-arm those that are free again. */
+static void ports_recheck(struct dp_thread *t, uint64_t now, bool all)
 {
+	struct xend_dp *dp = t->dp;
 	unsigned i;
 
 	for (i = 0; i < VS_PORTS_MAX; i++) {
 		struct dp_port *p = &dp->ports[i];
 
-		if (p->be == BE_NONE || !p->throttled)
+		if (p->be == BE_NONE || p->th != t->idx || !p->throttled)
 			continue;
 		if (!all && p->wakeup > now)
 			continue;
@@ -282,23 +331,25 @@ static void ports_recheck(struct xend_dp *dp, uint64_t now, bool all)
 			port_arm(dp, p, true);
 		}
 	}
-	timer_update(dp);
+	timer_update(t);
 }
 
-static void timer_event(struct xend_dp *dp)
+static void timer_event(struct dp_thread *t)
 {
 	uint64_t ticks;
 
-	if (read(dp->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+	if (read(t->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		log_warn("dp: timerfd: %s", strerror(errno));
-	dp->timer_at = 0;		/* fired: one-shot */
-	ports_recheck(dp, xend_dp_now(), false);
+	t->timer_at = 0;		/* fired: one-shot */
+	ports_recheck(t, xend_dp_now(), false);
 }
 
-static void port_event(struct xend_dp *dp, struct dp_port *p, uint32_t ev,
+static void port_event(struct dp_thread *t, struct dp_port *p, uint32_t ev,
 		       uint64_t now)
 {
-	if (p->be == BE_NONE || p->failed)
+	struct xend_dp *dp = t->dp;
+
+	if (p->be == BE_NONE || p->failed || p->th != t->idx)
 		return;			/* stale event of this round */
 	if ((ev & EPOLLERR) && !port_error_clears(p)) {
 		port_fail(dp, p, -EIO);
@@ -311,26 +362,97 @@ static void port_event(struct xend_dp *dp, struct dp_port *p, uint32_t ev,
 	if (p->throttled || !(ev & EPOLLIN))
 		return;
 	if (port_poll(dp, p, now, true))
-		timer_update(dp);
+		timer_update(t);
 }
 
 /* Commands ---------------------------------------------------------------*/
 
-static void cmd_event(struct xend_dp *dp)
+static void nice_apply(struct dp_thread *t);
+
+/* Thread 0: stop the other threads at their next batch boundary; returns
+ * with dp->lock held and all of them waiting in park_event(). */
+static void park_others(struct xend_dp *dp)
 {
+	unsigned i;
+
+	dp->park = true;
+	for (i = 1; i < dp->nthreads; i++)
+		if (write(dp->th[i].kickfd, &(uint64_t){ 1 },
+			  sizeof(uint64_t)) < 0)
+			log_warn("dp: eventfd: %s", strerror(errno));
+	while (dp->nparked < dp->nthreads - 1)
+		pthread_cond_wait(&dp->cond, &dp->lock);
+}
+
+static void unpark_others(struct xend_dp *dp)
+{
+	dp->park = false;
+	pthread_cond_broadcast(&dp->cond);
+}
+
+/* Another thread: thread 0 wants the switch at rest. Wait until it is
+ * done, then look at the ports again (a command may have changed any of
+ * them). Returns true: the rest of this round's events may be stale. */
+static bool park_event(struct dp_thread *t)
+{
+	struct xend_dp *dp = t->dp;
+	bool counted = false;
 	uint64_t v;
 
-	if (read(dp->cmdfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+	if (read(t->kickfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_warn("dp: eventfd: %s", strerror(errno));
+	pthread_mutex_lock(&dp->lock);
+	while (dp->park) {
+		if (!counted) {
+			counted = true;
+			dp->nparked++;
+			pthread_cond_broadcast(&dp->cond);
+		}
+		pthread_cond_wait(&dp->cond, &dp->lock);
+	}
+	if (counted)
+		dp->nparked--;
+	pthread_mutex_unlock(&dp->lock);
+	if (counted) {
+		nice_apply(t);
+		ports_recheck(t, xend_dp_now(), true);
+	}
+	return counted;
+}
+
+static bool cmd_event(struct dp_thread *t)
+{
+	struct xend_dp *dp = t->dp;
+	bool ran = false;
+	uint64_t v;
+
+	if (read(t->kickfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		log_warn("dp: eventfd: %s", strerror(errno));
 	pthread_mutex_lock(&dp->lock);
 	if (dp->cmd.busy && !dp->cmd.done) {
+		park_others(dp);
 		dp->cmd.ret = dp->cmd.fn(dp->sw, dp->cmd.arg, xend_dp_now());
 		dp->cmd.done = true;
-		pthread_cond_broadcast(&dp->cond);
+		unpark_others(dp);
+		ran = true;
 	}
 	pthread_mutex_unlock(&dp->lock);
-	/* The command may have changed limits: look at every held port. */
-	ports_recheck(dp, xend_dp_now(), true);
+	if (ran) {
+		nice_apply(t);
+		/* The command may have changed limits: look at every held
+		 * port. */
+		ports_recheck(t, xend_dp_now(), true);
+	}
+	return ran;
+}
+
+static bool is_dp_thread(const struct xend_dp *dp)
+{
+	for (unsigned i = 0; i < dp->nthreads; i++)
+		if (dp->th[i].started &&
+		    pthread_equal(pthread_self(), dp->th[i].thread))
+			return true;
+	return false;
 }
 
 int xend_dp_call(struct xend_dp *dp, xend_dp_fn fn, void *arg)
@@ -338,7 +460,7 @@ int xend_dp_call(struct xend_dp *dp, xend_dp_fn fn, void *arg)
 	uint64_t one = 1;
 	int ret;
 
-	if (dp->started && pthread_equal(pthread_self(), dp->thread))
+	if (is_dp_thread(dp))
 		return -EDEADLK;
 	pthread_mutex_lock(&dp->lock);
 	while (dp->cmd.busy && !dp->dead)
@@ -348,7 +470,7 @@ int xend_dp_call(struct xend_dp *dp, xend_dp_fn fn, void *arg)
 		return -ESHUTDOWN;
 	}
 	dp->cmd = (struct dp_cmd){ .fn = fn, .arg = arg, .busy = true };
-	if (write(dp->cmdfd, &one, sizeof(one)) < 0)
+	if (write(dp->th[0].kickfd, &one, sizeof(one)) < 0)
 		log_warn("dp: eventfd: %s", strerror(errno));
 	while (!dp->cmd.done && !dp->dead)
 		pthread_cond_wait(&dp->cond, &dp->lock);
@@ -361,66 +483,77 @@ int xend_dp_call(struct xend_dp *dp, xend_dp_fn fn, void *arg)
 
 /* The thread ------------------------------------------------------------*/
 
-static void dispatch(struct xend_dp *dp, const struct epoll_event *ev,
+/* Handle one event; false when the rest of the round must be dropped (a
+ * command ran or the thread was parked: ports may have come and gone;
+ * the fds are level-triggered, so nothing is lost). */
+static bool dispatch(struct dp_thread *t, const struct epoll_event *ev,
 		     uint64_t now)
 {
 	const struct dp_ref *ref = ev->data.ptr;
+	struct xend_dp *dp = t->dp;
 
 	switch (ref->type) {
 	case REF_PORT:
-		port_event(dp, &dp->ports[ref->port], ev->events, now);
+		port_event(t, &dp->ports[ref->port], ev->events, now);
 		break;
 	case REF_PORT_CTL:
-		vu_ctl_event(dp, &dp->ports[ref->port], now);
+		vu_ctl_event(t, &dp->ports[ref->port], now);
 		break;
 	case REF_TIMER:
-		timer_event(dp);
+		timer_event(t);
 		break;
 	case REF_CMD:
-		cmd_event(dp);
-		break;
+		return !cmd_event(t);
+	case REF_PARK:
+		return !park_event(t);
 	}
+	return true;
 }
 
-/* The vhost-user ports that had more than their budget: their turn
+/* The vhost-user ports of @t that had more than their budget: their turn
  * again, after the events of this round, with no kick and no system
  * call (the guest was asked not to kick while they are polled). */
-static void poll_again(struct xend_dp *dp)
+static void poll_again(struct dp_thread *t)
 {
+	struct xend_dp *dp = t->dp;
 	uint64_t now = xend_dp_now();
 	unsigned i;
 
-	for (i = 0; i < VS_PORTS_MAX && dp->nagain; i++) {
+	for (i = 0; i < VS_PORTS_MAX && t->nagain; i++) {
 		struct dp_port *p = &dp->ports[i];
 
-		if (!p->again)
+		if (!p->again || p->th != t->idx)
 			continue;
 		again_set(dp, p, false);
 		if (p->be == BE_VHOST && !p->failed && !p->throttled &&
 		    p->fd >= 0 && port_poll(dp, p, now, false))
-			timer_update(dp);
+			timer_update(t);
 	}
 }
 
 /* Sleep in epoll_wait, or with a poll window (xend_dp_set_poll) look
  * without sleeping until @busy + poll_ns. */
-static int dp_wait(struct xend_dp *dp, struct epoll_event *evs, uint64_t busy)
+static int dp_wait(struct dp_thread *t, struct epoll_event *evs,
+		   uint64_t busy)
 {
-	bool spin = dp->nagain ||
-		    (dp->poll_ns && xend_dp_now() - busy < dp->poll_ns);
+	uint64_t poll_ns = t->dp->poll_ns;
+	bool spin = t->nagain || (poll_ns && xend_dp_now() - busy < poll_ns);
 
-	return epoll_wait(dp->epfd, evs, DP_EVENTS, spin ? 0 : -1);
+	return epoll_wait(t->epfd, evs, DP_EVENTS, spin ? 0 : -1);
 }
 
 static void *dp_thread(void *arg)
 {
-	struct xend_dp *dp = arg;
+	struct dp_thread *t = arg;
+	struct xend_dp *dp = t->dp;
 	struct epoll_event evs[DP_EVENTS];
 	uint64_t busy = 0;		/* when the last round had events */
 	int n, i;
 
+	t->tid = (pid_t)syscall(SYS_gettid);
+	nice_apply(t);
 	while (!dp->stop) {
-		n = dp_wait(dp, evs, busy);
+		n = dp_wait(t, evs, busy);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -430,14 +563,17 @@ static void *dp_thread(void *arg)
 		if (n > 0 && dp->poll_ns)
 			busy = xend_dp_now();
 		for (i = 0; i < n && !dp->stop; i++)
-			dispatch(dp, &evs[i], xend_dp_now());
-		if (dp->nagain && !dp->stop)
-			poll_again(dp);
+			if (!dispatch(t, &evs[i], xend_dp_now()))
+				break;
+		if (t->nagain && !dp->stop)
+			poll_again(t);
 	}
-	pthread_mutex_lock(&dp->lock);
-	dp->dead = true;
-	pthread_cond_broadcast(&dp->cond);
-	pthread_mutex_unlock(&dp->lock);
+	if (t->idx == 0) {
+		pthread_mutex_lock(&dp->lock);
+		dp->dead = true;
+		pthread_cond_broadcast(&dp->cond);
+		pthread_mutex_unlock(&dp->lock);
+	}
 	return NULL;
 }
 
@@ -458,19 +594,44 @@ static int set_poll_fn(struct vs_switch *sw, void *arg, uint64_t now)
 	return 0;
 }
 
+/* Give thread @t the nice value last asked for (by itself: PRIO_PROCESS
+ * with 0 is the calling thread on Linux). */
+static void nice_apply(struct dp_thread *t)
+{
+	int nice = t->dp->nice;
+
+	if (nice == t->nice)
+		return;
+	if (setpriority(PRIO_PROCESS, 0, nice) == 0)
+		t->nice = nice;
+}
+
+struct nice_args {
+	struct xend_dp *dp;
+	int nice;
+};
+
+/* Thread 0 sets its own value here, so the caller learns whether it is
+ * allowed; the others take dp->nice when they leave the park. */
 static int set_nice_fn(struct vs_switch *sw, void *arg, uint64_t now)
 {
+	struct nice_args *a = arg;
+
 	(void)sw;
 	(void)now;
-	/* PRIO_PROCESS with 0 is the calling thread on Linux */
-	return setpriority(PRIO_PROCESS, 0, *(const int *)arg) ? -errno : 0;
+	if (setpriority(PRIO_PROCESS, 0, a->nice))
+		return -errno;
+	a->dp->nice = a->dp->th[0].nice = a->nice;
+	return 0;
 }
 
 int xend_dp_set_nice(struct xend_dp *dp, int nice)
 {
+	struct nice_args a = { dp, nice };
+
 	if (nice < -20 || nice > 19)
 		return -EINVAL;
-	return xend_dp_call(dp, set_nice_fn, &nice);
+	return xend_dp_call(dp, set_nice_fn, &a);
 }
 
 int xend_dp_set_poll(struct xend_dp *dp, unsigned usecs)
@@ -482,41 +643,71 @@ int xend_dp_set_poll(struct xend_dp *dp, unsigned usecs)
 	return xend_dp_call(dp, set_poll_fn, &a);
 }
 
-static int add_fd(struct xend_dp *dp, int fd, struct dp_ref *ref)
+unsigned xend_dp_threads(const struct xend_dp *dp)
+{
+	return dp->nthreads;
+}
+
+int xend_dp_thread_tid(const struct xend_dp *dp, unsigned idx)
+{
+	return idx < dp->nthreads ? (int)dp->th[idx].tid : -1;
+}
+
+int xend_dp_port_thread(const struct xend_dp *dp, unsigned port)
+{
+	if (port >= VS_PORTS_MAX || dp->ports[port].be == BE_NONE)
+		return -ENOENT;
+	return (int)dp->ports[port].th;
+}
+
+static int add_fd(int epfd, int fd, struct dp_ref *ref)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ref };
 
-	return epoll_ctl(dp->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-static int dp_open_fds(struct xend_dp *dp)
+static int thread_open(struct xend_dp *dp, struct dp_thread *t, unsigned idx)
 {
 	int ret;
 
-	dp->epfd = epoll_create1(EPOLL_CLOEXEC);
-	dp->cmdfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	dp->timerfd = timerfd_create(CLOCK_MONOTONIC,
-				     TFD_NONBLOCK | TFD_CLOEXEC);
-	dp->failfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (dp->epfd < 0 || dp->cmdfd < 0 || dp->timerfd < 0 ||
-	    dp->failfd < 0)
+	t->dp = dp;
+	t->idx = idx;
+	t->epfd = epoll_create1(EPOLL_CLOEXEC);
+	t->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	t->timerfd = timerfd_create(CLOCK_MONOTONIC,
+				    TFD_NONBLOCK | TFD_CLOEXEC);
+	if (t->epfd < 0 || t->kickfd < 0 || t->timerfd < 0)
 		return -errno;
-	dp->timer_ref.type = REF_TIMER;
-	dp->cmd_ref.type = REF_CMD;
-	ret = add_fd(dp, dp->timerfd, &dp->timer_ref);
+	t->batch = vs_batch_new(dp->sw);
+	if (!t->batch)
+		return -ENOMEM;
+	t->timer_ref.type = REF_TIMER;
+	t->kick_ref.type = idx ? REF_PARK : REF_CMD;
+	ret = add_fd(t->epfd, t->timerfd, &t->timer_ref);
 	if (!ret)
-		ret = add_fd(dp, dp->cmdfd, &dp->cmd_ref);
+		ret = add_fd(t->epfd, t->kickfd, &t->kick_ref);
 	return ret;
+}
+
+static void thread_close(struct xend_dp *dp, struct dp_thread *t)
+{
+	if (t->epfd >= 0)
+		close(t->epfd);
+	if (t->kickfd >= 0)
+		close(t->kickfd);
+	if (t->timerfd >= 0)
+		close(t->timerfd);
+	if (t->batch)
+		vs_batch_free(dp->sw, t->batch);
+	t->batch = NULL;
+	t->epfd = t->kickfd = t->timerfd = -1;
 }
 
 static void dp_destroy(struct xend_dp *dp)
 {
-	if (dp->epfd >= 0)
-		close(dp->epfd);
-	if (dp->cmdfd >= 0)
-		close(dp->cmdfd);
-	if (dp->timerfd >= 0)
-		close(dp->timerfd);
+	for (unsigned i = 0; i < DP_THREADS_MAX; i++)
+		thread_close(dp, &dp->th[i]);
 	if (dp->failfd >= 0)
 		close(dp->failfd);
 	pthread_cond_destroy(&dp->cond);
@@ -531,28 +722,73 @@ static void vu_log_line(const char *msg)
 	log_info("%s", msg);
 }
 
-struct xend_dp *xend_dp_new(void)
+/* Stop and join the threads started so far (xend_dp_new() failed). */
+static void threads_abort(struct xend_dp *dp)
 {
-	struct xend_dp *dp = calloc(1, sizeof(*dp));
-	int ret;
+	unsigned i;
 
+	dp->stop = true;
+	for (i = 0; i < dp->nthreads; i++)
+		if (dp->th[i].started &&
+		    write(dp->th[i].kickfd, &(uint64_t){ 1 },
+			  sizeof(uint64_t)) < 0)
+			log_warn("dp: eventfd: %s", strerror(errno));
+	for (i = 0; i < dp->nthreads; i++)
+		if (dp->th[i].started)
+			pthread_join(dp->th[i].thread, NULL);
+}
+
+struct xend_dp *xend_dp_new(unsigned nthreads)
+{
+	struct xend_dp *dp;
+	char name[16];
+	unsigned i;
+	int ret = 0;
+
+	if (!nthreads || nthreads > DP_THREADS_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return NULL;
-	dp->epfd = dp->cmdfd = dp->timerfd = dp->failfd = -1;
+	dp->failfd = -1;
+	for (i = 0; i < DP_THREADS_MAX; i++)
+		dp->th[i].epfd = dp->th[i].kickfd = dp->th[i].timerfd = -1;
 	port_vu_set_logger(vu_log_line);
 	pthread_mutex_init(&dp->lock, NULL);
 	pthread_cond_init(&dp->cond, NULL);
+	dp->nthreads = nthreads;
 	dp->sw = vs_switch_new();
-	ret = dp->sw ? dp_open_fds(dp) : -ENOMEM;
-	if (!ret)
-		ret = -pthread_create(&dp->thread, NULL, dp_thread, dp);
+	if (!dp->sw)
+		ret = -ENOMEM;
+	else
+		vs_switch_set_threaded(dp->sw, nthreads > 1);
+	if (!ret) {
+		dp->failfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (dp->failfd < 0)
+			ret = -errno;
+	}
+	for (i = 0; i < nthreads && !ret; i++)
+		ret = thread_open(dp, &dp->th[i], i);
+	for (i = 0; i < nthreads && !ret; i++) {
+		ret = -pthread_create(&dp->th[i].thread, NULL, dp_thread,
+				      &dp->th[i]);
+		if (ret)
+			break;
+		dp->th[i].started = true;
+		if (i)
+			snprintf(name, sizeof(name), "xend-dp%u", i);
+		else
+			snprintf(name, sizeof(name), "xend-dp");
+		pthread_setname_np(dp->th[i].thread, name);
+	}
 	if (ret) {
+		threads_abort(dp);
 		dp_destroy(dp);
 		errno = -ret;
 		return NULL;
 	}
-	dp->started = true;
-	pthread_setname_np(dp->thread, "xend-dp");
 	return dp;
 }
 
@@ -622,35 +858,49 @@ struct attach_args {
 	int fd;
 };
 
+/* The thread with the fewest ports (the first of them on a tie) */
+static unsigned thread_pick(const struct xend_dp *dp)
+{
+	unsigned i, best = 0;
+
+	for (i = 1; i < dp->nthreads; i++)
+		if (dp->th[i].nports < dp->th[best].nports)
+			best = i;
+	return best;
+}
+
 static int attach_fn(struct vs_switch *sw, void *arg, uint64_t now)
 {
 	struct attach_args *a = arg;
+	struct xend_dp *dp = a->dp;
 	struct dp_port *p;
+	unsigned th = thread_pick(dp);
 	int port, ret;
 
 	(void)now;
 	port = vs_port_add(sw, &a->cfg);
 	if (port < 0)
 		return port;
-	p = &a->dp->ports[port];
+	p = &dp->ports[port];
 	*p = (struct dp_port){ .ref = { REF_PORT, (unsigned)port },
 			       .be = a->be, .ctx = a->ctx, .fd = a->fd,
 			       .ctl_ref = { REF_PORT_CTL, (unsigned)port },
-			       .ctl_fd = -1 };
+			       .ctl_fd = -1, .th = th };
 	if (a->be == BE_VHOST) {
 		p->ctl_fd = port_vu_ctl_fd(a->ctx);
 		p->fd = -1;
-		ret = add_fd(a->dp, p->ctl_fd, &p->ctl_ref);
+		ret = add_fd(dp->th[th].epfd, p->ctl_fd, &p->ctl_ref);
 		if (!ret)
-			vu_kick_sync(a->dp, p);
+			vu_kick_sync(dp, p);
 	} else {
-		ret = add_fd(a->dp, a->fd, &p->ref);
+		ret = add_fd(dp->th[th].epfd, a->fd, &p->ref);
 	}
 	if (ret) {
 		vs_port_del(sw, (unsigned)port);
 		p->be = BE_NONE;
 		return ret;
 	}
+	dp->th[th].nports++;
 	return port;
 }
 
@@ -742,23 +992,26 @@ int xend_dp_attach_wire(struct xend_dp *dp, const char *ifname)
 /* Remove port @port from the switch and epoll, and free its back end. */
 static int detach_port(struct xend_dp *dp, unsigned port)
 {
+	struct dp_thread *t;
 	struct dp_port *p;
 	int ret;
 
 	if (port >= VS_PORTS_MAX || dp->ports[port].be == BE_NONE)
 		return -ENOENT;
 	p = &dp->ports[port];
+	t = &dp->th[p->th];
 	again_set(dp, p, false);
 	ret = vs_port_del(dp->sw, port);	/* releases held frames first */
 	if (p->fd >= 0)
-		epoll_ctl(dp->epfd, EPOLL_CTL_DEL, p->fd, NULL);
+		epoll_ctl(t->epfd, EPOLL_CTL_DEL, p->fd, NULL);
 	if (p->be == BE_VHOST && p->fd >= 0)
 		close(p->fd);		/* our dup of the kick eventfd */
 	if (p->ctl_fd >= 0)
-		epoll_ctl(dp->epfd, EPOLL_CTL_DEL, p->ctl_fd, NULL);
+		epoll_ctl(t->epfd, EPOLL_CTL_DEL, p->ctl_fd, NULL);
 	backend_free(p->be, p->ctx);
 	*p = (struct dp_port){ .be = BE_NONE };
-	timer_update(dp);
+	t->nports--;
+	timer_update(t);
 	return ret;
 }
 
@@ -835,8 +1088,9 @@ void xend_dp_free(struct xend_dp *dp)
 	if (!dp)
 		return;
 	xend_dp_call(dp, stop_fn, dp);
-	pthread_join(dp->thread, NULL);
-	/* The thread is gone: everything is ours now. */
+	for (i = 0; i < dp->nthreads; i++)
+		pthread_join(dp->th[i].thread, NULL);
+	/* The threads are gone: everything is ours now. */
 	for (i = 0; i < VS_PORTS_MAX; i++)
 		if (dp->ports[i].be != BE_NONE)
 			detach_port(dp, i);

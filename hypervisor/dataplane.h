@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* dataplane.h - xend's data-plane thread: owns the vswitch and its ports
+/* dataplane.h - xend's data-plane threads: own the vswitch and its ports
  *
- * One thread runs an epoll loop over the ports' file descriptors, a timer
- * for credit refills, and an eventfd for control commands. The switch and
- * every port back end belong to that thread; the control plane (the main
- * thread) reaches them only through xend_dp_call(), which runs a function
- * on the data-plane thread between batches and waits for its result. So
- * the fast path takes no locks.
+ * Each thread runs an epoll loop over the file descriptors of the ports it
+ * reads, a timer for their credit refills, and an eventfd: control
+ * commands for thread 0, "park" requests for the others. The switch and
+ * every port back end belong to the data plane; the control plane (the
+ * main thread) reaches them only through xend_dp_call(), which runs a
+ * function on thread 0 while every other thread waits between batches,
+ * and waits for its result. With one thread the fast path takes no locks;
+ * with several, a port's back end is called under its lock (vswitch.h).
  *
  * Ports whose tx credit runs out are taken out of the epoll set until
  * their refill time (back-pressure: the TAP queue fills, nothing is read
@@ -27,9 +29,22 @@ struct xend_dp;
  * back to the caller. */
 typedef int (*xend_dp_fn)(struct vs_switch *sw, void *arg, uint64_t now);
 
-/* xend_dp_new() - create the switch and start the data-plane thread.
- * Returns NULL with errno set on failure. */
-struct xend_dp *xend_dp_new(void);
+/* xend_dp_new() - create the switch and start @nthreads data-plane
+ * threads (1..XEND_DP_THREADS_MAX). Each port is read by one of them, the
+ * one with the fewest ports when it is attached. Returns NULL with errno
+ * set on failure. */
+#define XEND_DP_THREADS_MAX	16
+struct xend_dp *xend_dp_new(unsigned nthreads);
+
+/* xend_dp_threads() - how many threads; xend_dp_thread_tid() - the
+ * kernel's id of thread @idx (-1 for none, 0 before it ran). */
+unsigned xend_dp_threads(const struct xend_dp *dp);
+int xend_dp_thread_tid(const struct xend_dp *dp, unsigned idx);
+
+/* xend_dp_port_thread() - the thread that reads port @port, or -ENOENT.
+ * Call it from the thread that attaches and detaches ports (or from a
+ * function run by xend_dp_call()). */
+int xend_dp_port_thread(const struct xend_dp *dp, unsigned port);
 
 /* xend_dp_set_poll() - after a round that had frames, keep polling the
  * ports (epoll with no wait) for @usecs before sleeping; 0 (the default)
@@ -40,7 +55,7 @@ struct xend_dp *xend_dp_new(void);
 #define XEND_DP_POLL_MAX_US	100000
 int xend_dp_set_poll(struct xend_dp *dp, unsigned usecs);
 
-/* xend_dp_set_nice() - the data-plane thread's nice value (-20..19).
+/* xend_dp_set_nice() - the data-plane threads' nice value (-20..19).
  * xend runs it at XEND_DP_NICE by default, above the domains' own
  * processes, as ovs-ctl runs ovs-vswitchd and as the kernel's bridge
  * forwards in softirq: a switch starved by the traffic it carries loses

@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,6 +67,7 @@ struct options {
 	unsigned idle_timeout;		/* seconds, 0: never */
 	unsigned poll_us;		/* --poll-us */
 	int dp_nice;			/* --dp-nice */
+	unsigned dp_threads;		/* --dp-threads, 0: auto */
 	const char *run_dir;
 	const char *console_dir;
 	size_t console_ring;
@@ -115,7 +117,9 @@ static void usage(FILE *f)
 "      --console-ring BYTES  history kept per console (default 65536)\n"
 "      --metrics ADDR      serve Prometheus metrics on GET /metrics at ADDR:\n"
 "                          unix:PATH, IPV4:PORT or [IPV6]:PORT (default: off)\n"
-"      --dp-nice N         nice value of the data-plane thread (default -10)\n"
+"      --dp-threads N|auto data-plane threads, 1..16 (default auto: 1 on up\n"
+"                          to 3 CPUs, else half the CPUs; or XEND_DP_THREADS)\n"
+"      --dp-nice N         nice value of the data-plane threads (default -10)\n"
 "      --poll-us USECS     after frames, poll the ports USECS microseconds\n"
 "                          before sleeping (default 0: sleep at once)\n"
 "  -l, --log-level LEVEL   error, warn, info (default) or debug\n"
@@ -135,6 +139,39 @@ static const char *metrics_option(const char *arg)
 	return arg;
 }
 
+/* --dp-threads and XEND_DP_THREADS: N or "auto" (0) */
+static unsigned dp_threads_option(const char *arg, const char *what)
+{
+	unsigned long n;
+	char *end;
+
+	if (!strcmp(arg, "auto"))
+		return 0;
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	if (!*arg || *end || errno || *arg == '-' || n < 1 ||
+	    n > XEND_DP_THREADS_MAX)
+		die("bad %s '%s' (1..%u or auto)", what, arg,
+		    XEND_DP_THREADS_MAX);
+	return (unsigned)n;
+}
+
+/* auto: one thread where the CPUs are few (the domains and the traffic's
+ * senders need them too), else half the CPUs xend may run on. */
+static unsigned dp_threads_auto(void)
+{
+	cpu_set_t set;
+	unsigned n;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 1;
+	n = (unsigned)CPU_COUNT(&set);
+	if (n <= 3)
+		return 1;
+	n /= 2;
+	return n > XEND_DP_THREADS_MAX ? XEND_DP_THREADS_MAX : n;
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -152,6 +189,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "metrics", required_argument, NULL, 'M' },
 		{ "poll-us", required_argument, NULL, 'P' },
 		{ "dp-nice", required_argument, NULL, 'N' },
+		{ "dp-threads", required_argument, NULL, 'T' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -191,6 +229,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 			    lnice > 19)
 				die("bad nice value '%s' (-20..19)", optarg);
 			o->dp_nice = (int)lnice;
+			break;
+		case 'T':
+			o->dp_threads = dp_threads_option(optarg, "--dp-threads");
 			break;
 		case 'P':
 			errno = 0;
@@ -477,6 +518,8 @@ static void main_loop(int epfd, int sigfd, struct ctl_server *srv,
 
 static void defaults(struct options *o)
 {
+	const char *env;
+
 	memset(o, 0, sizeof(*o));
 	o->socket = DEFAULT_SOCKET;
 	o->state_dir = DEFAULT_STATE_DIR;
@@ -484,6 +527,9 @@ static void defaults(struct options *o)
 	o->idle_timeout = CTL_IDLE_TIMEOUT_DEFAULT;
 	o->dp_nice = XEND_DP_NICE;
 	o->level = XEND_LOG_INFO;
+	env = getenv("XEND_DP_THREADS");
+	if (env)
+		o->dp_threads = dp_threads_option(env, "XEND_DP_THREADS");
 }
 
 /* Everything between the pidfile and the main loop. */
@@ -494,9 +540,11 @@ static void start(const struct options *o, struct xend *x, int epfd)
 	static struct xend_state st;
 	int ret;
 
-	x->dp = xend_dp_new();
+	x->dp = xend_dp_new(o->dp_threads ? o->dp_threads : dp_threads_auto());
 	if (!x->dp)
 		die("cannot start the data plane: %s", strerror(errno));
+	log_info("data plane: %u thread%s", xend_dp_threads(x->dp),
+		 xend_dp_threads(x->dp) == 1 ? "" : "s");
 	ret = xend_dp_set_nice(x->dp, o->dp_nice);
 	if (ret)
 		log_warn("data plane: cannot set nice %d: %s", o->dp_nice,

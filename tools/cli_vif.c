@@ -62,6 +62,8 @@ void cli_print_vif_stats(FILE *f, json_object *reply)
 		fprintf(f, "error: %s\n", cli_jstr(st, "error"));
 	if (json_object_object_get_ex(st, "backend", NULL))
 		fprintf(f, "backend: %s\n", cli_jstr(st, "backend"));
+	if (json_object_object_get_ex(st, "dp_thread", NULL))
+		fprintf(f, "dp_thread: %" PRId64 "\n", cli_jint(st, "dp_thread"));
 	if (json_object_object_get_ex(st, "tap_tx_dropped", NULL))
 		fprintf(f, "tap_tx_dropped: %" PRId64 "\n",
 			cli_jint(st, "tap_tx_dropped"));
@@ -117,6 +119,9 @@ void cli_print_switch_stats(FILE *f, json_object *reply)
 	fprintf(f, "invariant: in_frames %s delivered + drops (%" PRId64
 		" %s %" PRId64 " + %" PRId64 ")\n", in == dl + drops ? "==" :
 		"!=", in, in == dl + drops ? "=" : "!=", dl, drops);
+	if (json_object_object_get_ex(reply, "dp_threads", NULL))
+		fprintf(f, "dp_threads: %" PRId64 "\n",
+			cli_jint(reply, "dp_threads"));
 	if (!json_object_object_get_ex(reply, "ports", &ports) ||
 	    !json_object_is_type(ports, json_type_array))
 		return;

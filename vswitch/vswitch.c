@@ -43,9 +43,17 @@ struct vs_switch *vs_switch_new(void)
 {
 	struct vs_switch *sw = calloc(1, sizeof(*sw));
 	struct in_addr ll = { htonl(XENO_LL_NET) };
+	unsigned i;
 
 	if (!sw)
 		return NULL;
+	sw->b0 = vs_batch_new(sw);
+	if (!sw->b0) {
+		free(sw);
+		return NULL;
+	}
+	for (i = 0; i < VS_PORTS_MAX; i++)
+		pthread_mutex_init(&sw->ports[i].lock, NULL);
 	sw->dom0 = sw->wire = -1;
 	vs_isolated_add(sw, AF_INET, &ll, XENO_LL_PLEN);
 	return sw;
@@ -57,9 +65,77 @@ void vs_switch_free(struct vs_switch *sw)
 
 	if (!sw)
 		return;
-	for (i = 0; i < VS_PORTS_MAX; i++)
+	for (i = 0; i < VS_PORTS_MAX; i++) {
 		free(sw->ports[i].pool);
+		pthread_mutex_destroy(&sw->ports[i].lock);
+	}
+	for (i = 0; i < sw->nbatches; i++)
+		free(sw->batches[i]);
 	free(sw);
+}
+
+struct vs_batch *vs_batch_new(struct vs_switch *sw)
+{
+	struct vs_batch *b;
+
+	if (sw->nbatches == VS_BATCHES_MAX)
+		return NULL;
+	b = calloc(1, sizeof(*b));
+	if (b)
+		sw->batches[sw->nbatches++] = b;
+	return b;
+}
+
+static void stats_add(struct vs_stats *to, const struct vs_stats *s)
+{
+	to->in_frames += s->in_frames;
+	to->delivered += s->delivered;
+	for (unsigned r = 0; r < VS_DROP__MAX; r++)
+		to->drops[r] += s->drops[r];
+}
+
+void vs_batch_free(struct vs_switch *sw, struct vs_batch *b)
+{
+	unsigned i;
+
+	if (!b || b == sw->b0)
+		return;
+	for (i = 0; i < sw->nbatches && sw->batches[i] != b; i++)
+		;
+	if (i == sw->nbatches)
+		return;
+	stats_add(&sw->stats, &b->stats);
+	sw->batches[i] = sw->batches[--sw->nbatches];
+	free(b);
+}
+
+void vs_switch_set_threaded(struct vs_switch *sw, bool on)
+{
+	sw->threaded = on;
+}
+
+static void lock(const struct vs_switch *sw, struct vs_port *p)
+{
+	if (sw->threaded)
+		pthread_mutex_lock(&p->lock);
+}
+
+static void unlock(const struct vs_switch *sw, struct vs_port *p)
+{
+	if (sw->threaded)
+		pthread_mutex_unlock(&p->lock);
+}
+
+void vs_port_lock(struct vs_switch *sw, unsigned port)
+{
+	if (port < VS_PORTS_MAX)
+		lock(sw, &sw->ports[port]);
+}
+
+void vs_port_unlock(struct vs_switch *sw, unsigned port)
+{
+	if (port < VS_PORTS_MAX)
+		unlock(sw, &sw->ports[port]);
 }
 
 static struct vs_port *port_get(struct vs_switch *sw, unsigned port)
@@ -155,7 +231,9 @@ int vs_port_add(struct vs_switch *sw, const struct vs_port_config *cfg)
 		return -ENOSPC;
 
 	p = &sw->ports[i];
+	pthread_mutex_destroy(&p->lock);
 	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->lock, NULL);
 	p->frame_max = cfg->frame_max ? cfg->frame_max : VS_FRAME_MAX_DEFAULT;
 	if (cfg->ops->rx) {
 		p->pool = malloc((size_t)VS_BATCH * p->frame_max);
@@ -200,7 +278,9 @@ int vs_port_del(struct vs_switch *sw, unsigned port)
 	if ((int)port == sw->wire)
 		sw->wire = -1;
 	free(p->pool);
+	pthread_mutex_destroy(&p->lock);
 	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->lock, NULL);
 	active_rebuild(sw);
 	vs_tables_rebuild(sw);
 	return 0;
@@ -459,6 +539,8 @@ int vs_port_stats(const struct vs_switch *sw, unsigned port,
 void vs_switch_stats(const struct vs_switch *sw, struct vs_stats *out)
 {
 	*out = sw->stats;
+	for (unsigned i = 0; i < sw->nbatches; i++)
+		stats_add(out, &sw->batches[i]->stats);
 }
 
 bool vs_port_throttled(const struct vs_switch *sw, unsigned port,
@@ -513,29 +595,25 @@ static void capture(const struct vs_port *p, const struct vs_frame *f,
 		vs_capture_put(p->caps[k], f, dir, reason, now);
 }
 
-/* Queue frame @i of the batch for port @to, unless its rx limit says no. */
-static void emit(struct vs_switch *sw, struct vs_port *to,
-		 const struct vs_frame *f, unsigned i, uint64_t now)
+/* Queue frame @i of the batch for port @to; its rx limit is charged
+ * when the list is transmitted. */
+static void emit(struct vs_switch *sw, struct vs_batch *b,
+		 const struct vs_port *to, const struct vs_frame *f,
+		 unsigned i)
 {
-	if (!credit_unlimited(&to->rx_credit) &&
-	    !credit_admit(&to->rx_credit, f->len, now, false)) {
-		to->stats.drops[VS_DROP_RX_RATELIMIT]++;
-		sw->b_limited[i]++;
-		if (to->ncaps)
-			capture(to, f, VS_CAPTURE_RECEIVED,
-				VS_DROP_RX_RATELIMIT, now);
-		return;
-	}
-	if (!to->nout)
-		sw->touched[sw->ntouched++] = port_no(sw, to);
-	sw->b_queued[i]++;
-	to->out[to->nout] = f;
-	to->out_idx[to->nout++] = (uint8_t)i;
+	uint16_t no = port_no(sw, to);
+	struct vs_outq *q = &b->q[no];
+
+	if (!q->nout)
+		b->touched[b->ntouched++] = no;
+	b->b_queued[i]++;
+	q->out[q->nout] = f;
+	q->out_idx[q->nout++] = (uint8_t)i;
 }
 
-static void flood(struct vs_switch *sw, const struct vs_port *in,
-		  const struct vs_dest *d, const struct vs_frame *f,
-		  unsigned i, uint64_t now)
+static void flood(struct vs_switch *sw, struct vs_batch *b,
+		  const struct vs_port *in, const struct vs_dest *d,
+		  const struct vs_frame *f, unsigned i)
 {
 	unsigned k;
 
@@ -548,7 +626,7 @@ static void flood(struct vs_switch *sw, const struct vs_port *in,
 			continue;
 		if (d->kind == DEST_WIRE_DOM0 && to->kind == VS_PORT_VIF)
 			continue;
-		emit(sw, to, f, i, now);
+		emit(sw, b, to, f, i);
 	}
 }
 
@@ -560,12 +638,12 @@ static bool ingress_reason(enum vs_drop r)
 
 /* Frame @i of the batch from @in is dropped for @r; the batch's capture
  * pass (capture_sent()) finds the reason in b_drop. */
-static void count_drop(struct vs_switch *sw, struct vs_port *in,
+static void count_drop(struct vs_batch *b, struct vs_port *in,
 		       enum vs_drop r, unsigned i)
 {
-	sw->stats.drops[r]++;
+	b->stats.drops[r]++;
 	in->stats.drops[r]++;
-	sw->b_drop[i] = (uint8_t)r;
+	b->b_drop[i] = (uint8_t)r;
 }
 
 /* A flood that found nobody: the wire was the only way out and the frame
@@ -581,17 +659,18 @@ static enum vs_drop flood_reason(const struct vs_switch *sw,
 
 /* Pass 1 for frame @i. Returns false when the frame must wait for credit
  * (it and the rest of the batch are not consumed). */
-static bool decide(struct vs_switch *sw, struct vs_port *in,
-		   const struct vs_frame *f, unsigned i, uint64_t now)
+static bool decide(struct vs_switch *sw, struct vs_batch *b,
+		   struct vs_port *in, const struct vs_frame *f, unsigned i,
+		   uint64_t now)
 {
 	struct vs_dest d;
 
-	sw->b_queued[i] = sw->b_ok[i] = sw->b_err[i] = sw->b_limited[i] = 0;
+	b->b_queued[i] = b->b_ok[i] = b->b_err[i] = b->b_limited[i] = 0;
 	vs_decide(sw, in, f->data, vs_frame_head_len(f), f->len, &d);
 	if (d.kind == DEST_DROP && ingress_reason(d.drop)) {
 		in->stats.in_packets++;
-		sw->stats.in_frames++;
-		count_drop(sw, in, d.drop, i);
+		b->stats.in_frames++;
+		count_drop(b, in, d.drop, i);
 		return true;
 	}
 	if (!credit_unlimited(&in->tx_credit) &&
@@ -601,88 +680,120 @@ static bool decide(struct vs_switch *sw, struct vs_port *in,
 	in->stats.in_packets++;
 	in->stats.tx_packets++;
 	in->stats.tx_bytes += f->len;
-	sw->stats.in_frames++;
+	b->stats.in_frames++;
 
 	switch (d.kind) {
 	case DEST_DROP:
-		count_drop(sw, in, d.drop, i);
+		count_drop(b, in, d.drop, i);
 		break;
 	case DEST_ONE:
-		emit(sw, &sw->ports[d.port], f, i, now);
+		emit(sw, b, &sw->ports[d.port], f, i);
 		break;
 	case DEST_FLOOD:
 	case DEST_WIRE_DOM0:
-		flood(sw, in, &d, f, i, now);
-		if (!sw->b_queued[i] && !sw->b_limited[i])
-			count_drop(sw, in, flood_reason(sw, in, &d), i);
+		flood(sw, b, in, &d, f, i);
+		if (!b->b_queued[i])
+			count_drop(b, in, flood_reason(sw, in, &d), i);
 		break;
 	}
 	return true;
 }
 
-/* Captures of port @to: its first @sent frames of this batch were
+/* Captures of port @to: the first @sent frames of its list @q were
  * delivered, the rest refused by its back end. */
-static void capture_received(const struct vs_port *to, unsigned sent,
+static void capture_received(const struct vs_port *to,
+			     const struct vs_outq *q, unsigned sent,
 			     uint64_t now)
 {
-	for (unsigned k = 0; k < to->nout; k++)
-		capture(to, to->out[k], VS_CAPTURE_RECEIVED,
+	for (unsigned k = 0; k < q->nout; k++)
+		capture(to, q->out[k], VS_CAPTURE_RECEIVED,
 			k < sent ? VS_DROP__MAX : VS_DROP_TX_ERROR, now);
 }
 
 /* Captures of the ingress port @in: its first @n frames of this batch, in
  * order, each passed policy (it was queued, or only over a destination's
  * receive limit) or was dropped for b_drop's reason. */
-static void capture_sent(struct vs_switch *sw, const struct vs_port *in,
-			 const struct vs_frame *frames, unsigned n,
-			 uint64_t now)
+static void capture_sent(struct vs_switch *sw, struct vs_batch *b,
+			 struct vs_port *in, const struct vs_frame *frames,
+			 unsigned n, uint64_t now)
 {
+	lock(sw, in);
 	for (unsigned i = 0; i < n; i++)
 		capture(in, &frames[i], VS_CAPTURE_SENT,
-			sw->b_queued[i] || sw->b_limited[i] ? VS_DROP__MAX :
-			(enum vs_drop)sw->b_drop[i], now);
+			b->b_queued[i] ? VS_DROP__MAX :
+			(enum vs_drop)b->b_drop[i], now);
+	unlock(sw, in);
 }
 
-/* Pass 2: one tx call per destination port. */
-static void transmit(struct vs_switch *sw, uint64_t now)
+/* Take the frames of list @q that port @to's receive limit refuses out of
+ * it, counted and captured as rx_ratelimit. */
+static void rx_limit(struct vs_batch *b, struct vs_port *to,
+		     struct vs_outq *q, uint64_t now)
+{
+	unsigned k, m = 0;
+
+	for (k = 0; k < q->nout; k++) {
+		const struct vs_frame *f = q->out[k];
+
+		if (credit_admit(&to->rx_credit, f->len, now, false)) {
+			q->out_idx[m] = q->out_idx[k];
+			q->out[m++] = f;
+			continue;
+		}
+		to->stats.drops[VS_DROP_RX_RATELIMIT]++;
+		b->b_limited[q->out_idx[k]]++;
+		if (to->ncaps)
+			capture(to, f, VS_CAPTURE_RECEIVED,
+				VS_DROP_RX_RATELIMIT, now);
+	}
+	q->nout = m;
+}
+
+/* Pass 2: one tx call per destination port, under its lock. */
+static void transmit(struct vs_switch *sw, struct vs_batch *b, uint64_t now)
 {
 	unsigned t, k, sent;
 
-	for (t = 0; t < sw->ntouched; t++) {
-		struct vs_port *to = &sw->ports[sw->touched[t]];
+	for (t = 0; t < b->ntouched; t++) {
+		struct vs_port *to = &sw->ports[b->touched[t]];
+		struct vs_outq *q = &b->q[b->touched[t]];
 
-		sent = to->ops->tx(to->ctx, to->out, to->nout);
-		if (sent > to->nout)
-			sent = to->nout;
+		lock(sw, to);
+		if (!credit_unlimited(&to->rx_credit))
+			rx_limit(b, to, q, now);
+		sent = q->nout ? to->ops->tx(to->ctx, q->out, q->nout) : 0;
+		if (sent > q->nout)
+			sent = q->nout;
 		for (k = 0; k < sent; k++) {
 			to->stats.rx_packets++;
-			to->stats.rx_bytes += to->out[k]->len;
-			sw->b_ok[to->out_idx[k]]++;
+			to->stats.rx_bytes += q->out[k]->len;
+			b->b_ok[q->out_idx[k]]++;
 		}
-		for (; k < to->nout; k++) {
+		for (; k < q->nout; k++) {
 			to->stats.drops[VS_DROP_TX_ERROR]++;
-			sw->b_err[to->out_idx[k]]++;
+			b->b_err[q->out_idx[k]]++;
 		}
 		if (to->ncaps)
-			capture_received(to, sent, now);
-		to->nout = 0;
+			capture_received(to, q, sent, now);
+		unlock(sw, to);
+		q->nout = 0;
 	}
-	sw->ntouched = 0;
+	b->ntouched = 0;
 }
 
 /* Pass 3: frames that had destinations end up delivered or dropped once.
  * Routing and ingress drops were counted in pass 1. */
-static void account(struct vs_switch *sw, unsigned n)
+static void account(struct vs_batch *b, unsigned n)
 {
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		if (sw->b_ok[i])
-			sw->stats.delivered++;
-		else if (sw->b_err[i])
-			sw->stats.drops[VS_DROP_TX_ERROR]++;
-		else if (sw->b_limited[i])
-			sw->stats.drops[VS_DROP_RX_RATELIMIT]++;
+		if (b->b_ok[i])
+			b->stats.delivered++;
+		else if (b->b_err[i])
+			b->stats.drops[VS_DROP_TX_ERROR]++;
+		else if (b->b_limited[i])
+			b->stats.drops[VS_DROP_RX_RATELIMIT]++;
 	}
 }
 
@@ -699,6 +810,7 @@ int vs_port_inject(struct vs_switch *sw, unsigned port,
 		n = VS_BATCH;		/* the caller sends the rest next */
 	for (i = 0; i < n; i++)
 		ptrs[i] = &frames[i];
+	lock(sw, to);
 	sent = to->ops->tx(to->ctx, ptrs, n);
 	if (sent > n)
 		sent = n;
@@ -713,40 +825,50 @@ int vs_port_inject(struct vs_switch *sw, unsigned port,
 	for (i = 0; to->ncaps && i < n; i++)
 		capture(to, &frames[i], VS_CAPTURE_RECEIVED,
 			i < sent ? VS_DROP__MAX : VS_DROP_TX_ERROR, now);
+	unlock(sw, to);
 	return (int)n;
+}
+
+static int input(struct vs_switch *sw, struct vs_batch *b, struct vs_port *in,
+		 const struct vs_frame *frames, unsigned n, uint64_t now)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (!decide(sw, b, in, &frames[i], i, now))
+			break;
+	transmit(sw, b, now);
+	account(b, i);
+	if (in->ncaps)
+		capture_sent(sw, b, in, frames, i, now);
+	return (int)i;
 }
 
 int vs_input(struct vs_switch *sw, unsigned port, const struct vs_frame *frames,
 	     unsigned n, uint64_t now)
 {
 	struct vs_port *in = port_get(sw, port);
-	unsigned i;
 
 	if (!in)
 		return -ENOENT;
 	if (n > VS_BATCH)
 		return -EINVAL;
-
-	for (i = 0; i < n; i++)
-		if (!decide(sw, in, &frames[i], i, now))
-			break;
-	transmit(sw, now);
-	account(sw, i);
-	if (in->ncaps)
-		capture_sent(sw, in, frames, i, now);
-	return (int)i;
+	return input(sw, sw->b0, in, frames, n, now);
 }
 
 /* Switch the held frames of @p; returns how many went. */
-static unsigned drain_held(struct vs_switch *sw, struct vs_port *p,
-			   unsigned port, uint64_t now)
+static unsigned drain_held(struct vs_switch *sw, struct vs_batch *b,
+			   struct vs_port *p, uint64_t now)
 {
-	int n = vs_input(sw, port, p->held, p->nheld, now);
+	int n = input(sw, b, p, p->held, p->nheld, now);
 
 	if (n <= 0)
 		return 0;
-	if (p->ops->release)
+	if (p->ops->release) {
+		lock(sw, p);
 		p->ops->release(p->ctx, (unsigned)n);
+		unlock(sw, p);
+	}
 	p->nheld -= (unsigned)n;
 	memmove(p->held, p->held + n, p->nheld * sizeof(p->held[0]));
 	return (unsigned)n;
@@ -754,6 +876,12 @@ static unsigned drain_held(struct vs_switch *sw, struct vs_port *p,
 
 int vs_port_poll(struct vs_switch *sw, unsigned port, uint64_t now,
 		 unsigned budget)
+{
+	return vs_port_poll_batch(sw, sw->b0, port, now, budget);
+}
+
+int vs_port_poll_batch(struct vs_switch *sw, struct vs_batch *b,
+		       unsigned port, uint64_t now, unsigned budget)
 {
 	struct vs_port *p = port_get(sw, port);
 	unsigned total = 0, k;
@@ -766,7 +894,7 @@ int vs_port_poll(struct vs_switch *sw, unsigned port, uint64_t now,
 
 	while (total < budget) {
 		if (p->nheld) {
-			total += drain_held(sw, p, port, now);
+			total += drain_held(sw, b, p, now);
 			if (p->nheld)
 				break;		/* still waiting for credit */
 			continue;
@@ -780,7 +908,9 @@ int vs_port_poll(struct vs_switch *sw, unsigned port, uint64_t now,
 			p->held[k].tail_len = 0;
 			memset(&p->held[k].vnet, 0, sizeof(p->held[k].vnet));
 		}
+		lock(sw, p);
 		n = p->ops->rx(p->ctx, p->held, VS_BATCH);
+		unlock(sw, p);
 		if (n < 0)
 			return total ? (int)total : n;
 		if (n == 0)

@@ -26,9 +26,15 @@
  * stats.in_frames and then, exactly once, in stats.delivered (it reached one
  * or more ports) or in stats.drops[reason].
  *
- * Threading: a struct vs_switch belongs to one thread (xend's data plane).
- * Control changes (vifs, addresses, limits) are made by that thread between
- * batches; nothing here locks.
+ * Threading: by default a struct vs_switch belongs to one thread (xend's
+ * data plane) and nothing here locks. Several threads may poll ports of
+ * one switch once vs_switch_set_threaded() said so, each with its own
+ * struct vs_batch and each port polled by one thread only: a port's back
+ * end is then called under its lock (rx and release by its polling
+ * thread, tx by any thread that delivers to it), one lock at a time, so
+ * threads never wait on each other in a cycle. Control changes (vifs,
+ * addresses, limits, reading the counters) are made while no thread is
+ * in a batch.
  */
 #ifndef XENO_VSWITCH_H
 #define XENO_VSWITCH_H
@@ -49,6 +55,7 @@
 #define VS_FRAME_MIN		14	/* Ethernet header */
 #define VS_FRAME_MAX_DEFAULT	(65536 + 64)	/* GSO frames cross whole */
 #define VS_NO_PORT		0xffff
+#define VS_BATCHES_MAX		17	/* vs_batch_new(): 16 threads' + b0 */
 
 /* The virtio-net header carried with a frame (virtio_net_hdr_mrg_rxbuf
  * layout, little endian as virtio 1.0 defines it). All zero = plain frame. */
@@ -142,7 +149,8 @@ struct vs_stats {
 };
 
 /* What a back end implements. Every op gets the @ctx given to
- * vs_port_add(). All ops are called from the switch's thread.
+ * vs_port_add(). All ops are called from a thread of the switch, under
+ * the port's lock when it is threaded.
  *
  * tx:      transmit @n frames (copy them out; they are only borrowed).
  *          Return how many were taken, as a prefix: frames [ret, n) count
@@ -280,6 +288,22 @@ int vs_input(struct vs_switch *sw, unsigned port, const struct vs_frame *frames,
  * Returns frames switched (>= 0) or the back end's -errno. */
 int vs_port_poll(struct vs_switch *sw, unsigned port, uint64_t now,
 		 unsigned budget);
+
+/* Several threads (see Threading above). vs_batch_new() makes the
+ * working state of one more thread's batches (NULL: out of memory, or
+ * VS_BATCHES_MAX reached); vs_batch_free() folds its counters into the
+ * switch's. vs_port_poll_batch() is vs_port_poll() with batch @b.
+ * vs_switch_set_threaded() turns the ports' locks on or off (no thread
+ * in a batch meanwhile); vs_port_lock()/vs_port_unlock() take a port's
+ * lock around other calls into its back end (no-ops unless threaded). */
+struct vs_batch;
+struct vs_batch *vs_batch_new(struct vs_switch *sw);
+void vs_batch_free(struct vs_switch *sw, struct vs_batch *b);
+int vs_port_poll_batch(struct vs_switch *sw, struct vs_batch *b,
+		       unsigned port, uint64_t now, unsigned budget);
+void vs_switch_set_threaded(struct vs_switch *sw, bool on);
+void vs_port_lock(struct vs_switch *sw, unsigned port);
+void vs_port_unlock(struct vs_switch *sw, unsigned port);
 
 /* Captures (capture.h). A port copies into each capture attached to it
  * what it sent that passed policy, what was delivered to it, and (when

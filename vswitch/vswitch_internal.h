@@ -6,6 +6,8 @@
 #ifndef XENO_VSWITCH_INTERNAL_H
 #define XENO_VSWITCH_INTERNAL_H
 
+#include <pthread.h>
+
 #include "capture.h"
 #include "credit.h"
 #include "parse.h"
@@ -81,10 +83,36 @@ struct vs_port {
 	struct vs_capture *caps[VS_CAPTURE_PORT_MAX];
 	unsigned ncaps;
 
-	/* This batch's output towards the port */
+	/* With several data-plane threads (vs_switch_set_threaded), the
+	 * back end's rx, release and tx calls, the receive side of the
+	 * counters (rx_*, drops[rx_ratelimit], drops[tx_error]), rx_credit
+	 * and the captures are taken under this lock. The transmit side
+	 * (tx_credit, held, pool, the other counters) belongs to the one
+	 * thread that polls the port. */
+	pthread_mutex_t lock;
+};
+
+/* One batch's output towards one port */
+struct vs_outq {
 	const struct vs_frame *out[VS_BATCH];
 	uint8_t out_idx[VS_BATCH];	/* index of each frame in the batch */
 	unsigned nout;
+};
+
+/* The working state of one thread's batches (vswitch.h, struct vs_batch):
+ * per-frame scratch, indexed by frame position in the batch, the output
+ * lists, and the switch totals this thread counted. */
+struct vs_batch {
+	uint16_t b_queued[VS_BATCH];	/* destinations queued */
+	uint16_t b_ok[VS_BATCH];	/* destinations that took the frame */
+	uint16_t b_err[VS_BATCH];	/* destinations whose back end refused */
+	uint16_t b_limited[VS_BATCH];	/* destinations over their rx limit */
+	uint8_t b_drop[VS_BATCH];	/* why the sender's frame was dropped
+					 * (set on drop paths only) */
+	uint16_t touched[VS_PORTS_MAX];	/* ports with output this batch */
+	unsigned ntouched;
+	struct vs_stats stats;
+	struct vs_outq q[VS_PORTS_MAX];
 };
 
 /* Where a frame goes, as decided by policy and lookup. */
@@ -112,17 +140,13 @@ struct vs_switch {
 	unsigned nisolated;
 
 	struct vs_tables tbl;
-	struct vs_stats stats;
+	struct vs_stats stats;		/* injected frames, and the totals of
+					 * freed batches */
 
-	/* Per-batch scratch, indexed by frame position in the batch */
-	uint16_t b_queued[VS_BATCH];	/* destinations queued */
-	uint16_t b_ok[VS_BATCH];	/* destinations that took the frame */
-	uint16_t b_err[VS_BATCH];	/* destinations whose back end refused */
-	uint16_t b_limited[VS_BATCH];	/* destinations over their rx limit */
-	uint8_t b_drop[VS_BATCH];	/* why the sender's frame was dropped
-					 * (set on drop paths only) */
-	uint16_t touched[VS_PORTS_MAX];	/* ports with output this batch */
-	unsigned ntouched;
+	struct vs_batch *b0;		/* vs_input() and vs_port_poll() */
+	struct vs_batch *batches[VS_BATCHES_MAX];	/* b0 first */
+	unsigned nbatches;
+	bool threaded;			/* take the ports' locks */
 };
 
 /* table.c */

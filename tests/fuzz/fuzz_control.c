@@ -66,7 +66,7 @@ static void setup(void)
 	atexit(cleanup);
 	x.state_dir = dir;
 	x.console_dir = dir;
-	x.dp = xend_dp_new();
+	x.dp = xend_dp_new(1);
 	CHECK(x.dp);
 	xend_builder_set(XEND_BUILDER_NETNS, &nothing);
 	xend_builder_set(XEND_BUILDER_QEMU, &nothing);

@@ -102,7 +102,7 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(dir));
 	x.state_dir = dir;
 	x.console_dir = dir;
-	x.dp = xend_dp_new();
+	x.dp = xend_dp_new(1);
 	assert_non_null(x.dp);
 	xend_builder_set(XEND_BUILDER_NETNS, &fake);
 	xend_log_setup(false, XEND_LOG_ERR);

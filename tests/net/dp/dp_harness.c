@@ -283,7 +283,7 @@ int main(int argc, char **argv)
 
 	/* Unbuffered: poll() must see every line that was not yet read. */
 	setvbuf(stdin, NULL, _IONBF, 0);
-	dp = xend_dp_new();
+	dp = xend_dp_new(1);
 	if (!dp) {
 		perror("xend_dp_new");
 		return 1;
