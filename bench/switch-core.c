@@ -12,10 +12,20 @@
  * minimal learning bridge: read the Ethernet header, learn the source,
  * hash-look-up the destination MAC, queue (or flood), one tx call per
  * port per batch, no policy. The ratio ours/peer says what the policy
- * costs over plain L2 forwarding on this machine. See bench/README.md.
+ * costs over plain L2 forwarding on this machine.
+ *
+ * Then the same traffic through several threads at once, as xend
+ * --dp-threads runs them: each thread with its own struct vs_batch takes
+ * in the batches of its own ingress ports (ports split by number) and
+ * delivers to any port under that port's lock. The peer there is this
+ * switch on one thread without locks, in the same run: the ratio says
+ * how the switch's own work scales with threads on this machine's CPUs
+ * (the TAP I/O around it is bench/datapath.sh's). See bench/README.md.
  */
 
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +53,16 @@ struct batch {
 
 static uint8_t frames_mem[NBATCHES][VS_BATCH][FRAME_LEN];
 static struct batch batches[NBATCHES];
+/* flows: vif v sends one batch, all of it unicast IPv4 to vif v + 8 */
+static uint8_t flow_mem[NVIFS][VS_BATCH][FRAME_LEN];
+static struct batch flows[NVIFS];
 static uint8_t port_mac[NPORTS][6];
-static uint64_t tx_count[NPORTS];
+/* frames each port's tx took; a cache line per port, so that threads
+ * delivering to different ports do not share one */
+static struct {
+	uint64_t n;
+	uint8_t pad[56];
+} tx_count[NPORTS];
 static volatile uint64_t sink;
 
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -218,13 +236,33 @@ static void make_traffic(void)
 	}
 }
 
+static void make_flows(void)
+{
+	unsigned v, i, o;
+
+	for (v = 0; v < NVIFS; v++) {
+		o = (v + NVIFS / 2) % NVIFS;
+		flows[v].port = H_VIF0 + (int)v;
+		for (i = 0; i < VS_BATCH; i++) {
+			uint8_t *f = flow_mem[v][i];
+
+			memset(f, 0, FRAME_LEN);
+			eth(f, port_mac[H_VIF0 + o], port_mac[H_VIF0 + v],
+			    0x0800);
+			udp4(f, vif_ip(v, i % NADDRS), vif_ip(o, 0));
+			flows[v].f[i] = (struct vs_frame){ .data = f,
+				.len = FRAME_LEN, .cap = FRAME_LEN };
+		}
+	}
+}
+
 /* Our switch ---------------------------------------------------------------*/
 
 static unsigned count_tx(void *ctx, const struct vs_frame *const *frames,
 			 unsigned n)
 {
 	(void)frames;
-	tx_count[(uintptr_t)ctx] += n;
+	tx_count[(uintptr_t)ctx].n += n;
 	return n;
 }
 
@@ -298,6 +336,98 @@ static uint64_t run_switch(struct vs_switch *sw, unsigned nframes)
 		b = (b + 1) % NBATCHES;
 	}
 	return now_ns() - t0;
+}
+
+/* Several threads ----------------------------------------------------------*/
+
+#define THREADS_MAX	8
+
+struct worker {
+	struct vs_switch *sw;
+	struct vs_batch *b;
+	const struct batch *set;	/* the traffic: batches[] or flows[] */
+	unsigned nset;
+	unsigned idx, n;		/* thread idx of n */
+	unsigned nframes;
+	pthread_barrier_t *go;
+};
+
+/* Thread @w->idx: the batches whose ingress port is its own. */
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	uint64_t clock = 1000000000u;
+	unsigned done = 0, b = 0;
+
+	pthread_barrier_wait(w->go);
+	while (done < w->nframes) {
+		const struct batch *bt = &w->set[b];
+
+		b = (b + 1) % w->nset;
+		if ((unsigned)bt->port % w->n != w->idx)
+			continue;
+		clock += 1000;
+		if (vs_input_batch(w->sw, w->b, (unsigned)port_no[bt->port],
+				   bt->f, VS_BATCH, clock) != VS_BATCH)
+			abort();
+		done += VS_BATCH;
+	}
+	return NULL;
+}
+
+/* Thread @idx of a run on the @idx-th CPU we may use: this machine's
+ * CPUs differ (another guest's load), so every run, the peer's too,
+ * starts its thread 0 on the same CPU. */
+static void pin(pthread_t t, unsigned idx)
+{
+	cpu_set_t set, one;
+	unsigned cpu, k = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return;
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &set) || k++ != idx)
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		pthread_setaffinity_np(t, sizeof(one), &one);
+		return;
+	}
+}
+
+/* @nframes frames through the switch by @n threads, with the ports'
+ * locks when @locks; returns wall ns. */
+static uint64_t run_threads(struct vs_switch *sw, unsigned n,
+			    unsigned nframes, bool locks,
+			    const struct batch *set, unsigned nset)
+{
+	struct worker w[THREADS_MAX];
+	pthread_t th[THREADS_MAX];
+	pthread_barrier_t go;
+	uint64_t t0;
+	unsigned i;
+
+	pthread_barrier_init(&go, NULL, n + 1);
+	vs_switch_set_threaded(sw, locks);
+	for (i = 0; i < n; i++) {
+		w[i] = (struct worker){ .sw = sw, .b = vs_batch_new(sw),
+					.set = set, .nset = nset,
+					.idx = i, .n = n,
+					.nframes = nframes / n, .go = &go };
+		if (!w[i].b || pthread_create(&th[i], NULL, worker_run, &w[i]))
+			abort();
+		pin(th[i], i);
+	}
+	pthread_barrier_wait(&go);
+	t0 = now_ns();
+	for (i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	t0 = now_ns() - t0;
+	for (i = 0; i < n; i++)
+		vs_batch_free(sw, w[i].b);
+	vs_switch_set_threaded(sw, false);
+	pthread_barrier_destroy(&go);
+	return t0;
 }
 
 /* The peer: a learning bridge --------------------------------------------*/
@@ -426,7 +556,7 @@ static uint64_t tx_total(void)
 	unsigned i;
 
 	for (i = 0; i < NPORTS; i++)
-		s += tx_count[i];
+		s += tx_count[i].n;
 	return s;
 }
 
@@ -446,6 +576,40 @@ static void print_mix(struct vs_switch *sw)
 			printf(", %s %llu", vs_drop_names[r],
 			       (unsigned long long)st.drops[r]);
 	printf("\n");
+}
+
+/* The switch on 1..CPUs threads (at most THREADS_MAX) against itself on
+ * one thread without locks, on traffic @set, runs interleaved. Every run
+ * is made of new threads, the peer's too, so all are placed on the CPUs
+ * alike. */
+static void scaling(struct vs_switch *sw, const char *what,
+		    const struct batch *set, unsigned nset)
+{
+	uint64_t one[RUNS], multi[THREADS_MAX + 1][RUNS];
+	cpu_set_t cpus;
+	unsigned ncpu = 1, n, r;
+	double ns_one;
+
+	if (!sched_getaffinity(0, sizeof(cpus), &cpus))
+		ncpu = (unsigned)CPU_COUNT(&cpus);
+	if (ncpu > THREADS_MAX)
+		ncpu = THREADS_MAX;
+	for (r = 0; r < RUNS; r++) {
+		one[r] = run_threads(sw, 1, frames_run, false, set, nset);
+		for (n = 1; n <= ncpu; n++)
+			multi[n][r] = run_threads(sw, n, frames_run, true, set,
+						  nset);
+	}
+	ns_one = median_ns_per_frame(one);
+	printf("switch-core, %u CPUs, %s:\n", ncpu, what);
+	printf("  %-28s %7.2f Mpps\n", "peer: 1 thread, no locks",
+	       1e3 / ns_one);
+	for (n = 1; n <= ncpu; n++) {
+		double ns = median_ns_per_frame(multi[n]);
+
+		printf("  %u thread%s, ports' locks    %7.2f Mpps   %.2fx\n", n,
+		       n == 1 ? " " : "s", 1e3 / ns, ns_one / ns);
+	}
 }
 
 /* switch-core [FRAMES]: FRAMES per timed run (e.g. fewer under valgrind). */
@@ -474,6 +638,7 @@ int main(int argc, char **argv)
 		frames_run = (unsigned)v;
 	}
 	make_traffic();
+	make_flows();
 	sw = build_switch();
 	if (!sw) {
 		fprintf(stderr, "switch-core: cannot build the switch\n");
@@ -501,7 +666,7 @@ int main(int argc, char **argv)
 		peer[r] = run_peer(frames_run);
 	}
 	for (i = 0; i < NPORTS; i++)
-		sink += tx_count[i];
+		sink += tx_count[i].n;
 	ns_ours = median_ns_per_frame(ours);
 	ns_peer = median_ns_per_frame(peer);
 
@@ -512,6 +677,11 @@ int main(int argc, char **argv)
 	printf("  ratio ours/peer (Mpps): %.2f\n", ns_peer / ns_ours);
 	printf("  target %.0f Mpps on one core: %s\n", TARGET_MPPS,
 	       1e3 / ns_ours >= TARGET_MPPS ? "met" : "NOT met");
+	printf("threads: each its own ingress ports (port number modulo "
+	       "threads), delivering to any port\n");
+	scaling(sw, "the mix above (most batches reach every port)", batches,
+		NBATCHES);
+	scaling(sw, "flows (each batch 64 frames to one vif)", flows, NVIFS);
 	vs_switch_free(sw);
 	return 0;
 }

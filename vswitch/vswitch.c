@@ -53,7 +53,7 @@ struct vs_switch *vs_switch_new(void)
 		return NULL;
 	}
 	for (i = 0; i < VS_PORTS_MAX; i++)
-		pthread_mutex_init(&sw->ports[i].lock, NULL);
+		pthread_mutex_init(&sw->ports[i].rx.lock, NULL);
 	sw->dom0 = sw->wire = -1;
 	vs_isolated_add(sw, AF_INET, &ll, XENO_LL_PLEN);
 	return sw;
@@ -67,7 +67,7 @@ void vs_switch_free(struct vs_switch *sw)
 		return;
 	for (i = 0; i < VS_PORTS_MAX; i++) {
 		free(sw->ports[i].pool);
-		pthread_mutex_destroy(&sw->ports[i].lock);
+		pthread_mutex_destroy(&sw->ports[i].rx.lock);
 	}
 	for (i = 0; i < sw->nbatches; i++)
 		free(sw->batches[i]);
@@ -117,13 +117,13 @@ void vs_switch_set_threaded(struct vs_switch *sw, bool on)
 static void lock(const struct vs_switch *sw, struct vs_port *p)
 {
 	if (sw->threaded)
-		pthread_mutex_lock(&p->lock);
+		pthread_mutex_lock(&p->rx.lock);
 }
 
 static void unlock(const struct vs_switch *sw, struct vs_port *p)
 {
 	if (sw->threaded)
-		pthread_mutex_unlock(&p->lock);
+		pthread_mutex_unlock(&p->rx.lock);
 }
 
 void vs_port_lock(struct vs_switch *sw, unsigned port)
@@ -231,9 +231,9 @@ int vs_port_add(struct vs_switch *sw, const struct vs_port_config *cfg)
 		return -ENOSPC;
 
 	p = &sw->ports[i];
-	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->rx.lock);
 	memset(p, 0, sizeof(*p));
-	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->rx.lock, NULL);
 	p->frame_max = cfg->frame_max ? cfg->frame_max : VS_FRAME_MAX_DEFAULT;
 	if (cfg->ops->rx) {
 		p->pool = malloc((size_t)VS_BATCH * p->frame_max);
@@ -251,7 +251,7 @@ int vs_port_add(struct vs_switch *sw, const struct vs_port_config *cfg)
 	p->ops = cfg->ops;
 	p->ctx = cfg->ctx;
 	credit_init(&p->tx_credit);
-	credit_init(&p->rx_credit);
+	credit_init(&p->rx.credit);
 
 	if (p->kind == VS_PORT_DOM0)
 		sw->dom0 = (int)i;
@@ -278,9 +278,9 @@ int vs_port_del(struct vs_switch *sw, unsigned port)
 	if ((int)port == sw->wire)
 		sw->wire = -1;
 	free(p->pool);
-	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->rx.lock);
 	memset(p, 0, sizeof(*p));
-	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->rx.lock, NULL);
 	active_rebuild(sw);
 	vs_tables_rebuild(sw);
 	return 0;
@@ -507,7 +507,7 @@ int vs_port_set_rx_limit(struct vs_switch *sw, unsigned port, uint64_t bytes,
 
 	if (!p)
 		return -ENOENT;
-	return credit_set(&p->rx_credit, bytes, usecs, packets, now);
+	return credit_set(&p->rx.credit, bytes, usecs, packets, now);
 }
 
 int vs_port_limits(const struct vs_switch *sw, unsigned port,
@@ -520,7 +520,7 @@ int vs_port_limits(const struct vs_switch *sw, unsigned port,
 	if (tx)
 		credit_get(&p->tx_credit, tx);
 	if (rx)
-		credit_get(&p->rx_credit, rx);
+		credit_get(&p->rx.credit, rx);
 	return 0;
 }
 
@@ -532,6 +532,10 @@ int vs_port_stats(const struct vs_switch *sw, unsigned port,
 	if (!p)
 		return -ENOENT;
 	*out = p->stats;
+	out->rx_packets = p->rx.packets;
+	out->rx_bytes = p->rx.bytes;
+	out->drops[VS_DROP_TX_ERROR] = p->rx.tx_error;
+	out->drops[VS_DROP_RX_RATELIMIT] = p->rx.ratelimit;
 	out->throttled = p->tx_credit.throttle_events;
 	return 0;
 }
@@ -735,12 +739,12 @@ static void rx_limit(struct vs_batch *b, struct vs_port *to,
 	for (k = 0; k < q->nout; k++) {
 		const struct vs_frame *f = q->out[k];
 
-		if (credit_admit(&to->rx_credit, f->len, now, false)) {
+		if (credit_admit(&to->rx.credit, f->len, now, false)) {
 			q->out_idx[m] = q->out_idx[k];
 			q->out[m++] = f;
 			continue;
 		}
-		to->stats.drops[VS_DROP_RX_RATELIMIT]++;
+		to->rx.ratelimit++;
 		b->b_limited[q->out_idx[k]]++;
 		if (to->ncaps)
 			capture(to, f, VS_CAPTURE_RECEIVED,
@@ -759,18 +763,18 @@ static void transmit(struct vs_switch *sw, struct vs_batch *b, uint64_t now)
 		struct vs_outq *q = &b->q[b->touched[t]];
 
 		lock(sw, to);
-		if (!credit_unlimited(&to->rx_credit))
+		if (!credit_unlimited(&to->rx.credit))
 			rx_limit(b, to, q, now);
 		sent = q->nout ? to->ops->tx(to->ctx, q->out, q->nout) : 0;
 		if (sent > q->nout)
 			sent = q->nout;
 		for (k = 0; k < sent; k++) {
-			to->stats.rx_packets++;
-			to->stats.rx_bytes += q->out[k]->len;
+			to->rx.packets++;
+			to->rx.bytes += q->out[k]->len;
 			b->b_ok[q->out_idx[k]]++;
 		}
 		for (; k < q->nout; k++) {
-			to->stats.drops[VS_DROP_TX_ERROR]++;
+			to->rx.tx_error++;
 			b->b_err[q->out_idx[k]]++;
 		}
 		if (to->ncaps)
@@ -817,10 +821,10 @@ int vs_port_inject(struct vs_switch *sw, unsigned port,
 	sw->stats.in_frames += n;
 	sw->stats.delivered += sent;
 	sw->stats.drops[VS_DROP_TX_ERROR] += n - sent;
-	to->stats.drops[VS_DROP_TX_ERROR] += n - sent;
+	to->rx.tx_error += n - sent;
 	for (i = 0; i < sent; i++) {
-		to->stats.rx_packets++;
-		to->stats.rx_bytes += frames[i].len;
+		to->rx.packets++;
+		to->rx.bytes += frames[i].len;
 	}
 	for (i = 0; to->ncaps && i < n; i++)
 		capture(to, &frames[i], VS_CAPTURE_RECEIVED,
@@ -847,13 +851,19 @@ static int input(struct vs_switch *sw, struct vs_batch *b, struct vs_port *in,
 int vs_input(struct vs_switch *sw, unsigned port, const struct vs_frame *frames,
 	     unsigned n, uint64_t now)
 {
+	return vs_input_batch(sw, sw->b0, port, frames, n, now);
+}
+
+int vs_input_batch(struct vs_switch *sw, struct vs_batch *b, unsigned port,
+		   const struct vs_frame *frames, unsigned n, uint64_t now)
+{
 	struct vs_port *in = port_get(sw, port);
 
 	if (!in)
 		return -ENOENT;
 	if (n > VS_BATCH)
 		return -EINVAL;
-	return input(sw, sw->b0, in, frames, n, now);
+	return input(sw, b, in, frames, n, now);
 }
 
 /* Switch the held frames of @p; returns how many went. */

@@ -292,7 +292,8 @@ int vs_port_poll(struct vs_switch *sw, unsigned port, uint64_t now,
 /* Several threads (see Threading above). vs_batch_new() makes the
  * working state of one more thread's batches (NULL: out of memory, or
  * VS_BATCHES_MAX reached); vs_batch_free() folds its counters into the
- * switch's. vs_port_poll_batch() is vs_port_poll() with batch @b.
+ * switch's. vs_port_poll_batch() and vs_input_batch() are vs_port_poll() and
+ * vs_input() with batch @b.
  * vs_switch_set_threaded() turns the ports' locks on or off (no thread
  * in a batch meanwhile); vs_port_lock()/vs_port_unlock() take a port's
  * lock around other calls into its back end (no-ops unless threaded). */
@@ -301,6 +302,8 @@ struct vs_batch *vs_batch_new(struct vs_switch *sw);
 void vs_batch_free(struct vs_switch *sw, struct vs_batch *b);
 int vs_port_poll_batch(struct vs_switch *sw, struct vs_batch *b,
 		       unsigned port, uint64_t now, unsigned budget);
+int vs_input_batch(struct vs_switch *sw, struct vs_batch *b, unsigned port,
+		   const struct vs_frame *frames, unsigned n, uint64_t now);
 void vs_switch_set_threaded(struct vs_switch *sw, bool on);
 void vs_port_lock(struct vs_switch *sw, unsigned port);
 void vs_port_unlock(struct vs_switch *sw, unsigned port);

@@ -50,7 +50,22 @@ struct vs_prefix {
 	};
 };
 
+/* The receive side of a port: what delivering to it changes. With
+ * several data-plane threads (vs_switch_set_threaded), the back end's rx,
+ * release and tx calls, these and the port's captures are taken under
+ * .lock. The transmit side (tx_credit, held, pool, stats) belongs to the
+ * one thread that polls the port. Cache lines of its own, so that threads
+ * delivering to the port do not take the polling thread's lines away. */
+struct vs_port_rx {
+	pthread_mutex_t lock;
+	struct credit credit;		/* drop */
+	uint64_t packets, bytes;	/* stats.rx_packets, rx_bytes */
+	uint64_t tx_error, ratelimit;	/* stats.drops[] */
+} __attribute__((aligned(64)));
+
 struct vs_port {
+	struct vs_port_rx rx;		/* first: its own cache lines */
+
 	bool used;
 	enum vs_port_kind kind;
 	uint8_t mac[6];
@@ -67,8 +82,7 @@ struct vs_port {
 	bool dhcp_trusted;		/* may send DHCP server messages */
 
 	struct credit tx_credit;	/* deferral */
-	struct credit rx_credit;	/* drop */
-	struct vs_port_stats stats;
+	struct vs_port_stats stats;	/* rx_* and the drops below: in .rx */
 
 	/* Polled ports: a pool of VS_BATCH buffers and the frames held back
 	 * for credit. Nothing is read while frames are held, so the pool
@@ -83,13 +97,6 @@ struct vs_port {
 	struct vs_capture *caps[VS_CAPTURE_PORT_MAX];
 	unsigned ncaps;
 
-	/* With several data-plane threads (vs_switch_set_threaded), the
-	 * back end's rx, release and tx calls, the receive side of the
-	 * counters (rx_*, drops[rx_ratelimit], drops[tx_error]), rx_credit
-	 * and the captures are taken under this lock. The transmit side
-	 * (tx_credit, held, pool, the other counters) belongs to the one
-	 * thread that polls the port. */
-	pthread_mutex_t lock;
 };
 
 /* One batch's output towards one port */
