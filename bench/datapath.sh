@@ -17,7 +17,11 @@
 # printed side by side with the ratios xend/OVS and xend/bridge, then where
 # each switch lost the frames of the floods. The ping is measured once
 # more with xend restarted with --poll-us POLL_US (default 3000, wider than
-# the pings' 2 ms interval), with the data-plane thread's CPU meanwhile.
+# the pings' 2 ms interval), with the data-plane thread's CPU meanwhile,
+# and beside it the floor of any switch that sleeps between frames: two
+# threads waking each other through eventfds, 2 ms apart, on two CPUs
+# (build/bench/wakeup): a ping through a user-space switch wakes two
+# sleeping threads (the switch's, then ping's), the bridge none.
 #
 # Root. Everything runs in a private network and mount namespace (the
 # script re-executes itself under unshare), so another xend, OVS or bridge
@@ -40,7 +44,7 @@ for c in iperf3 ping ethtool nft ovsdb-server ovs-vswitchd ovs-vsctl; do
 	command -v "$c" >/dev/null ||
 		{ echo "$prog: $c missing (scripts/install-deps)" >&2; exit 1; }
 done
-for f in xend xc_dom_create xc_dom_control bench/udpflood; do
+for f in xend xc_dom_create xc_dom_control bench/udpflood bench/wakeup; do
 	[ -x "$B/$f" ] || { echo "$prog: $B/$f missing (make)" >&2; exit 1; }
 done
 
@@ -358,6 +362,8 @@ read -r x1 _ < <(sched "$xend_pid")
 t1=$(date +%s%N)
 poll_cpu=$(awk -v c="$((x1 - x0))" -v t="$((t1 - t0))" 'BEGIN { printf "%.0f%%", 100 * c / t }')
 R[ovs.rp]=${R[ovs.r]} R[bridge.rp]=${R[bridge.r]}
+# "wakeup: median A us unpinned, B us on two CPUs, C us on one, ..."
+read -r _ _ wk_any _ _ wk_two _ _ _ _ wk_one _ < <("$B/bench/wakeup" 400 2000)
 # do the switch processes poll while idle?
 read -r x0 _ < <(sched "$xend_pid")
 read -r o0 _ < <(sched "$vswitchd_pid")
@@ -384,6 +390,7 @@ row "TCP, GSO on, $cc (Gbit/s)" g
 row "TCP, TSO/GSO/GRO off, 1500 MTU, $cc" m
 row "ping RTT median of 400 (us, lower=better)" r
 row "  the same, xend --poll-us $POLL_US" rp
+printf '%-40s %9s\n' "  floor: 2 wake-ups on 2 CPUs (us)" "$wk_two"
 row "64 B frames delivered (Mpps)" f64
 row "  64 B offered: udpflood sent (Mpps)" o64 -
 row "1518 B frames delivered (Mpps)" f1518
@@ -404,3 +411,5 @@ printf '%s\n' \
 printf 'CPU the switch processes used over 1 s idle: %s\n' "$idle"
 printf 'xend --poll-us %s: its threads used %s of a core during the pings\n' \
 	"$POLL_US" "$poll_cpu"
+printf 'wake-ups: two threads answering each other every 2 ms: %s us on two CPUs, %s us on one, %s us unpinned\n' \
+	"$wk_two" "$wk_one" "$wk_any"
