@@ -56,6 +56,10 @@
 #define DP_THREADS_MAX	XEND_DP_THREADS_MAX
 #define DP_BUDGET	(4 * VS_BATCH)	/* frames per port per round */
 #define DP_WIRE_POOL	64		/* wire frames live in the ring */
+/* Rounds of the busy vhost-user ports between two looks at epoll when
+ * the last look found nothing: epoll_wait is a system call, dearer than a
+ * look at a ring, and the other fds wait at most this many rounds. */
+#define DP_AGAIN_ROUNDS	4
 
 enum dp_ref_type { REF_PORT, REF_PORT_CTL, REF_TIMER, REF_CMD, REF_PARK };
 
@@ -548,7 +552,7 @@ static void *dp_thread(void *arg)
 	struct xend_dp *dp = t->dp;
 	struct epoll_event evs[DP_EVENTS];
 	uint64_t busy = 0;		/* when the last round had events */
-	int n, i;
+	int n, i, k;
 
 	t->tid = (pid_t)syscall(SYS_gettid);
 	nice_apply(t);
@@ -565,7 +569,8 @@ static void *dp_thread(void *arg)
 		for (i = 0; i < n && !dp->stop; i++)
 			if (!dispatch(t, &evs[i], xend_dp_now()))
 				break;
-		if (t->nagain && !dp->stop)
+		for (k = 0; t->nagain && !dp->stop &&
+			    k < (n ? 1 : DP_AGAIN_ROUNDS); k++)
 			poll_again(t);
 	}
 	if (t->idx == 0) {
