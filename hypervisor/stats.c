@@ -62,11 +62,13 @@ static void port_owner(struct xend *x, const struct xend_port_snap *p,
 void xend_stats_collect(struct xend *x, struct xend_stats *s)
 {
 	xend_sw_switch_snap(x->dp, &s->sw);
+	s->dp_threads = xend_dp_threads(x->dp);
 	for (unsigned i = 0; i < s->sw.n; i++) {
 		struct xend_stats_port *o = &s->ports[i];
 
 		memset(o, 0, sizeof(*o));
 		port_owner(x, &s->sw.ports[i], o);
+		o->dp_thread = xend_dp_port_thread(x->dp, s->sw.ports[i].port);
 		if (o->v && o->v->backend == XEND_VIF_BACKEND_VHOST_USER)
 			o->vhost = !xend_dp_vhost_info(x->dp,
 						       s->sw.ports[i].port,

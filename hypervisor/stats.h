@@ -52,12 +52,14 @@ struct xend_stats_port {
 	const struct xend_vif *v;	/* its vif; NULL: dom0, the wire */
 	bool vhost;			/* a vhost-user port: @vu is valid */
 	struct xend_dp_vhost_info vu;
+	int dp_thread;			/* the data-plane thread reading it */
 };
 
 /* Everything switch_stats, vif_stats and the metrics report of ports. */
 struct xend_stats {
 	struct xend_switch_snap sw;
 	struct xend_stats_port ports[VS_PORTS_MAX];	/* as sw.ports[] */
+	unsigned dp_threads;
 };
 
 /* xend_stats_collect() - fill @s (large: allocate it): the switch's

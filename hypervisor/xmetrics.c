@@ -19,7 +19,7 @@
 #include "xnat.h"
 
 #define PORT_LABELS	5	/* kind, ifname, domain, name, vif */
-#define LABELS_MAX	(PORT_LABELS + 3)
+#define LABELS_MAX	(PORT_LABELS + 4)
 
 /* A port: its labels, as every family of ports names it. */
 struct port_row {
@@ -128,6 +128,9 @@ static void switch_metrics(struct prom *p, const struct gather *g)
 	prom_family(p, "xeno_switch_ports", PROM_GAUGE,
 		    "Ports attached to the switch.");
 	prom_u64(p, NULL, 0, g->st.sw.n);
+	prom_family(p, "xeno_switch_dp_threads", PROM_GAUGE,
+		    "Data-plane threads (xend --dp-threads).");
+	prom_u64(p, NULL, 0, g->st.dp_threads);
 }
 
 /* ---- ports ---- */
@@ -135,14 +138,16 @@ static void switch_metrics(struct prom *p, const struct gather *g)
 static void port_info(struct prom *p, const struct gather *g)
 {
 	prom_family(p, "xeno_vif_info", PROM_GAUGE,
-		    "A switch port: its number, back end and state.");
+		    "A switch port: its number, back end, state and the "
+		    "data-plane thread that reads it.");
 	for (unsigned i = 0; i < g->st.sw.n; i++) {
 		const struct xend_stats_port *o = &g->st.ports[i];
 		const struct port_row *r = &g->ports[i];
 		struct prom_label l[LABELS_MAX];
-		char port[12];
-		struct prom_label extra[3] = {
+		char port[12], th[12];
+		struct prom_label extra[4] = {
 			{ "port", port },
+			{ "dp_thread", th },
 			{ "backend", o->v ? rec_vif_backend_name(o->v->backend) :
 				     "tap" },
 			{ "state", rec_vif_state_name(o->v ? o->v->state :
@@ -150,7 +155,8 @@ static void port_info(struct prom *p, const struct gather *g)
 		};
 
 		snprintf(port, sizeof(port), "%u", g->st.sw.ports[i].port);
-		prom_u64(p, l, labels_plus(l, r->l, r->n, extra, 3), 1);
+		snprintf(th, sizeof(th), "%d", o->dp_thread);
+		prom_u64(p, l, labels_plus(l, r->l, r->n, extra, 4), 1);
 	}
 }
 

@@ -127,13 +127,15 @@ def test_metrics_equal_switch_stats(mx):
         assert get(m, "xeno_switch_dropped_frames_total",
                    reason=reason) == n, reason
     assert get(m, "xeno_switch_ports") == len(st["ports"])
+    assert get(m, "xeno_switch_dp_threads") == st["dp_threads"]
 
     # every port, counter by counter
     for p in st["ports"]:
         who = dict(ifname=p["name"], kind=p["kind"])
         if p["kind"] != "wire":
             who.update(domain=p["dom"], vif=p["vif"])
-        assert get(m, "xeno_vif_info", port=p["port"], **who) == 1
+        assert get(m, "xeno_vif_info", port=p["port"],
+                   dp_thread=p["dp_thread"], **who) == 1
         for k in ("tx_bytes", "tx_packets", "rx_bytes", "rx_packets",
                   "in_packets", "throttled"):
             assert get(m, "xeno_vif_%s_total" % k, **who) == \
@@ -154,7 +156,8 @@ def test_metrics_equal_switch_stats(mx):
             assert get(m, "xeno_vif_dropped_packets_total", reason=reason,
                        **who) == n, reason
         assert get(m, "xeno_vif_info", state=v["state"],
-                   backend=v["backend"], **who) == 1
+                   backend=v["backend"], dp_thread=v["dp_thread"],
+                   **who) == 1
 
     # the spoof attempts counted under their reasons; the pings delivered
     wa = dict(domain=a["id"], vif=0)
