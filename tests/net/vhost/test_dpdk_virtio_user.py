@@ -10,8 +10,8 @@ listens on (virtio-user server=1); xend's own instance, this module's:
         | DIR/T-a.sock                      | DIR/T-b.sock
         | vhost-user (xend connects)        |
    +----+------------------------------------+--------+
-   | xend (this module's; its own socket, state dir   |
-   | and dom0 TAP xv-RUN-vif0, no wire)               |
+   | xend (this module's; its own socket, state dir,  |
+   | dom0 TAP xv-RUN-vif0, no wire, 2 dp threads)     |
    | domain T-a (external)     domain T-b (external)  |
    +---------------------------------------------------+
 
@@ -106,8 +106,12 @@ def _frame_len(txpkts):
 # ---------------------------------------------------------------- xend
 
 class VXend(xn.XendProc):
+    # two data-plane threads: dom0's port is read by thread 0, then each
+    # test's two vifs by threads 1 and 0, so every frame between them
+    # crosses threads and is written into a guest ring under its port's
+    # lock (the QEMU tests in tests/vm run the default, one thread)
     def __init__(self, tmp):
-        super().__init__(tmp, ["--dom0", DOM0_IF])
+        super().__init__(tmp, ["--dom0", DOM0_IF, "--dp-threads", "2"])
 
     def tool(self, *args, check=True):
         return xn.tool(*args, sock=self.sock, check=check)
@@ -418,6 +422,8 @@ def test_traffic_both_ways(vx, qs, mrg):
     with Pair(vx, "t%d%d" % (qs, mrg), qs=qs, mrg=mrg) as p:
         for e in (p.a, p.b):
             check_features(e, mrg)
+        # read by different data-plane threads: every frame crosses
+        assert p.a.vif()["dp_thread"] != p.b.vif()["dp_thread"]
         for src, dst in ((p.a, p.b), (p.b, p.a)):
             for txpkts, per_burst in LAYOUTS.values():
                 check_burst(src, dst, txpkts, per_burst=per_burst)
