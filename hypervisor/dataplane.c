@@ -129,6 +129,8 @@ struct xend_dp {
 	bool dead;			/* thread 0 has left its loop */
 	bool park;			/* the other threads must stop */
 	unsigned nparked;
+	unsigned nleft;			/* other threads out of their loop
+					 * (an epoll error): never parked */
 };
 
 uint64_t xend_dp_now(void)
@@ -384,7 +386,7 @@ static void park_others(struct xend_dp *dp)
 		if (write(dp->th[i].kickfd, &(uint64_t){ 1 },
 			  sizeof(uint64_t)) < 0)
 			log_warn("dp: eventfd: %s", strerror(errno));
-	while (dp->nparked < dp->nthreads - 1)
+	while (dp->nparked + dp->nleft < dp->nthreads - 1)
 		pthread_cond_wait(&dp->cond, &dp->lock);
 }
 
@@ -573,12 +575,13 @@ static void *dp_thread(void *arg)
 			    k < (n ? 1 : DP_AGAIN_ROUNDS); k++)
 			poll_again(t);
 	}
-	if (t->idx == 0) {
-		pthread_mutex_lock(&dp->lock);
+	pthread_mutex_lock(&dp->lock);
+	if (t->idx == 0)
 		dp->dead = true;
-		pthread_cond_broadcast(&dp->cond);
-		pthread_mutex_unlock(&dp->lock);
-	}
+	else
+		dp->nleft++;
+	pthread_cond_broadcast(&dp->cond);
+	pthread_mutex_unlock(&dp->lock);
 	return NULL;
 }
 
