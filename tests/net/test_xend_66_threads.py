@@ -14,7 +14,9 @@ Ports go to the thread with the fewest, so A..D and dom0 are spread over
 both. Traffic between ports of different threads crosses (positive
 control); two floods at once, one per thread, into the same receiver,
 leave every counter adding up (in = delivered + drops, and what the
-switch delivered is what the receivers' eth0 counted); the anti-spoofing
+switch delivered is what the receivers' eth0 counted), while control
+commands, each of which stops both threads between batches, keep
+answering; the anti-spoofing
 policy holds on both threads (a forged source dropped and counted beside
 a true one delivered). Only this module's xend is killed, by its PID."""
 
@@ -122,8 +124,25 @@ def test_two_floods_at_once_add_up(tx):
           for i, s in enumerate((s0, s1))]
     for t in ts:
         t.start()
+    # meanwhile commands: each parks both busy threads between batches
+    other = [d for d in tx.doms if d not in (s0, s1, dst)][0]
+    slowest, ncmds = 0.0, 0
+    while any(t.is_alive() for t in ts):
+        for args in (("switch_stats",),
+                     ("vif_setsched", other["id"], 0, 100000, 100000),
+                     ("vif_addip", other["id"], 0, "10.66.0.1"),
+                     ("vif_delip", other["id"], 0, "10.66.0.1"),
+                     ("vif_setsched", other["id"], 0, 0, 0)):
+            t0 = time.monotonic()
+            tx.ctl(*args)
+            slowest = max(slowest, time.monotonic() - t0)
+            ncmds += 1
     for t in ts:
         t.join()
+    print("\n%d commands during the floods, the slowest %.0f ms"
+          % (ncmds, 1000 * slowest))
+    assert ncmds >= 10
+    assert slowest < 1.0
     time.sleep(0.5)
     st1 = tx.json("switch_stats")
     v1 = tx.json("vif_stats", dst["id"], 0)["stats"]
