@@ -59,10 +59,9 @@ static struct batch flows[NVIFS];
 static uint8_t port_mac[NPORTS][6];
 /* frames each port's tx took; a cache line per port, so that threads
  * delivering to different ports do not share one */
-static struct {
+static struct port_count {
 	uint64_t n;
-	uint8_t pad[56];
-} tx_count[NPORTS];
+} __attribute__((aligned(64))) tx_count[NPORTS];
 static volatile uint64_t sink;
 
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
