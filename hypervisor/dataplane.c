@@ -396,6 +396,24 @@ static void unpark_others(struct xend_dp *dp)
 	pthread_cond_broadcast(&dp->cond);
 }
 
+/* Empty thread @t's command or park eventfd. */
+static void kick_take(struct dp_thread *t)
+{
+	uint64_t v;
+
+	if (read(t->kickfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_warn("dp: eventfd: %s", strerror(errno));
+}
+
+/* After the switch was at rest: the nice value a command may have asked
+ * for, and every throttled port of @t looked at again (a changed or
+ * lifted limit may release one, or move its wakeup). */
+static void rest_done(struct dp_thread *t)
+{
+	nice_apply(t);
+	ports_recheck(t, xend_dp_now(), true);
+}
+
 /* Another thread: thread 0 wants the switch at rest. Wait until it is
  * done, then look at the ports again (a command may have changed any of
  * them). Returns true: the rest of this round's events may be stale. */
@@ -403,10 +421,8 @@ static bool park_event(struct dp_thread *t)
 {
 	struct xend_dp *dp = t->dp;
 	bool counted = false;
-	uint64_t v;
 
-	if (read(t->kickfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		log_warn("dp: eventfd: %s", strerror(errno));
+	kick_take(t);
 	pthread_mutex_lock(&dp->lock);
 	while (dp->park) {
 		if (!counted) {
@@ -419,10 +435,8 @@ static bool park_event(struct dp_thread *t)
 	if (counted)
 		dp->nparked--;
 	pthread_mutex_unlock(&dp->lock);
-	if (counted) {
-		nice_apply(t);
-		ports_recheck(t, xend_dp_now(), true);
-	}
+	if (counted)
+		rest_done(t);
 	return counted;
 }
 
@@ -430,10 +444,8 @@ static bool cmd_event(struct dp_thread *t)
 {
 	struct xend_dp *dp = t->dp;
 	bool ran = false;
-	uint64_t v;
 
-	if (read(t->kickfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		log_warn("dp: eventfd: %s", strerror(errno));
+	kick_take(t);
 	pthread_mutex_lock(&dp->lock);
 	if (dp->cmd.busy && !dp->cmd.done) {
 		park_others(dp);
@@ -443,12 +455,8 @@ static bool cmd_event(struct dp_thread *t)
 		ran = true;
 	}
 	pthread_mutex_unlock(&dp->lock);
-	if (ran) {
-		nice_apply(t);
-		/* The command may have changed limits: look at every held
-		 * port. */
-		ports_recheck(t, xend_dp_now(), true);
-	}
+	if (ran)
+		rest_done(t);
 	return ran;
 }
 
