@@ -11,6 +11,10 @@
  * Every frame carries its sender's sequence number, so the test checks
  * that nothing was lost or duplicated, that each sender's frames arrived
  * in order, and that the counters add up across the threads.
+ *
+ * Then xend's data plane (dataplane.c) with several threads: commands
+ * from several control threads at once, each run by thread 0 while the
+ * others are parked, none lost, none run twice, none waiting forever.
  */
 
 #include <stdarg.h>
@@ -19,11 +23,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dataplane.h"
 #include "fakeport.h"
+#include "xend.h"
 
 #define N_EACH	2000	/* frames per flow: vif2 queues two, within FP_RXQ_MAX */
 
@@ -195,12 +202,89 @@ static void test_batch_limit(void **state)
 	vs_batch_free(SW, bs[0]);
 }
 
+/* The data plane -----------------------------------------------------*/
+
+#define CALLERS		4
+#define CALLS		500
+
+struct caller {
+	struct xend_dp *dp;
+	unsigned long *count;	/* changed only by commands */
+	int bad;
+};
+
+static int count_fn(struct vs_switch *sw, void *arg, uint64_t now)
+{
+	unsigned long *count = arg;
+
+	(void)sw;
+	(void)now;
+	return (int)(++*count % 1000);
+}
+
+static void *caller_run(void *arg)
+{
+	struct caller *c = arg;
+
+	for (unsigned i = 0; i < CALLS; i++) {
+		int ret = xend_dp_call(c->dp, count_fn, c->count);
+
+		if (ret < 0 || ret >= 1000)
+			c->bad++;
+		if (i % 50 == 0 && (xend_dp_set_poll(c->dp, i % 3) ||
+				    xend_dp_set_nice(c->dp, 0)))
+			c->bad++;
+	}
+	return NULL;
+}
+
+static void test_dp_commands_park_the_threads(void **state)
+{
+	struct caller c[CALLERS];
+	pthread_t th[CALLERS];
+	unsigned long count = 0;
+	struct xend_dp *dp;
+
+	(void)state;
+	xend_log_setup(false, XEND_LOG_ERR);
+	dp = xend_dp_new(4);
+	assert_non_null(dp);
+	assert_int_equal(xend_dp_threads(dp), 4);
+	for (unsigned i = 0; i < CALLERS; i++) {
+		c[i] = (struct caller){ .dp = dp, .count = &count };
+		assert_int_equal(pthread_create(&th[i], NULL, caller_run,
+						&c[i]), 0);
+	}
+	for (unsigned i = 0; i < CALLERS; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(c[i].bad, 0);
+	}
+	/* every command ran exactly once */
+	assert_int_equal(count, CALLERS * CALLS);
+	for (unsigned i = 0; i < 4; i++)
+		assert_true(xend_dp_thread_tid(dp, i) > 0);
+	assert_int_equal(xend_dp_thread_tid(dp, 4), -1);
+	xend_dp_free(dp);
+}
+
+static void test_dp_thread_counts(void **state)
+{
+	(void)state;
+	errno = 0;
+	assert_null(xend_dp_new(0));
+	assert_int_equal(errno, EINVAL);
+	assert_null(xend_dp_new(XEND_DP_THREADS_MAX + 1));
+	assert_int_equal(errno, EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		TB_TEST_NOWIRE(test_two_threads),
 		TB_TEST_NOWIRE(test_shared_rx_limit),
 		TB_TEST_NOWIRE(test_batch_limit),
+		cmocka_unit_test(test_dp_commands_park_the_threads),
+		cmocka_unit_test(test_dp_thread_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
