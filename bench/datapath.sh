@@ -18,6 +18,7 @@
 # each switch lost the frames of the floods. The ping is measured once
 # more with xend restarted with --poll-us POLL_US (default 3000, wider than
 # the pings' 2 ms interval), with the data-plane thread's CPU meanwhile,
+# the average round trip of pings sent back to back (ping -f),
 # and beside it the floor of any switch that sleeps between frames: two
 # threads waking each other through eventfds, 2 ms apart, on two CPUs
 # (build/bench/wakeup): a ping through a user-space switch wakes two
@@ -242,6 +243,15 @@ rtt() {
 			   printf "%.0f\n", m * 1000 }'
 }
 
+# average round trip of 20000 pings back to back (ping -f: the next one
+# as soon as the answer is in) for peer $1, in microseconds: nobody
+# sleeps long enough for a CPU to go idle
+rtt_flood() {
+	{ ip netns exec "${NS_A[$1]}" ping -n -q -f -c 20000 -W 1 "${ADDR[$1]}" || true; } |
+		sed -n 's|^rtt min/avg/max/mdev = [0-9.]*/\([0-9.]*\)/.*|\1|p' |
+		awk '{ printf "%.0f\n", $1 * 1000 } END { if (!NR) print "-" }'
+}
+
 # ifstat NS|- DEV -> "rx_packets rx_dropped tx_packets tx_dropped"
 ifstat() {
 	local n=()
@@ -341,6 +351,7 @@ for p in "${peers[@]}"; do offload "$p" off; done
 for p in "${peers[@]}"; do R[$p.m]=$(tput "$p"); done
 for p in "${peers[@]}"; do offload "$p" on; done
 for p in "${peers[@]}"; do R[$p.r]=$(rtt "$p"); done
+for p in "${peers[@]}"; do R[$p.rf]=$(rtt_flood "$p"); done
 for size in 64 1518; do
 	for p in "${peers[@]}"; do
 		flood "$p" "$size"
@@ -391,6 +402,7 @@ row "TCP, TSO/GSO/GRO off, 1500 MTU, $cc" m
 row "ping RTT median of 400 (us, lower=better)" r
 row "  the same, xend --poll-us $POLL_US" rp
 printf '%-40s %9s\n' "  floor: 2 wake-ups on 2 CPUs (us)" "$wk_two"
+row "ping RTT back to back (-f), avg (us)" rf
 row "64 B frames delivered (Mpps)" f64
 row "  64 B offered: udpflood sent (Mpps)" o64 -
 row "1518 B frames delivered (Mpps)" f1518
