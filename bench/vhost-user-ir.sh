@@ -13,7 +13,9 @@
 # instructions per frame switched, then the functions that take the most
 # of them. Root; dpdk-testpmd and valgrind (scripts/install-deps).
 #
-#   bench/vhost-user-ir.sh [SECONDS]   (default 10; callgrind's time)
+#   [IR_OUT=FILE] bench/vhost-user-ir.sh [SECONDS]
+#                       (default 10; callgrind's time; IR_OUT keeps the
+#                       data plane's callgrind file for callgrind_annotate)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,6 +72,7 @@ busiest=$(for f in "$work"/cg.out-*; do
 	echo "$(awk '/^totals:/ { print $2 }' "$f") $f"
 done | sort -n | tail -1 | cut -d' ' -f2)
 total=$(awk '/^totals:/ { print $2 }' "$busiest")
+[ -z "${IR_OUT:-}" ] || cp "$busiest" "$IR_OUT"
 printf '\nvhost-user-ir: xend'"'"'s data-plane thread, 64-byte frames, %s frames switched\n' "$frames"
 awk -v t="$total" -v n="$frames" 'BEGIN {
 	printf "  %.0f instructions per frame (start-up included)\n", t / n }'
