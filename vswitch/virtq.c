@@ -309,6 +309,10 @@ size_t virtq_iov_copy(const struct virtq_iov *iov, unsigned n, size_t off,
 	size_t done = 0;
 	unsigned i;
 
+	if (n && off < iov[0].len && iov[0].len - off >= cap) {
+		memcpy(out, iov[0].base + off, cap);	/* one segment has it */
+		return cap;
+	}
 	for (i = 0; i < n && done < cap; i++) {
 		size_t k;
 
@@ -587,6 +591,18 @@ static void rx_fill(const struct virtq *vq, const struct virtq_iov *iov,
 	uint32_t off = 0;
 
 	hdr_build(hdr, &f->vnet, nheads);
+	if (n == 1 && iov[0].len >= hl + (uint64_t)f->len) {
+		/* the usual case: one buffer holds it all, one log call */
+		uint8_t *p = iov[0].base;
+		uint32_t head = vs_frame_head_len(f);
+
+		memcpy(p, hdr, hl);
+		memcpy(p + hl, f->data, head);
+		if (f->tail_len)
+			memcpy(p + hl + head, f->tail, f->tail_len);
+		log_write(vq, iov[0].gpa, hl + (uint64_t)f->len);
+		return;
+	}
 	rx_copy(vq, iov, n, &seg, &off, hdr, hl);
 	rx_copy(vq, iov, n, &seg, &off, f->data, vs_frame_head_len(f));
 	if (f->tail_len)
@@ -630,6 +646,35 @@ struct rx_later {
 	uint16_t nheads;
 };
 
+/* rx_plan() of the usual frame, in short: the next chain is one
+ * device-writable descriptor that holds the @need bytes. Takes it, with
+ * its used entry written, into @l; false, with nothing taken, for any
+ * other chain (rx_plan() takes it, or says what is wrong with it). */
+static bool rx_plan_one(struct virtq *vq, uint64_t need, struct rx_later *l)
+{
+	struct virtq_desc d;
+	uint16_t head;
+	uint8_t *p;
+
+	if (take_head(vq, vq->last_avail_idx, &head) || head >= vq->size)
+		return false;
+	desc_get(&d, vq->desc, head);
+	if ((d.flags & (VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT |
+			VIRTQ_DESC_F_INDIRECT)) != VIRTQ_DESC_F_WRITE ||
+	    d.len < need)
+		return false;
+	p = virtq_gpa_to_host(vq->mem, d.addr, d.len);
+	if (!p)
+		return false;
+	l->iov[0] = (struct virtq_iov){ .base = p, .len = d.len,
+					.gpa = d.addr };
+	l->n = 1;
+	l->nheads = 1;
+	used_put(vq, vq->used_idx++, head, (uint32_t)need);
+	vq->last_avail_idx++;
+	return true;
+}
+
 #if defined(__x86_64__)
 __attribute__((target("prfchw")))	/* PREFETCHW, see virtq_prefetch() */
 #endif
@@ -647,6 +692,15 @@ int virtq_rx_put_burst(struct virtq *vq, const struct vs_frame *const *frames,
 		const struct vs_frame *f = frames[i];
 		unsigned nseg;
 
+		if (rx_plan_one(vq, hl + (uint64_t)f->len, &later[nl])) {
+			later[nl].f = f;
+			__builtin_prefetch(later[nl].iov[0].base, 1, 3);
+			if (hl + f->len > 64)
+				__builtin_prefetch(later[nl].iov[0].base + 64,
+						   1, 3);
+			nl++;
+			continue;
+		}
 		ret = rx_plan(vq, &p, hl + (uint64_t)f->len);
 		if (ret)
 			break;

@@ -9,11 +9,14 @@
  *   [1]    features: bit 0 INDIRECT_DESC, 1 EVENT_IDX, 2 MRG_RXBUF,
  *          3 VERSION_1, 4 dirty log on, 5 receive (else transmit),
  *          6 descriptor addresses taken modulo the guest's span (so most
- *          land in or near memory), 7 spare
+ *          land in or near memory), 7 receive a burst at a time
+ *          (virtq_rx_put_burst(), with bit 5)
  *   [2..3] last_avail_idx (little endian)
- *   [4]    segments the caller accepts per transmit chain (1..64)
+ *   [4]    segments the caller accepts per transmit chain (1..64); for a
+ *          burst, bit 0: the frame in two pieces (a tail after 128 bytes)
  *   [5..6] receive: frame length
- *   [7]    flush every N chains (1..16)
+ *   [7]    flush every N chains (1..16); for a burst, frames a call
+ *          (1..VIRTQ_BURST_MAX)
  *
  * Both regions are separate allocations of exactly their size, so ASan
  * sees any access outside guest memory. The target also checks that every
@@ -24,6 +27,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -121,6 +125,35 @@ static void run_rx(struct virtq *vq, unsigned flen, unsigned every)
 	CHECK(n == -ENOBUFS || n == -EMSGSIZE || n == virtq_broken(vq));
 }
 
+/* The same through virtq_rx_put_burst(), @burst frames a call, the frame
+ * in two pieces (a tail) when @split. */
+static void run_rx_burst(struct virtq *vq, unsigned flen, unsigned burst,
+			 bool split)
+{
+	static uint8_t buf[65536];
+	const struct vs_frame *fs[VIRTQ_BURST_MAX];
+	struct vs_frame f = { .data = buf, .len = flen, .cap = flen };
+	unsigned taken = 0, i;
+	int n, err;
+
+	if (split && flen > 128) {
+		f.tail = buf + 128;
+		f.tail_len = flen - 128;
+	}
+	memset(buf, 0x5a, flen);
+	for (i = 0; i < burst; i++)
+		fs[i] = &f;
+	do {
+		n = virtq_rx_put_burst(vq, fs, burst, &err);
+		CHECK(n >= 0 && (unsigned)n <= burst);
+		taken += (unsigned)n;
+		CHECK(taken <= vq->size);
+		(void)virtq_flush(vq);
+	} while ((unsigned)n == burst && !err);
+	CHECK(err == 0 || err == -ENOBUFS || err == -EMSGSIZE ||
+	      err == virtq_broken(vq));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t log[LOG_SIZE];
@@ -164,7 +197,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fold_addrs(cfg.size);
 
 	CHECK(virtq_init(&vq, &mem, &cfg) == 0);
-	if (feat & 32)
+	if ((feat & 32) && (feat & 128))
+		run_rx_burst(&vq, (unsigned)(data[5] | data[6] << 8),
+			     data[7] % VIRTQ_BURST_MAX + 1u, data[4] & 1);
+	else if (feat & 32)
 		run_rx(&vq, (unsigned)(data[5] | data[6] << 8), data[7] % 16 + 1u);
 	else
 		run_tx(&vq, data[4] % 64 + 1u, data[7] % 16 + 1u);
