@@ -53,6 +53,21 @@ static void *translate(const struct virtq_mem *m, uint64_t addr, uint64_t len,
 	return NULL;
 }
 
+/* translate() of a guest physical address, for the ring's own use: the
+ * fast path's buffers, inlined where they are looked up. */
+static inline void *buf_host(const struct virtq_mem *m, uint64_t addr,
+			     uint64_t len)
+{
+	for (unsigned i = 0; i < m->n && i < VIRTQ_REGIONS_MAX; i++) {
+		const struct virtq_region *r = &m->r[i];
+		uint64_t off = addr - r->gpa;
+
+		if (addr >= r->gpa && off < r->size && len <= r->size - off)
+			return r->host + off;
+	}
+	return NULL;
+}
+
 void *virtq_gpa_to_host(const struct virtq_mem *m, uint64_t addr,
 			uint64_t len)
 {
@@ -187,7 +202,7 @@ static int walk_add(const struct virtq *vq, struct walk *w,
 	w->total += d->len;
 	if (!w->write && w->total > VIRTQ_CHAIN_MAX)
 		return -E2BIG;
-	p = virtq_gpa_to_host(vq->mem, d->addr, d->len);
+	p = buf_host(vq->mem, d->addr, d->len);
 	if (!p)
 		return -EFAULT;
 	if (!d->len)
@@ -213,7 +228,7 @@ static int walk_indirect(const struct virtq *vq, const struct virtq_desc *d,
 	    d->len % sizeof(struct virtq_desc) ||
 	    d->len / sizeof(struct virtq_desc) > VIRTQ_SIZE_MAX)
 		return -EINVAL;
-	*table = virtq_gpa_to_host(vq->mem, d->addr, d->len);
+	*table = buf_host(vq->mem, d->addr, d->len);
 	if (!*table)
 		return -EFAULT;
 	*tsize = d->len / sizeof(struct virtq_desc);
@@ -478,7 +493,7 @@ void virtq_prefetch(const struct virtq *vq, unsigned skip, unsigned count,
 		desc_get(&d, vq->desc, head);
 		if (d.flags & VIRTQ_DESC_F_INDIRECT)
 			continue;
-		p = virtq_gpa_to_host(vq->mem, d.addr, d.len < 128 ? d.len : 128);
+		p = buf_host(vq->mem, d.addr, d.len < 128 ? d.len : 128);
 		if (!p)
 			continue;
 		if (write) {
@@ -663,7 +678,7 @@ static bool rx_plan_one(struct virtq *vq, uint64_t need, struct rx_later *l)
 			VIRTQ_DESC_F_INDIRECT)) != VIRTQ_DESC_F_WRITE ||
 	    d.len < need)
 		return false;
-	p = virtq_gpa_to_host(vq->mem, d.addr, d.len);
+	p = buf_host(vq->mem, d.addr, d.len);
 	if (!p)
 		return false;
 	l->iov[0] = (struct virtq_iov){ .base = p, .len = d.len,
