@@ -22,21 +22,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 B=${BUILD:-$top/build}
 T=${1:-10}
 prog=vhost-user-ir.sh
-work=$(mktemp -d /tmp/xeno-bench-ir.XXXXXX)
-sock=$work/xend.sock
-dom0=xbir$$
-xend_pid=
-
-cleanup() {
-	set +e
-	if [ -n "$xend_pid" ]; then
-		kill "$xend_pid" 2>/dev/null
-		wait "$xend_pid" 2>/dev/null
-	fi
-	ip link show "$dom0" >/dev/null 2>&1 && ip link del "$dom0"
-	rm -rf "$work"
-}
-trap cleanup EXIT
+tag=ir
+. "$top/bench/vhost-xend.sh"
 
 [ "$(id -u)" = 0 ] || { echo "$prog: run as root" >&2; exit 1; }
 for c in dpdk-testpmd valgrind callgrind_annotate; do
@@ -45,18 +32,8 @@ for c in dpdk-testpmd valgrind callgrind_annotate; do
 done
 
 # one output file per thread: the data plane's is the busiest
-valgrind --tool=callgrind --separate-threads=yes \
-	--callgrind-out-file="$work/cg.out" "$B/xend" --foreground \
-	--socket "$sock" --state-dir "$work/state" --run-dir "$work" \
-	--console-dir "$work/console" --dom0 "$dom0" --log-level warn \
-	2>"$work/xend.log" &
-xend_pid=$!
-for _ in $(seq 300); do
-	"$B/xc_dom_control" --socket "$sock" list >/dev/null 2>&1 && break
-	kill -0 "$xend_pid" 2>/dev/null || { cat "$work/xend.log" >&2; exit 1; }
-	sleep 0.1
-done
-sysctl -q -w "net.ipv6.conf.$dom0.disable_ipv6=1" 2>/dev/null || true
+start_xend warn valgrind --tool=callgrind --separate-threads=yes \
+	--callgrind-out-file="$work/cg.out"
 
 /usr/bin/python3 "$top/bench/vhost_user_peer.py" --backend xend --size 64 \
 	--seconds "$T" --dir "$work" --socket "$sock" --xend-pid "$xend_pid" \

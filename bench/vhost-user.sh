@@ -24,21 +24,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 B=${BUILD:-$top/build}
 T=${1:-5}
 R=${2:-1}
-work=$(mktemp -d /tmp/xeno-bench-vu.XXXXXX)
-sock=$work/xend.sock
-dom0=xbvu$$
-xend_pid=
-
-cleanup() {
-	set +e
-	if [ -n "$xend_pid" ]; then
-		kill "$xend_pid" 2>/dev/null
-		wait "$xend_pid" 2>/dev/null
-	fi
-	ip link show "$dom0" >/dev/null 2>&1 && ip link del "$dom0"
-	rm -rf "$work"
-}
-trap cleanup EXIT
+tag=vu
+. "$top/bench/vhost-xend.sh"
 
 [ "$(id -u)" = 0 ] || { echo "vhost-user.sh: run as root" >&2; exit 1; }
 command -v dpdk-testpmd >/dev/null || {
@@ -80,17 +67,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 ratio() { awk -v a="${1%\*}" -v b="${2%\*}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
 # --- xend: data plane and control on CPU 1 ---------------------------------
-taskset -c 1 "$B/xend" --foreground --socket "$sock" --state-dir "$work/state" \
-	--run-dir "$work" --console-dir "$work/console" --dom0 "$dom0" \
-	--log-level info 2>"$work/xend.log" &
-xend_pid=$!
-for _ in $(seq 100); do
-	"$B/xc_dom_control" --socket "$sock" list >/dev/null 2>&1 && break
-	kill -0 "$xend_pid" 2>/dev/null || { cat "$work/xend.log" >&2; exit 1; }
-	sleep 0.1
-done
-# no IPv6 chatter from dom0's TAP into the measurement
-sysctl -q -w "net.ipv6.conf.$dom0.disable_ipv6=1" 2>/dev/null || true
+start_xend info taskset -c 1
 
 declare -A res
 for size in 64 1518; do

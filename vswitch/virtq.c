@@ -33,8 +33,8 @@ int virtq_mem_add(struct virtq_mem *m, uint64_t gpa, uint64_t size,
 	return 0;
 }
 
-static void *translate(const struct virtq_mem *m, uint64_t addr, uint64_t len,
-		       bool qva)
+static inline void *translate(const struct virtq_mem *m, uint64_t addr,
+			      uint64_t len, bool qva)
 {
 	unsigned i;
 
@@ -53,19 +53,12 @@ static void *translate(const struct virtq_mem *m, uint64_t addr, uint64_t len,
 	return NULL;
 }
 
-/* translate() of a guest physical address, for the ring's own use: the
- * fast path's buffers, inlined where they are looked up. */
+/* translate() of a guest physical address, inlined where the ring looks
+ * up its own buffers (every frame does, more than once). */
 static inline void *buf_host(const struct virtq_mem *m, uint64_t addr,
 			     uint64_t len)
 {
-	for (unsigned i = 0; i < m->n && i < VIRTQ_REGIONS_MAX; i++) {
-		const struct virtq_region *r = &m->r[i];
-		uint64_t off = addr - r->gpa;
-
-		if (addr >= r->gpa && off < r->size && len <= r->size - off)
-			return r->host + off;
-	}
-	return NULL;
+	return translate(m, addr, len, false);
 }
 
 void *virtq_gpa_to_host(const struct virtq_mem *m, uint64_t addr,

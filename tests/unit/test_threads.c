@@ -60,6 +60,35 @@ static void *poll_thread(void *arg)
 	return NULL;
 }
 
+/* Poll vif1 and vif2 to empty, each from its own thread with its own
+ * batch, the switch's locks on; then the batches go (the switch's totals
+ * just before in *@before, if not NULL) and the locks off. */
+static void poll_both(struct testbed *tb, struct vs_stats *before)
+{
+	struct poller p[2] = { { .fp = FVIF(1), .port = VIF(1) },
+			       { .fp = FVIF(2), .port = VIF(2) } };
+	pthread_t th[2];
+
+	vs_switch_set_threaded(SW, true);
+	for (unsigned i = 0; i < 2; i++) {
+		p[i].sw = SW;
+		p[i].b = vs_batch_new(SW);
+		assert_non_null(p[i].b);
+	}
+	for (unsigned i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, poll_thread,
+						&p[i]), 0);
+	for (unsigned i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(p[i].err, 0);
+	}
+	if (before)
+		vs_switch_stats(SW, before);
+	for (unsigned i = 0; i < 2; i++)
+		vs_batch_free(SW, p[i].b);
+	vs_switch_set_threaded(SW, false);
+}
+
 /* Queue @n frames from vif @from to vif @to, numbered base+1.. */
 static void queue_flow(struct testbed *tb, unsigned from, unsigned to,
 		       uint64_t base, unsigned n)
@@ -95,28 +124,13 @@ static void expect_flow(const struct fakeport *fp, uint64_t base, unsigned n)
 static void test_two_threads(void **state)
 {
 	struct testbed *tb = *state;
-	struct poller a = { .fp = FVIF(1), .port = VIF(1) };
-	struct poller b = { .fp = FVIF(2), .port = VIF(2) };
 	struct vs_port_stats ps;
 	struct vs_stats st, st_after;
-	pthread_t ta, tb2;
 
 	queue_flow(tb, 1, 3, 0, N_EACH);		/* A: vif1 -> vif3 */
 	queue_flow(tb, 2, 3, 100000, N_EACH);		/* B: vif2 -> vif3 */
 	queue_flow(tb, 2, 1, 200000, N_EACH);		/* B: vif2 -> vif1 */
-	vs_switch_set_threaded(SW, true);
-	a.sw = b.sw = SW;
-	a.b = vs_batch_new(SW);
-	b.b = vs_batch_new(SW);
-	assert_non_null(a.b);
-	assert_non_null(b.b);
-
-	assert_int_equal(pthread_create(&ta, NULL, poll_thread, &a), 0);
-	assert_int_equal(pthread_create(&tb2, NULL, poll_thread, &b), 0);
-	pthread_join(ta, NULL);
-	pthread_join(tb2, NULL);
-	assert_int_equal(a.err, 0);
-	assert_int_equal(b.err, 0);
+	poll_both(tb, &st);
 
 	/* vif3 got both flows, each whole and in order; vif1 got B's */
 	assert_int_equal(FVIF(3)->nlog, 2 * N_EACH);
@@ -128,7 +142,6 @@ static void test_two_threads(void **state)
 	assert_int_equal(FVIF(2)->rx_released, 2 * N_EACH);
 
 	/* the totals are the sum of both threads' */
-	vs_switch_stats(SW, &st);
 	assert_int_equal(st.in_frames, 3 * N_EACH);
 	assert_int_equal(st.delivered, 3 * N_EACH);
 	tb_expect_invariant(tb);
@@ -141,11 +154,8 @@ static void test_two_threads(void **state)
 	assert_int_equal(ps.tx_packets, 2 * N_EACH);
 
 	/* a thread's batch goes; what it counted stays */
-	vs_batch_free(SW, a.b);
-	vs_batch_free(SW, b.b);
 	vs_switch_stats(SW, &st_after);
 	assert_memory_equal(&st, &st_after, sizeof(st));
-	vs_switch_set_threaded(SW, false);
 }
 
 /* A receive limit charged by two threads at once admits what its credit
@@ -153,25 +163,14 @@ static void test_two_threads(void **state)
 static void test_shared_rx_limit(void **state)
 {
 	struct testbed *tb = *state;
-	struct poller a = { .fp = FVIF(1), .port = VIF(1) };
-	struct poller b = { .fp = FVIF(2), .port = VIF(2) };
 	struct vs_port_stats ps;
-	pthread_t ta, tb2;
 
 	/* 100 frames of credit and no refill within the test's clock */
 	assert_int_equal(vs_port_set_rx_limit(SW, (unsigned)VIF(3), 0,
 					      1000000000ULL, 100, 0), 0);
 	queue_flow(tb, 1, 3, 0, N_EACH);
 	queue_flow(tb, 2, 3, 100000, N_EACH);
-	vs_switch_set_threaded(SW, true);
-	a.sw = b.sw = SW;
-	a.b = vs_batch_new(SW);
-	b.b = vs_batch_new(SW);
-
-	assert_int_equal(pthread_create(&ta, NULL, poll_thread, &a), 0);
-	assert_int_equal(pthread_create(&tb2, NULL, poll_thread, &b), 0);
-	pthread_join(ta, NULL);
-	pthread_join(tb2, NULL);
+	poll_both(tb, NULL);
 
 	assert_int_equal(vs_port_stats(SW, (unsigned)VIF(3), &ps), 0);
 	assert_int_equal(ps.rx_packets, FVIF(3)->nlog);
@@ -180,9 +179,6 @@ static void test_shared_rx_limit(void **state)
 	assert_int_equal(ps.rx_packets + ps.drops[VS_DROP_RX_RATELIMIT],
 			 2 * N_EACH);
 	tb_expect_invariant(tb);
-	vs_batch_free(SW, a.b);
-	vs_batch_free(SW, b.b);
-	vs_switch_set_threaded(SW, false);
 }
 
 /* A switch has room for VS_BATCHES_MAX batches, its own included. */
