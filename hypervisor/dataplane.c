@@ -40,7 +40,6 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -103,7 +102,6 @@ struct dp_thread {
 	unsigned idx;
 	pthread_t thread;
 	bool started;
-	pid_t tid;
 	int epfd, kickfd, timerfd;
 	struct dp_ref timer_ref, kick_ref;
 	uint64_t timer_at;		/* armed refill time, 0 = disarmed */
@@ -564,7 +562,6 @@ static void *dp_thread(void *arg)
 	uint64_t busy = 0;		/* when the last round had events */
 	int n, i, k;
 
-	t->tid = (pid_t)syscall(SYS_gettid);
 	nice_apply(t);
 	while (!dp->stop) {
 		n = dp_wait(t, evs, busy);
@@ -662,11 +659,6 @@ int xend_dp_set_poll(struct xend_dp *dp, unsigned usecs)
 unsigned xend_dp_threads(const struct xend_dp *dp)
 {
 	return dp->nthreads;
-}
-
-int xend_dp_thread_tid(const struct xend_dp *dp, unsigned idx)
-{
-	return idx < dp->nthreads ? (int)dp->th[idx].tid : -1;
 }
 
 int xend_dp_port_thread(const struct xend_dp *dp, unsigned port)

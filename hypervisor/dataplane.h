@@ -36,10 +36,8 @@ typedef int (*xend_dp_fn)(struct vs_switch *sw, void *arg, uint64_t now);
 #define XEND_DP_THREADS_MAX	16
 struct xend_dp *xend_dp_new(unsigned nthreads);
 
-/* xend_dp_threads() - how many threads; xend_dp_thread_tid() - the
- * kernel's id of thread @idx (-1 for none, 0 before it ran). */
+/* xend_dp_threads() - how many threads. */
 unsigned xend_dp_threads(const struct xend_dp *dp);
-int xend_dp_thread_tid(const struct xend_dp *dp, unsigned idx);
 
 /* xend_dp_port_thread() - the thread that reads port @port, or -ENOENT.
  * Call it from the thread that attaches and detaches ports (or from a
