@@ -10,7 +10,7 @@
 # and the frames per second that cross it one way, at 64 and 1518 bytes,
 # printed side by side with the ratio ours/peer. The front ends are one
 # testpmd on CPU 0 for both (bench/vhost_user_peer.py says how and why).
-# Root; dpdk-testpmd (package dpdk, scripts/install-deps); no hugepages
+# Root; dpdk-testpmd (package dpdk-dev, scripts/install-deps); no hugepages
 # needed.
 #
 #   bench/vhost-user.sh [SECONDS [ROUNDS]]   (default 5 s per run, 1 round)
@@ -29,7 +29,7 @@ tag=vu
 
 [ "$(id -u)" = 0 ] || { echo "vhost-user.sh: run as root" >&2; exit 1; }
 command -v dpdk-testpmd >/dev/null || {
-	echo "vhost-user.sh: dpdk-testpmd missing (apt-get install dpdk)" >&2
+	echo "vhost-user.sh: dpdk-testpmd missing (scripts/install-deps)" >&2
 	exit 1
 }
 [ "$(nproc)" -ge 2 ] || { echo "vhost-user.sh: needs 2 CPUs" >&2; exit 1; }

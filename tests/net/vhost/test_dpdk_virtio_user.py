@@ -166,7 +166,7 @@ def vx(request):
         pytest.skip("tests/net needs root")
     if not os.access(tp.TESTPMD, os.X_OK):
         pytest.fail("dpdk-testpmd is not installed (scripts/install-deps "
-                    "installs the dpdk package)")
+                    "installs it with the dpdk-dev package)")
     for prog in ("xend", "xc_dom_create", "xc_dom_control"):
         if not os.access(os.path.join(xn.BUILD, prog), os.X_OK):
             pytest.fail("%s/%s is not built" % (xn.BUILD, prog))
