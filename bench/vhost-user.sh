@@ -13,7 +13,11 @@
 # Root; dpdk-testpmd (package dpdk-dev, scripts/install-deps); no hugepages
 # needed.
 #
-#   bench/vhost-user.sh [SECONDS [ROUNDS]]   (default 3 s per run, 5 rounds)
+#   [SIZES="64 1518"] [BUILD=DIR] bench/vhost-user.sh [SECONDS [ROUNDS]]
+#                       (default 3 s per run, 5 rounds; SIZES the frame
+#                       sizes measured, BUILD the xend measured: to set a
+#                       change against main, run both builds in turn and
+#                       compare the rounds' ratios)
 #
 # With ROUNDS > 1 the peer and xend runs alternate. Each round's ratio is
 # that of its two runs, back to back: this VM's speed moves by up to 2x
@@ -29,6 +33,16 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 B=${BUILD:-$top/build}
 T=${1:-3}
 R=${2:-5}
+SIZES=${SIZES:-64 1518}
+for size in $SIZES; do
+	case $size in
+	'' | *[!0-9]*) echo "vhost-user.sh: SIZES: '$size' is not a frame size" >&2; exit 1 ;;
+	esac
+	if [ "$size" -lt 60 ] || [ "$size" -gt 1518 ]; then
+		echo "vhost-user.sh: SIZES: $size is not within 60..1518" >&2
+		exit 1
+	fi
+done
 tag=vu
 . "$top/bench/vhost-xend.sh"
 
@@ -75,7 +89,7 @@ ratio() { awk -v a="${1%\*}" -v b="${2%\*}" 'BEGIN { printf "%.2f", (b > 0 ? a /
 start_xend info taskset -c 1
 
 declare -A res last
-for size in 64 1518; do
+for size in $SIZES; do
 	for ((r = 0; r < R; r++)); do
 		for be in peer xend; do
 			out=$(run "$be" "$size") || exit 1
@@ -90,7 +104,7 @@ done
 
 printf '\nvhost-user: one virtio-user front end (CPU 0), frames one way through the back end (CPU 1), %ss per run, %s round(s)\n' "$T" "$R"
 printf '%-24s %12s %12s %8s %14s\n' "" "xend (ours)" "vhost PMD" "ratio" "rounds' ratio"
-for size in 64 1518; do
+for size in $SIZES; do
 	rr=$(tr ' ' '\n' <<<"${res[ratio.$size]}" | grep . | median)
 	for unit in pps gbps; do
 		ours=$(tr ' ' '\n' <<<"${res[xend.$size.$unit]}" | grep . | median)
@@ -100,5 +114,6 @@ for size in 64 1518; do
 			"$(ratio "$ours" "$peer")" "$([ $unit = pps ] && echo "$rr")"
 	done
 done
-[ "$R" -lt 2 ] || printf '64 B, each round'"'"'s ratio (in time order): %s\n' "${res[ratio.64]% }"
+first=${SIZES%% *}
+[ "$R" -lt 2 ] || printf '%s B, each round'"'"'s ratio (in time order): %s\n' "$first" "${res[ratio.$first]% }"
 
