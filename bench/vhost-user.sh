@@ -24,7 +24,7 @@
 # from one minute to the next (bench/README.md), and a ratio taken within
 # a round cancels most of it. Printed: the median of each back end's
 # figures, and the median of the rounds' ratios, with every round's
-# ratio at 64 bytes.
+# ratio at the first of SIZES.
 # A run during which other processes used more than 5% of the CPUs is
 # done again (up to 3 times); a figure still disturbed is marked '*'.
 set -euo pipefail
@@ -116,4 +116,3 @@ for size in $SIZES; do
 done
 first=${SIZES%% *}
 [ "$R" -lt 2 ] || printf '%s B, each round'"'"'s ratio (in time order): %s\n' "$first" "${res[ratio.$first]% }"
-
