@@ -33,7 +33,7 @@ sysusersdir	?= $(shell pkg-config --variable=sysusersdir systemd \
 DESTDIR		?=
 
 CC		?= cc
-PKGS		:= libpcap libnl-3.0 libnl-route-3.0 json-c liburing
+PKGS		:= libpcap libnl-3.0 libnl-route-3.0 json-c liburing libbpf
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # The NAT back ends (nat/): nftables and legacy iptables
@@ -141,6 +141,18 @@ $(BUILD)/sysconfdir.stamp: FORCE
 	@[ "$$(cat $@ 2>/dev/null)" = "$(sysconfdir)" ] || echo "$(sysconfdir)" >$@
 $(BUILD)/tools/xc_dom_create.o: $(BUILD)/sysconfdir.stamp
 FORCE:
+
+# The kernel fast path's programs (vswitch/bpf/), built into xend
+# (hypervisor/fastpath_obj.c) and opened from memory.
+FP_BPF		:= $(BUILD)/vswitch/bpf/fastpath.bpf.o
+BPF_CFLAGS	:= -O2 -g -target bpf -Wall -Werror \
+		   -I/usr/include/$(shell $(CC) -dumpmachine)
+$(FP_BPF): vswitch/bpf/fastpath.bpf.c vswitch/bpf/fastpath.h
+	$(say) BPF $<
+	@mkdir -p $(dir $@)
+	$(Q)clang $(BPF_CFLAGS) -c -o $@ $<
+$(BUILD)/hypervisor/fastpath_obj.o: $(FP_BPF)
+$(BUILD)/hypervisor/fastpath_obj.o: CPPFLAGS += -DXEND_FP_OBJ='"$(FP_BPF)"'
 
 $(LIBVS): $(call obj,$(VS_SRCS))
 $(LIBXEND): $(call obj,$(XEND_SRCS))

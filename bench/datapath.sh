@@ -4,7 +4,12 @@
 # the Linux bridge, same run
 #
 # Two network namespaces, A and B, talk through
-#   xend:   netns domains (TAP eth0 -> xend's data-plane thread -> TAP)
+#   xend:   netns domains with xend's kernel fast path (the default): veth
+#           eth0 -> tc -> the first frames of a flow through xend's TAP and
+#           switch, the rest straight into B's veth -> eth0
+#   xtap:   netns domains made with xend --fastpath off (TAP eth0 -> xend's
+#           data-plane thread -> TAP: every frame through the switch),
+#           in the same xend
 #   OVS:    veth eth0 -> ovs-vswitchd, datapath_type=netdev (userspace,
 #           AF_PACKET on the host ends, userspace TSO on) -> veth
 #   bridge: veth eth0 -> the kernel's br -> veth, no userspace hop
@@ -14,9 +19,10 @@
 # sender (build/bench/udpflood) at 64 and 1518 bytes, counted at B's eth0.
 # Each measurement is taken for the three switches one after the other, so
 # a change in the machine's load hits all three alike. The figures are
-# printed side by side with the ratios xend/OVS and xend/bridge, then where
-# each switch lost the frames of the floods. The ping is measured once
-# more with xend restarted with --poll-us POLL_US (default 3000, wider than
+# printed side by side with the ratios xend/OVS, xend/bridge and xtap/OVS,
+# then where each switch lost the frames of the floods. The ping is
+# measured once more through xtap with xend restarted with --poll-us
+# POLL_US (default 3000, wider than
 # the pings' 2 ms interval), with the data-plane thread's CPU meanwhile,
 # the average round trip of pings sent back to back (ping -f),
 # and beside it the floor of any switch that sleeps between frames: two
@@ -180,19 +186,30 @@ start_xend() {
 	done
 	die "xend did not answer: $(cat "$work/xend.log")"
 }
-start_xend
 cat >"$work/dom.cfg" <<'EOF'
 name = "${name}"
 builder = "netns"
 EOF
+# xtap's domains first (xeno-dom1, 2), then xend restarted with its
+# default, the fast path, for xend's (xeno-dom3, 4): one xend, both kinds
+start_xend --fastpath off
+"$B/xc_dom_create" --socket "$sock" -f "$work/dom.cfg" -D name=bench-c >/dev/null
+"$B/xc_dom_create" --socket "$sock" -f "$work/dom.cfg" -D name=bench-d >/dev/null
+nets+=(xeno-dom1 xeno-dom2)
+kill "$xend_pid" && wait "$xend_pid" 2>/dev/null
+start_xend
 "$B/xc_dom_create" --socket "$sock" -f "$work/dom.cfg" -D name=bench-a >/dev/null
 "$B/xc_dom_create" --socket "$sock" -f "$work/dom.cfg" -D name=bench-b >/dev/null
-nets+=(xeno-dom1 xeno-dom2)
+nets+=(xeno-dom3 xeno-dom4)
+fast=$("$B/xc_dom_control" --socket "$sock" --json vif_stats 3 0 |
+	/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"].get("fastpath"))')
+[ "$fast" = True ] || echo "$prog: xend's kernel fast path is not available here; xend = xtap" >&2
 
 # peer -> "nsA nsB addrB"
-peers=(xend ovs bridge)
+peers=(xend xtap ovs bridge)
 declare -A NS_A NS_B ADDR
-NS_A[xend]=xeno-dom1     NS_B[xend]=xeno-dom2     ADDR[xend]=169.254.1.2
+NS_A[xend]=xeno-dom3     NS_B[xend]=xeno-dom4     ADDR[xend]=169.254.1.4
+NS_A[xtap]=xeno-dom1     NS_B[xtap]=xeno-dom2     ADDR[xtap]=169.254.1.2
 NS_A[ovs]=xov$sfx-a      NS_B[ovs]=xov$sfx-b      ADDR[ovs]=10.2.0.2
 NS_A[bridge]=xbr$sfx-a   NS_B[bridge]=xbr$sfx-b   ADDR[bridge]=10.1.0.2
 
@@ -265,9 +282,9 @@ print(s["rx"]["packets"], s["rx"]["dropped"], s["tx"]["packets"], s["tx"]["dropp
 # Frames of the flood at the switch of peer $1: "in read out", where in:
 # reached the switch's port on A's side; read: taken off that port's
 # queue by the switch; out: handed to B's side.
-#   xend: in = read = frames its data-plane thread read from A's TAP (a
-#         full TAP queue drops on A's eth0, counted as its tx_dropped);
-#         out = frames it delivered.
+#   xend, xtap: in = read = frames the switch took in, from A's TAP or
+#         carried by the fast path (xtap: a full TAP queue drops on A's
+#         eth0, counted as its tx_dropped); out = frames it delivered.
 #   OVS: in = rx_packets of the host end on A's side; read = packets its
 #        threads received (the rest overflowed the AF_PACKET socket);
 #        out = tx_packets + tx_dropped of the host end on B's side.
@@ -275,7 +292,7 @@ print(s["rx"]["packets"], s["rx"]["dropped"], s["tx"]["packets"], s["tx"]["dropp
 switch_io() {
 	local ha hb
 	case $1 in
-	xend)
+	xend|xtap)
 		"$B/xc_dom_control" --socket "$sock" --json switch_stats |
 			/usr/bin/python3 -c '
 import json, sys
@@ -304,7 +321,7 @@ sched() { cat /proc/"$1"/task/*/schedstat 2>/dev/null |
 	awk '{ r += $1; w += $2 } END { printf "%.0f %.0f\n", r, w }'; }
 
 # the switch process of peer $1, none for the bridge
-swpid() { case $1 in xend) echo "$xend_pid" ;; ovs) echo "$vswitchd_pid" ;; esac; }
+swpid() { case $1 in xend|xtap) echo "$xend_pid" ;; ovs) echo "$vswitchd_pid" ;; esac; }
 
 # one flood for peer $1 at $2 bytes; sets FL_OFF FL_DLV (Mpps) and FL_LOSS
 # (where the frames that did not arrive were lost, % of those sent, and
@@ -360,19 +377,20 @@ for size in 64 1518; do
 		R[$p.l$size]=$FL_LOSS
 	done
 done
-# xend again with a poll window wider than the pings' interval (2 ms):
-# its domains stay up across the restart (SIGTERM keeps them).
+# xtap again with a poll window wider than the pings' interval (2 ms):
+# xend's domains stay up across the restart (SIGTERM keeps them). (The
+# fast path's pings do not pass through xend's threads.)
 kill "$xend_pid" && wait "$xend_pid" 2>/dev/null
 start_xend --poll-us "$POLL_US"
-ip netns exec "${NS_A[xend]}" ping -c 1 -W 2 "${ADDR[xend]}" >/dev/null ||
+ip netns exec "${NS_A[xtap]}" ping -c 1 -W 2 "${ADDR[xtap]}" >/dev/null ||
 	die "xend --poll-us: no ping across"
 read -r x0 _ < <(sched "$xend_pid")
 t0=$(date +%s%N)
-R[xend.rp]=$(rtt xend)
+R[xtap.rp]=$(rtt xtap)
 read -r x1 _ < <(sched "$xend_pid")
 t1=$(date +%s%N)
 poll_cpu=$(awk -v c="$((x1 - x0))" -v t="$((t1 - t0))" 'BEGIN { printf "%.0f%%", 100 * c / t }')
-R[ovs.rp]=${R[ovs.r]} R[bridge.rp]=${R[bridge.r]}
+R[xend.rp]=${R[xend.r]} R[ovs.rp]=${R[ovs.r]} R[bridge.rp]=${R[bridge.r]}
 # "wakeup: median A us unpinned, B us on two CPUs, C us on one, ..."
 read -r _ _ wk_any _ _ wk_two _ _ _ _ wk_one _ < <("$B/bench/wakeup" 400 2000)
 # do the switch processes poll while idle?
@@ -386,22 +404,26 @@ idle=$(awk -v x="$((x1 - x0))" -v o="$((o1 - o0))" \
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 row() {	# label key [noratio]
-	local r1 r2
+	local r1 r2 r3
 	if [ -z "${3:-}" ]; then
 		r1=$(ratio "${R[xend.$2]}" "${R[ovs.$2]}")
 		r2=$(ratio "${R[xend.$2]}" "${R[bridge.$2]}")
+		r3=$(ratio "${R[xtap.$2]}" "${R[ovs.$2]}")
 	fi
-	printf '%-40s %9s %9s %9s %9s %9s\n' "$1" "${R[xend.$2]}" "${R[ovs.$2]}" \
-		"${R[bridge.$2]}" "${r1:-}" "${r2:-}"
+	printf '%-40s %8s %8s %8s %8s %8s %8s %8s\n' "$1" "${R[xend.$2]}" \
+		"${R[xtap.$2]}" "${R[ovs.$2]}" "${R[bridge.$2]}" "${r1:-}" \
+		"${r2:-}" "${r3:-}"
 }
 printf '\ndatapath: namespace A to namespace B through each switch, %ss per TCP and UDP run\n' "$T"
-printf '%-40s %9s %9s %9s %9s %9s\n' "" xend OVS bridge xend/OVS xend/br
+printf 'xend: the kernel fast path %s; xtap: the same xend, domains made with --fastpath off\n' \
+	"$([ "$fast" = True ] && echo on || echo "NOT available")"
+printf '%-40s %8s %8s %8s %8s %8s %8s %8s\n' "" xend xtap OVS bridge xend/OVS xend/br xtap/OVS
 row "TCP, GSO on, $cc (Gbit/s)" g
 [ "$cc" = cubic ] || row "TCP, GSO on, cubic (Gbit/s)" gc
 row "TCP, TSO/GSO/GRO off, 1500 MTU, $cc" m
 row "ping RTT median of 400 (us, lower=better)" r
-row "  the same, xend --poll-us $POLL_US" rp
-printf '%-40s %9s\n' "  floor: 2 wake-ups on 2 CPUs (us)" "$wk_two"
+row "  the same, xtap with --poll-us $POLL_US" rp
+printf '%-40s %8s\n' "  floor: 2 wake-ups on 2 CPUs (us)" "$wk_two"
 row "ping RTT back to back (-f), avg (us)" rf
 row "64 B frames delivered (Mpps)" f64
 row "  64 B offered: udpflood sent (Mpps)" o64 -
@@ -415,7 +437,7 @@ for size in 64 1518; do
 	done
 done
 printf '%s\n' \
-	"A eth0: before the switch's port (xend: A's TAP queue full, not read in" \
+	"A eth0: before the switch's port (xtap: A's TAP queue full, not read in" \
 	"time); sw queue: at its port, not read (OVS: AF_PACKET socket queue" \
 	"full); switch: read, not sent on; to B: sent on, not counted by B's eth0." \
 	"sw CPU, sw wait: the switch process's threads ran, and waited runnable" \

@@ -7,6 +7,12 @@
  * default route). The TAP is persistent so that it, and the domain, live
  * on while xend restarts: the next xend reopens it inside the namespace.
  *
+ * With the fast path (xend --fastpath, fastpath.h) vif K is instead a veth
+ * pair, xvN.Kv in dom0 and ethK in the namespace, beside the persistent
+ * TAP xvN.K, which stays in dom0 and is the switch port; tc programs join
+ * the two. A restarted xend finds the layout of each vif as it was built
+ * (the veth in dom0 says which) and keeps it.
+ *
  * Teardown deletes the TAPs wherever they are and the namespace with every
  * process in it. Reaping removes what this xend made (see "ownership"
  * below) that no domain of the table owns.
@@ -31,6 +37,8 @@
 #include <unistd.h>
 
 #include "builder.h"
+#include "dataplane.h"
+#include "fastpath.h"
 #include "dom_sched.h"
 #include "domain.h"
 #include "netns.h"
@@ -109,21 +117,31 @@ static int vif_ns_setup(const struct xend_domain *d, const struct xend_vif *v,
 	return ret;
 }
 
-/* Delete @v's TAP, in the namespace or still in dom0. */
+/* The dom0 end of @v's veth (the fast path's layout): xvN.Kv. */
+static int veth_name(const struct xend_vif *v, char name[IFNAMSIZ])
+{
+	return (size_t)snprintf(name, IFNAMSIZ, "%sv", v->ifname) >= IFNAMSIZ ?
+	       -ENAMETOOLONG : 0;
+}
+
+/* Delete @v's devices: the TAP, in the namespace or in dom0, and the veth
+ * of the fast path's layout. */
 static void vif_delete(const struct xend_domain *d, const struct xend_vif *v)
 {
+	char veth[IFNAMSIZ];
 	int ret = xend_netns_link_del(d->nsname, v->nsifname);
+	int tap = xend_netns_link_del(NULL, v->ifname);
 
-	if (ret)
-		ret = xend_netns_link_del(NULL, v->ifname);
-	if (ret && ret != -ENODEV)
+	if (!veth_name(v, veth))
+		xend_netns_link_del(NULL, veth);	/* gone with ethK, or a stray */
+	if (ret && tap && tap != -ENODEV)
 		log_warn("vif %u.%u: cannot delete TAP: %s", d->id, v->idx,
-			 strerror(-ret));
+			 strerror(-tap));
 }
 
 /* Create @v from scratch: TAP, port, move into the namespace, configure. */
-static int vif_build(struct xend *x, const struct xend_domain *d,
-		     struct xend_vif *v, struct ctl_req *req)
+static int vif_build_tap(struct xend *x, const struct xend_domain *d,
+			 struct xend_vif *v, struct ctl_req *req)
 {
 	int fd, ret;
 
@@ -143,6 +161,87 @@ static int vif_build(struct xend *x, const struct xend_domain *d,
 		return ret;
 	}
 	return vif_ns_setup(d, v, req);
+}
+
+static int offer_fn(struct vs_switch *sw, void *arg, uint64_t now)
+{
+	(void)now;
+	return vs_port_set_offer(sw, *(unsigned *)arg, true);
+}
+
+/* Join attached vif @v's TAP and veth @veth in the fast path, and let the
+ * switch offer its flows. */
+static int fast_join(struct xend *x, const struct xend_domain *d,
+		     struct xend_vif *v, const char *veth, struct ctl_req *req)
+{
+	unsigned port = (unsigned)v->port;
+	struct xend_fp *fp;
+	char why[160];
+	int ret;
+
+	fp = xend_dp_fastpath(x->dp, why, sizeof(why));
+	if (!fp) {
+		ctl_fail(req, "vif %u.%u: no fast path: %s", d->id, v->idx, why);
+		return -EOPNOTSUPP;
+	}
+	ret = xend_fp_vif_add(fp, port, veth, v->ifname);
+	if (!ret)
+		ret = xend_dp_call(x->dp, offer_fn, &port);
+	if (ret)
+		ctl_fail(req, "vif %u.%u: cannot join %s and %s in the fast "
+			 "path: %s", d->id, v->idx, veth, v->ifname,
+			 strerror(-ret));
+	return ret;
+}
+
+/* Create @v in the fast path's layout: the TAP (the switch port) and a
+ * veth pair in dom0, the veth's peer moved into the namespace as ethK. */
+static int vif_build_fast(struct xend *x, const struct xend_domain *d,
+			  struct xend_vif *v, struct ctl_req *req)
+{
+	char veth[IFNAMSIZ], peer[IFNAMSIZ];
+	int fd, ret;
+
+	if (veth_name(v, veth) ||
+	    (size_t)snprintf(peer, sizeof(peer), "%sp", v->ifname) >=
+	    sizeof(peer)) {
+		ctl_fail(req, "vif name %s is too long", v->ifname);
+		return -ENAMETOOLONG;
+	}
+	fd = port_tap_open(v->ifname, true);
+	if (fd < 0) {
+		ctl_fail(req, "cannot create TAP %s: %s", v->ifname,
+			 strerror(-fd));
+		return fd;
+	}
+	ret = xend_vif_attach_tap(x, d, v, fd, req);
+	if (ret)
+		return ret;
+	ret = xend_netns_link_up_quiet(v->ifname);
+	if (!ret)
+		ret = xend_netns_veth_add(veth, peer);
+	if (!ret)
+		ret = xend_netns_link_up_quiet(veth);
+	if (ret) {
+		ctl_fail(req, "cannot set up %s and %s: %s", v->ifname, veth,
+			 strerror(-ret));
+		return ret;
+	}
+	ret = xend_netns_move_link(d->nsname, peer, v->nsifname);
+	if (ret) {
+		ctl_fail(req, "cannot move %s into namespace %s: %s", peer,
+			 d->nsname, strerror(-ret));
+		return ret;
+	}
+	ret = vif_ns_setup(d, v, req);
+	return ret ? ret : fast_join(x, d, v, veth, req);
+}
+
+static int vif_build(struct xend *x, const struct xend_domain *d,
+		     struct xend_vif *v, struct ctl_req *req)
+{
+	return x->fastpath ? vif_build_fast(x, d, v, req) :
+			     vif_build_tap(x, d, v, req);
 }
 
 static void netns_teardown(struct xend *x, struct xend_domain *d)
@@ -189,20 +288,40 @@ static int netns_build(struct xend *x, struct xend_domain *d,
 	return 0;
 }
 
-/* Take back @v of an adopted domain: reopen its TAP in the namespace, or
- * build it again if it is gone. A failure leaves the vif FAILED. */
+/* Reopen @v's TAP in dom0 and rejoin its veth (the fast path's layout). */
+static int vif_adopt_fast(struct xend *x, const struct xend_domain *d,
+			  struct xend_vif *v, const char *veth,
+			  struct ctl_req *req)
+{
+	int fd = port_tap_open(v->ifname, true), ret;
+
+	if (fd < 0) {
+		ctl_fail(req, "cannot reopen TAP %s: %s", v->ifname,
+			 strerror(-fd));
+		return fd;
+	}
+	ret = xend_vif_attach_tap(x, d, v, fd, req);
+	return ret ? ret : fast_join(x, d, v, veth, req);
+}
+
+/* Take back @v of an adopted domain: reopen its TAP in the namespace (or
+ * in dom0, in the fast path's layout), or build it again if it is gone. A
+ * failure leaves the vif FAILED. */
 static void vif_adopt(struct xend *x, const struct xend_domain *d,
 		      struct xend_vif *v)
 {
 	struct ctl_req req = { 0 };
+	char veth[IFNAMSIZ];
 	int fd, ret;
 
 	v->port = -1;
 	if (!xend_netns_link_exists(d->nsname, v->nsifname)) {
 		log_warn("domain %u: %s is gone from %s, recreating it", d->id,
 			 v->nsifname, d->nsname);
-		xend_netns_link_del(NULL, v->ifname);	/* a stray in dom0 */
+		vif_delete(d, v);	/* strays in dom0 */
 		ret = vif_build(x, d, v, &req);
+	} else if (!veth_name(v, veth) && xend_netns_link_exists(NULL, veth)) {
+		ret = vif_adopt_fast(x, d, v, veth, &req);
 	} else {
 		fd = port_tap_open_netns(d->nsname, v->nsifname);
 		ret = fd;
@@ -371,6 +490,9 @@ static void reap_one(struct xend *x, const char *name, uint32_t id)
 		snprintf(tap, sizeof(tap), XEND_TAP_PREFIX "%u.%u", id, k);
 		if (!xend_netns_link_del(NULL, tap))
 			log_warn("reap: removed TAP %s", tap);
+		snprintf(tap, sizeof(tap), XEND_TAP_PREFIX "%u.%uv", id, k);
+		if (!xend_netns_link_del(NULL, tap))
+			log_warn("reap: removed veth %s", tap);
 	}
 	if (!ret) {
 		own_clear(x, name);

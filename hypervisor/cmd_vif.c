@@ -11,6 +11,7 @@
 #include "capture.h"
 #include "cmd.h"
 #include "domain.h"
+#include "fastpath.h"
 #include "netns.h"
 #include "stats.h"
 #include "vifcap.h"
@@ -116,8 +117,10 @@ static void tap_dropped_json(const struct vif_ref *r, json_object *stats)
 {
 	uint64_t n;
 
+	/* The TAP is in dom0 in the fast path's layout, else it is ethK */
 	if (!r->d || !r->v || r->d->builder != XEND_BUILDER_NETNS ||
-	    xend_netns_link_tx_dropped(r->d->nsname, r->v->nsifname, &n))
+	    (xend_netns_link_tx_dropped(NULL, r->v->ifname, &n) &&
+	     xend_netns_link_tx_dropped(r->d->nsname, r->v->nsifname, &n)))
 		return;
 	json_object_object_add(stats, "tap_tx_dropped",
 			       json_object_new_int64((int64_t)n));
@@ -157,6 +160,8 @@ static int cmd_vif_stats(void *ctx, struct ctl_req *req)
 				       vhost_json(x, r.port));
 	dp_thread_json(x, s.port, stats);
 	tap_dropped_json(&r, stats);
+	json_object_object_add(stats, "fastpath", json_object_new_boolean(
+		xend_fp_is_vif(xend_dp_fastpath_get(x->dp), s.port)));
 	caps = xend_cap_json(r.port);
 	if (caps)
 		json_object_object_add(stats, "captures", caps);
@@ -375,6 +380,17 @@ static json_object *port_json(struct xend *x, const struct xend_port_snap *p)
 	return o;
 }
 
+/* The kernel fast path, when started: its flows now. */
+static void fastpath_json(struct xend *x, json_object *o)
+{
+	struct xend_fp *fp = xend_dp_fastpath_get(x->dp);
+	int n = fp ? xend_fp_flows(fp) : 0;
+
+	json_object_object_add(o, "fastpath", json_object_new_boolean(fp != NULL));
+	if (fp && n >= 0)
+		cmd_add_u64(o, "fastpath_flows", (uint64_t)n);
+}
+
 static int cmd_switch_stats(void *ctx, struct ctl_req *req)
 {
 	struct xend *x = ctx;
@@ -389,6 +405,7 @@ static int cmd_switch_stats(void *ctx, struct ctl_req *req)
 	cmd_add_u64(req->reply, "in_frames", s->st.in_frames);
 	cmd_add_u64(req->reply, "delivered", s->st.delivered);
 	cmd_add_u64(req->reply, "dp_threads", xend_dp_threads(x->dp));
+	fastpath_json(x, req->reply);
 	for (unsigned i = 0; i < VS_DROP__MAX; i++)
 		cmd_add_u64(drops, vs_drop_names[i], s->st.drops[i]);
 	json_object_object_add(req->reply, "drops", drops);

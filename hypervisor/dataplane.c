@@ -47,6 +47,7 @@
 
 #include "control.h"
 #include "dataplane.h"
+#include "fastpath.h"
 #include "port_afpacket.h"
 #include "port_tap.h"
 #include "port_vhost_user.h"
@@ -120,6 +121,7 @@ struct xend_dp {
 	bool stop;			/* set by a command */
 	uint64_t poll_ns;		/* busy-poll this long after frames */
 	int nice;
+	struct xend_fp *fp;		/* the kernel fast path, or NULL */
 
 	pthread_mutex_t lock;		/* guards cmd, dead, park, nparked */
 	pthread_cond_t cond;
@@ -447,7 +449,13 @@ static bool cmd_event(struct dp_thread *t)
 	pthread_mutex_lock(&dp->lock);
 	if (dp->cmd.busy && !dp->cmd.done) {
 		park_others(dp);
+		/* The command sees what the kernel carried, and no flow
+		 * outlives a change of the verdicts it cached. */
+		if (dp->fp)
+			xend_fp_fold(dp->fp, dp->sw);
 		dp->cmd.ret = dp->cmd.fn(dp->sw, dp->cmd.arg, xend_dp_now());
+		if (dp->fp)
+			xend_fp_sync(dp->fp, dp->sw);
 		dp->cmd.done = true;
 		unpark_others(dp);
 		ran = true;
@@ -1102,5 +1110,38 @@ void xend_dp_free(struct xend_dp *dp)
 	for (i = 0; i < VS_PORTS_MAX; i++)
 		if (dp->ports[i].be != BE_NONE)
 			detach_port(dp, i);
+	xend_fp_free(dp->fp);
 	dp_destroy(dp);
+}
+
+static int fp_start_fn(struct vs_switch *sw, void *arg, uint64_t now)
+{
+	(void)now;
+	vs_switch_set_offer(sw, xend_fp_offer, arg);
+	return 0;
+}
+
+/* xend_dp_fastpath() - see dataplane.h. */
+struct xend_fp *xend_dp_fastpath(struct xend_dp *dp, char *why, size_t whylen)
+{
+	struct xend_fp *fp;
+
+	if (dp->fp)
+		return dp->fp;
+	fp = xend_fp_new(why, whylen);
+	if (!fp)
+		return NULL;
+	if (xend_dp_call(dp, fp_start_fn, fp)) {
+		snprintf(why, whylen, "the data plane has stopped");
+		xend_fp_free(fp);
+		return NULL;
+	}
+	dp->fp = fp;
+	return fp;
+}
+
+/* xend_dp_fastpath_get() - see dataplane.h. */
+struct xend_fp *xend_dp_fastpath_get(const struct xend_dp *dp)
+{
+	return dp->fp;
 }

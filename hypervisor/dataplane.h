@@ -62,6 +62,16 @@ int xend_dp_set_poll(struct xend_dp *dp, unsigned usecs);
 #define XEND_DP_NICE	(-10)
 int xend_dp_set_nice(struct xend_dp *dp, int nice);
 
+/* xend_dp_fastpath() - the kernel fast path (fastpath.h), started on
+ * first use: its programs loaded and the switch offering flows to it.
+ * Returns NULL with a reason in @why when it cannot start (no BPF here,
+ * or no CAP_BPF). Call it from the control plane. The data plane folds
+ * its counters and syncs its flows around every xend_dp_call(), and frees
+ * it with itself. xend_dp_fastpath_get() returns it if started, or NULL. */
+struct xend_fp;
+struct xend_fp *xend_dp_fastpath(struct xend_dp *dp, char *why, size_t whylen);
+struct xend_fp *xend_dp_fastpath_get(const struct xend_dp *dp);
+
 /* xend_dp_free() - stop the thread, detach and close every port, free
  * the switch. Accepts NULL. Persistent TAP devices stay (domains survive a
  * restart of xend). */

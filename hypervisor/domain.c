@@ -29,6 +29,7 @@
 #include "dataplane.h"
 #include "dom0.h"
 #include "domain.h"
+#include "fastpath.h"
 #include "netns.h"
 #include "state.h"
 #include "swctl.h"
@@ -261,6 +262,8 @@ void xend_vif_detach(struct xend *x, const struct xend_domain *d,
 	if (v->port >= 0 && xend_dp_detach(x->dp, (unsigned)v->port))
 		log_warn("vif %u.%u: port %d was not attached", d->id, v->idx,
 			 v->port);
+	if (v->port >= 0)
+		xend_fp_vif_del(xend_dp_fastpath_get(x->dp), (unsigned)v->port);
 	v->port = -1;
 }
 

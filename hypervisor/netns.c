@@ -19,6 +19,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 #include <pthread.h>
 #include <sched.h>
@@ -617,4 +618,65 @@ static int link_delete(struct nl_sock *sk, struct rtnl_link *link, void *arg)
 int xend_netns_link_del(const char *name, const char *ifname)
 {
 	return on_link(name, ifname, link_delete, NULL);
+}
+
+/* xend_netns_veth_add() - see netns.h. */
+int xend_netns_veth_add(const char *ifname, const char *peer)
+{
+	struct rtnl_link *link = rtnl_link_veth_alloc(), *p = NULL;
+	struct nl_sock *sk = NULL;
+	int ret = -ENOMEM;
+
+	if (!link)
+		return ret;
+	p = rtnl_link_veth_get_peer(link);
+	if (!p)
+		goto out;
+	rtnl_link_set_name(link, ifname);
+	rtnl_link_set_name(p, peer);
+	sk = route_socket(&ret);
+	if (sk)
+		ret = nl_errno(rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL),
+			       "add veth");
+out:
+	if (sk)
+		nl_socket_free(sk);
+	rtnl_link_put(p);
+	rtnl_link_put(link);
+	return ret;
+}
+
+/* Turn IPv6 off on dom0's @ifname (absent IPv6 is fine). */
+static int ipv6_off(const char *ifname)
+{
+	char path[PATH_MAX];
+	int fd, ret = 0;
+
+	if ((size_t)snprintf(path, sizeof(path),
+			     "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+			     ifname) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (write(fd, "1", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* xend_netns_link_up_quiet() - see netns.h. */
+int xend_netns_link_up_quiet(const char *ifname)
+{
+	struct nl_sock *sk;
+	int ret = ipv6_off(ifname);
+
+	if (ret)
+		return ret;
+	sk = route_socket(&ret);
+	if (!sk)
+		return ret;
+	ret = link_up(sk, ifname, NULL);
+	nl_socket_free(sk);
+	return ret < 0 ? ret : 0;
 }

@@ -107,4 +107,14 @@ int xend_netns_link_tx_dropped(const char *name, const char *ifname,
  * in dom0). 0, -ENODEV or -errno. */
 int xend_netns_link_del(const char *name, const char *ifname);
 
+/* xend_netns_veth_add() - a veth pair in dom0: @ifname and its peer
+ * @peer. 0 or -errno (-EEXIST). */
+int xend_netns_veth_add(const char *ifname, const char *peer);
+
+/* xend_netns_link_up_quiet() - bring dom0's @ifname up with IPv6 off, so
+ * that dom0's own stack sends nothing out of it (a device that only
+ * carries a domain's frames: no link-local address, no router or
+ * neighbour solicitations). 0 or -errno. */
+int xend_netns_link_up_quiet(const char *ifname);
+
 #endif /* XENO_NETNS_H */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* stats.c - the counters xend reports, collected once (see stats.h) */
 #include "domain.h"
+#include "fastpath.h"
 #include "stats.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -63,6 +64,8 @@ void xend_stats_collect(struct xend *x, struct xend_stats *s)
 {
 	xend_sw_switch_snap(x->dp, &s->sw);
 	s->dp_threads = xend_dp_threads(x->dp);
+	s->fastpath_flows = xend_dp_fastpath_get(x->dp) ?
+			    xend_fp_flows(xend_dp_fastpath_get(x->dp)) : -1;
 	for (unsigned i = 0; i < s->sw.n; i++) {
 		struct xend_stats_port *o = &s->ports[i];
 

@@ -42,6 +42,7 @@
 #include "dom0.h"
 #include "dom_sched.h"
 #include "domain.h"
+#include "fastpath.h"
 #include "sdnotify.h"
 #include "metrics.h"
 #include "state.h"
@@ -56,6 +57,10 @@
 #define DEFAULT_SOCKET		"/run/xeno/xend.sock"
 #define DEFAULT_STATE_DIR	"/var/lib/xeno"
 
+/* --fastpath: on when the kernel can (auto, the default), or on and off
+ * as asked */
+enum { FASTPATH_AUTO, FASTPATH_ON, FASTPATH_OFF };
+
 struct options {
 	bool foreground;
 	const char *socket;
@@ -68,6 +73,7 @@ struct options {
 	unsigned poll_us;		/* --poll-us */
 	int dp_nice;			/* --dp-nice */
 	unsigned dp_threads;		/* --dp-threads, 0: auto */
+	int fastpath;			/* --fastpath: FASTPATH_* */
 	const char *run_dir;
 	const char *console_dir;
 	size_t console_ring;
@@ -122,6 +128,10 @@ static void usage(FILE *f)
 "      --dp-nice N         nice value of the data-plane threads (default -10)\n"
 "      --poll-us USECS     after frames, poll the ports USECS microseconds\n"
 "                          before sleeping (default 0: sleep at once)\n"
+"      --fastpath on|off   the kernel fast path for netns domains: flows\n"
+"                          the switch judged go from domain to domain in\n"
+"                          the kernel (default: on where the kernel can;\n"
+"                          or XEND_FASTPATH=on|off)\n"
 "  -l, --log-level LEVEL   error, warn, info (default) or debug\n"
 "  -h, --help              this help\n"
 "  -V, --version           version\n");
@@ -172,6 +182,16 @@ static unsigned dp_threads_auto(void)
 	return n > XEND_DP_THREADS_MAX ? XEND_DP_THREADS_MAX : n;
 }
 
+/* --fastpath and XEND_FASTPATH: on or off */
+static int fastpath_option(const char *arg, const char *what)
+{
+	if (!strcmp(arg, "on"))
+		return FASTPATH_ON;
+	if (!strcmp(arg, "off"))
+		return FASTPATH_OFF;
+	die("bad %s '%s' (on or off)", what, arg);
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -190,6 +210,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "poll-us", required_argument, NULL, 'P' },
 		{ "dp-nice", required_argument, NULL, 'N' },
 		{ "dp-threads", required_argument, NULL, 'T' },
+		{ "fastpath", required_argument, NULL, 'F' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -232,6 +253,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'T':
 			o->dp_threads = dp_threads_option(optarg, "--dp-threads");
+			break;
+		case 'F':
+			o->fastpath = fastpath_option(optarg, "--fastpath");
 			break;
 		case 'P':
 			errno = 0;
@@ -427,7 +451,20 @@ static void ports_failed(struct xend *x)
 		xend_port_failed(x, ports[i]);
 }
 
-/* Once a second: what waits for time (consoles to reconnect). */
+/* Fast-path vifs whose veth was deleted behind xend's back: the TAP it
+ * reads lives on, so the data plane cannot see it; rebuild them too. */
+static void fastpath_lost(struct xend *x)
+{
+	unsigned ports[VS_PORTS_MAX];
+	unsigned n = xend_fp_lost(xend_dp_fastpath_get(x->dp), ports,
+				  VS_PORTS_MAX);
+
+	for (unsigned i = 0; i < n; i++)
+		xend_port_failed(x, ports[i]);
+}
+
+/* Once a second: what waits for time (consoles to reconnect, fast-path
+ * vifs to rebuild). */
 static void tick(struct xend *x, int fd)
 {
 	uint64_t n;
@@ -435,6 +472,7 @@ static void tick(struct xend *x, int fd)
 	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		log_warn("timerfd: %s", strerror(errno));
 	xend_console_tick(x);
+	fastpath_lost(x);
 }
 
 /* A timerfd firing every second, in the main loop's epoll set. */
@@ -530,6 +568,30 @@ static void defaults(struct options *o)
 	env = getenv("XEND_DP_THREADS");
 	if (env)
 		o->dp_threads = dp_threads_option(env, "XEND_DP_THREADS");
+	env = getenv("XEND_FASTPATH");
+	if (env)
+		o->fastpath = fastpath_option(env, "XEND_FASTPATH");
+}
+
+/* The kernel fast path for new netns vifs: --fastpath on must have it,
+ * the default takes it where the kernel gives it. */
+static void fastpath_start(const struct options *o, struct xend *x)
+{
+	char why[160];
+
+	if (o->fastpath == FASTPATH_OFF) {
+		log_info("fast path: off (netns vifs are TAPs in their domain)");
+		return;
+	}
+	if (!xend_dp_fastpath(x->dp, why, sizeof(why))) {
+		if (o->fastpath == FASTPATH_ON)
+			die("cannot start the fast path: %s", why);
+		log_warn("fast path: not available (%s); netns vifs are TAPs "
+			 "in their domain", why);
+		return;
+	}
+	x->fastpath = true;
+	log_info("fast path: on for netns domains");
 }
 
 /* Everything between the pidfile and the main loop. */
@@ -553,6 +615,7 @@ static void start(const struct options *o, struct xend *x, int epfd)
 	if (ret)
 		die("cannot set the data plane's poll time: %s", strerror(-ret));
 	epoll_add(epfd, xend_dp_fail_fd(x->dp), &dp_src);
+	fastpath_start(o, x);
 	x->dom0 = xend_dom0_start(x->dp, o->dom0_ifname);
 	if (!x->dom0)
 		die("cannot set up dom0's port %s: %s", o->dom0_ifname,

@@ -35,6 +35,7 @@ struct xend {
 	bool dom0_lim_set;
 	struct nat_config nat;		/* valid when nat_on */
 	bool nat_on;
+	bool fastpath;			/* new netns vifs get the fast path */
 };
 
 /* xend_save() - write @x's state file now (state.c); a failure is logged

@@ -131,6 +131,11 @@ static void switch_metrics(struct prom *p, const struct gather *g)
 	prom_family(p, "xeno_switch_dp_threads", PROM_GAUGE,
 		    "Data-plane threads (xend --dp-threads).");
 	prom_u64(p, NULL, 0, g->st.dp_threads);
+	if (g->st.fastpath_flows < 0)
+		return;
+	prom_family(p, "xeno_switch_fastpath_flows", PROM_GAUGE,
+		    "Flows the kernel fast path carries now (xend --fastpath).");
+	prom_u64(p, NULL, 0, (uint64_t)g->st.fastpath_flows);
 }
 
 /* ---- ports ---- */

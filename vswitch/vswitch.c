@@ -221,6 +221,7 @@ int vs_port_add(struct vs_switch *sw, const struct vs_port_config *cfg)
 	int ret = port_check(sw, cfg);
 	unsigned i;
 
+	sw->gen++;	/* vs_switch_gen() */
 	if (ret)
 		return ret;
 	if (cfg->kind != VS_PORT_WIRE && mac_in_use(sw, cfg->mac, -1))
@@ -267,6 +268,7 @@ int vs_port_del(struct vs_switch *sw, unsigned port)
 {
 	struct vs_port *p = port_get(sw, port);
 
+	sw->gen++;	/* vs_switch_gen() */
 	if (!p)
 		return -ENOENT;
 	for (unsigned k = 0; k < p->ncaps; k++)
@@ -314,6 +316,7 @@ int vs_port_set_mac(struct vs_switch *sw, unsigned port, const uint8_t mac[6])
 {
 	struct vs_port *p = port_get(sw, port);
 
+	sw->gen++;	/* vs_switch_gen() */
 	if (!p)
 		return -ENOENT;
 	if (!mac_valid(mac))
@@ -330,6 +333,7 @@ int vs_port_set_dhcp_trusted(struct vs_switch *sw, unsigned port, bool on)
 {
 	struct vs_port *p = port_get(sw, port);
 
+	sw->gen++;	/* vs_switch_gen() */
 	if (!p)
 		return -ENOENT;
 	p->dhcp_trusted = on;
@@ -358,6 +362,7 @@ int vs_addr4_add(struct vs_switch *sw, unsigned port, struct in_addr a)
 	struct vs_port *p = port_get(sw, port);
 	int owner;
 
+	sw->gen++;	/* vs_switch_gen() */
 	if (!p)
 		return -ENOENT;
 	if (!xeno_ip4_unicast(ntohl(a.s_addr)) || p->kind == VS_PORT_WIRE)
@@ -379,6 +384,7 @@ int vs_addr4_del(struct vs_switch *sw, unsigned port, struct in_addr a)
 	struct vs_port *p = port_get(sw, port);
 	unsigned i;
 
+	sw->gen++;	/* vs_switch_gen() */
 	if (!p)
 		return -ENOENT;
 	for (i = 0; i < p->n4; i++) {
@@ -396,6 +402,7 @@ int vs_addr6_add(struct vs_switch *sw, unsigned port, const struct in6_addr *a)
 	struct vs_port *p = port_get(sw, port);
 	int owner;
 
+	sw->gen++;	/* vs_switch_gen() */
 	if (!p)
 		return -ENOENT;
 	if (!xeno_ip6_unicast(a) || p->kind == VS_PORT_WIRE)
@@ -417,6 +424,7 @@ int vs_addr6_del(struct vs_switch *sw, unsigned port, const struct in6_addr *a)
 	struct vs_port *p = port_get(sw, port);
 	unsigned i;
 
+	sw->gen++;	/* vs_switch_gen() */
 	if (!p)
 		return -ENOENT;
 	for (i = 0; i < p->n6; i++) {
@@ -453,6 +461,7 @@ int vs_addr6_list(const struct vs_switch *sw, unsigned port,
 
 void vs_isolated_clear(struct vs_switch *sw)
 {
+	sw->gen++;	/* vs_switch_gen() */
 	sw->nisolated = 0;
 }
 
@@ -462,6 +471,7 @@ int vs_isolated_add(struct vs_switch *sw, int family, const void *addr,
 	struct vs_prefix *pf;
 	unsigned i;
 
+	sw->gen++;	/* vs_switch_gen() */
 	if ((family != AF_INET || plen > 32) &&
 	    (family != AF_INET6 || plen > 128))
 		return -EINVAL;
@@ -495,6 +505,7 @@ int vs_port_set_tx_limit(struct vs_switch *sw, unsigned port, uint64_t bytes,
 {
 	struct vs_port *p = port_get(sw, port);
 
+	sw->gen++;	/* vs_switch_gen() */
 	if (!p)
 		return -ENOENT;
 	return credit_set(&p->tx_credit, bytes, usecs, packets, now);
@@ -505,6 +516,7 @@ int vs_port_set_rx_limit(struct vs_switch *sw, unsigned port, uint64_t bytes,
 {
 	struct vs_port *p = port_get(sw, port);
 
+	sw->gen++;	/* vs_switch_gen() */
 	if (!p)
 		return -ENOENT;
 	return credit_set(&p->rx.credit, bytes, usecs, packets, now);
@@ -564,6 +576,7 @@ int vs_port_capture_add(struct vs_switch *sw, unsigned port,
 {
 	struct vs_port *p = port_get(sw, port);
 
+	sw->gen++;	/* vs_switch_gen() */
 	if (!p)
 		return -ENOENT;
 	if (p->ncaps == VS_CAPTURE_PORT_MAX)
@@ -577,6 +590,7 @@ int vs_port_capture_del(struct vs_switch *sw, unsigned port,
 {
 	struct vs_port *p = port_get(sw, port);
 
+	sw->gen++;	/* vs_switch_gen() */
 	if (!p)
 		return -ENOENT;
 	for (unsigned k = 0; k < p->ncaps; k++) {
@@ -587,6 +601,56 @@ int vs_port_capture_del(struct vs_switch *sw, unsigned port,
 		return 0;
 	}
 	return -ENOENT;
+}
+
+void vs_switch_set_offer(struct vs_switch *sw, vs_offer_fn *fn, void *ctx)
+{
+	sw->gen++;
+	sw->offer = fn;
+	sw->offer_ctx = ctx;
+}
+
+int vs_port_set_offer(struct vs_switch *sw, unsigned port, bool on)
+{
+	struct vs_port *p = port_get(sw, port);
+
+	sw->gen++;
+	if (!p)
+		return -ENOENT;
+	p->offer = on;
+	return 0;
+}
+
+uint64_t vs_switch_gen(const struct vs_switch *sw)
+{
+	return sw->gen;
+}
+
+int vs_port_add_offloaded(struct vs_switch *sw, unsigned port,
+			  uint64_t tx_packets, uint64_t tx_bytes,
+			  uint64_t rx_packets, uint64_t rx_bytes)
+{
+	struct vs_port *p = port_get(sw, port);
+
+	if (!p)
+		return -ENOENT;
+	p->stats.in_packets += tx_packets;
+	p->stats.tx_packets += tx_packets;
+	p->stats.tx_bytes += tx_bytes;
+	p->rx.packets += rx_packets;
+	p->rx.bytes += rx_bytes;
+	sw->stats.in_frames += tx_packets;
+	sw->stats.delivered += tx_packets;
+	return 0;
+}
+
+/* May the flow of frame @f, from @in to @to alone, be offered? */
+static bool offerable(const struct vs_switch *sw, const struct vs_port *in,
+		      const struct vs_port *to)
+{
+	return sw->offer && in->offer && to->offer && !in->ncaps &&
+	       !to->ncaps && credit_unlimited(&in->tx_credit) &&
+	       credit_unlimited(&to->rx.credit);
 }
 
 /* The fast path ----------------------------------------------------------*/
@@ -692,6 +756,8 @@ static bool decide(struct vs_switch *sw, struct vs_batch *b,
 		break;
 	case DEST_ONE:
 		emit(sw, b, &sw->ports[d.port], f, i);
+		if (offerable(sw, in, &sw->ports[d.port]))
+			sw->offer(sw->offer_ctx, port_no(sw, in), d.port, f);
 		break;
 	case DEST_FLOOD:
 	case DEST_WIRE_DOM0:

@@ -322,6 +322,30 @@ int vs_port_capture_add(struct vs_switch *sw, unsigned port,
 int vs_port_capture_del(struct vs_switch *sw, unsigned port,
 			const struct vs_capture *c);
 
+/* Offers to a fast path (hypervisor/fastpath.c). When a frame from a vif
+ * whose ports both said yes with vs_port_set_offer() goes to that one
+ * other vif, neither port having a rate limit or a capture, the switch
+ * calls the offer function with the two port numbers and the frame, from
+ * the thread switching it and before the frame is transmitted: the
+ * frame's verdict may be cached, by what decided it, for frames like it.
+ * Such a cache must be emptied whenever vs_switch_gen() changes: every
+ * call that can change a verdict (ports, MACs, addresses, isolated
+ * prefixes, limits, captures, DHCP trust, offers) moves it on.
+ * vs_port_set_offer() returns 0 or -ENOENT. */
+typedef void vs_offer_fn(void *ctx, unsigned in, unsigned out,
+			 const struct vs_frame *f);
+void vs_switch_set_offer(struct vs_switch *sw, vs_offer_fn *fn, void *ctx);
+int vs_port_set_offer(struct vs_switch *sw, unsigned port, bool on);
+uint64_t vs_switch_gen(const struct vs_switch *sw);
+
+/* vs_port_add_offloaded() - count what a fast path carried as the switch
+ * counts its own frames: @tx_packets frames (@tx_bytes) that port @port
+ * sent, each taken in and delivered to one port, and @rx_packets
+ * (@rx_bytes) delivered to it. 0 or -ENOENT. */
+int vs_port_add_offloaded(struct vs_switch *sw, unsigned port,
+			  uint64_t tx_packets, uint64_t tx_bytes,
+			  uint64_t rx_packets, uint64_t rx_bytes);
+
 /* vs_port_throttled() - true when the port is waiting for credit; then
  * *@wakeup is the time of the next refill. Back ends stop reading it until
  * then (back-pressure). */

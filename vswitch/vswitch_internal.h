@@ -80,6 +80,7 @@ struct vs_port {
 	unsigned n6;
 	struct in6_addr ll6;		/* EUI-64 fe80:: address of mac */
 	bool dhcp_trusted;		/* may send DHCP server messages */
+	bool offer;			/* its flows may be offered (vs_offer_fn) */
 
 	struct credit tx_credit;	/* deferral */
 	struct vs_port_stats stats;	/* rx_* and the drops below: in .rx */
@@ -154,6 +155,10 @@ struct vs_switch {
 	struct vs_batch *batches[VS_BATCHES_MAX];	/* b0 first */
 	unsigned nbatches;
 	bool threaded;			/* take the ports' locks */
+
+	uint64_t gen;			/* vs_switch_gen() */
+	vs_offer_fn *offer;		/* vs_switch_set_offer() */
+	void *offer_ctx;
 };
 
 /* table.c */

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """xend --poll-us and --dp-nice: the data-plane thread polls for a while after frames
 instead of sleeping at once, and never spins once traffic has stopped.
-A second xend of this module's own, with --poll-us 2000:
+A second xend of this module's own, with --poll-us 2000 and no fast
+path (with it, the pings between the domains would not pass through the
+data-plane thread at all: test_xend_67_fastpath.py):
 
    netns xeno-domA  eth0 ---TAP---+                +---TAP--- eth0  xeno-domB
                                   |  xend #2       |
@@ -45,7 +47,7 @@ def dp_seconds(x):
 @pytest.fixture(scope="module")
 def px(topo):
     with xn.own_xend(PREFIX, ("xp-a", "xp-b"),
-                     args=["--poll-us", "2000"]) as x:
+                     args=["--poll-us", "2000", "--fastpath", "off"]) as x:
         yield x
 
 

@@ -128,6 +128,8 @@ def test_metrics_equal_switch_stats(mx):
                    reason=reason) == n, reason
     assert get(m, "xeno_switch_ports") == len(st["ports"])
     assert get(m, "xeno_switch_dp_threads") == st["dp_threads"]
+    if st["fastpath"]:
+        assert get(m, "xeno_switch_fastpath_flows") == st["fastpath_flows"]
 
     # every port, counter by counter
     for p in st["ports"]:

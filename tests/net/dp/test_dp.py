@@ -141,7 +141,7 @@ def build_harness(outdir):
                         % lib)
     # in the run's temp dir: another run may be running its own build
     out = os.path.join(outdir, "dp_harness")
-    pkgs = "libnl-3.0 libnl-route-3.0 libpcap json-c liburing"
+    pkgs = "libnl-3.0 libnl-route-3.0 libpcap json-c liburing libbpf"
     # the Makefile's SAN=1 build goes to build-san/: link it the same way
     san = ("-fsanitize=address,undefined "
            if os.path.basename(BUILD.rstrip("/")) == "build-san" else "")
