@@ -36,14 +36,16 @@
 # Needs iperf3, ping, ethtool, nft and openvswitch-switch
 # (scripts/install-deps).
 #
-#   [POLL_US=N] bench/datapath.sh [SECONDS]
-#                                   (default 5 per iperf3 and udpflood run)
+#   [POLL_US=N] [TCP_ROUNDS=N] bench/datapath.sh [SECONDS]
+#                                   (default 5 per iperf3 and udpflood run;
+#                                   each TCP figure the median of 3 runs)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 B=${BUILD:-$top/build}
 T=${1:-5}
 POLL_US=${POLL_US:-3000}
+TCP_ROUNDS=${TCP_ROUNDS:-3}
 prog=datapath.sh
 
 [ "$(id -u)" = 0 ] || { echo "$prog: run as root" >&2; exit 1; }
@@ -354,18 +356,33 @@ flood() {
 				z(i - r) * pc, z(r - o) * pc, z(o - d) * pc, cpu, w }')
 }
 
+# TCP_ROUNDS rounds of every switch in turn, each switch's median: one
+# stream's rate moves by 2x and more between runs here (cubic most)
+median() { tr ' ' '\n' | sort -n | awk 'NF { v[++n] = $1 }
+	END { if (!n) { print "-"; exit }
+	      printf "%.2f\n", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }'; }
+tput_rounds() {	# key [iperf3 option...]
+	local key=$1 r p
+	declare -A all
+	shift
+	for r in $(seq "$TCP_ROUNDS"); do
+		for p in "${peers[@]}"; do all[$p]+=" $(tput "$p" "$@")"; done
+	done
+	for p in "${peers[@]}"; do R[$p.$key]=$(median <<<"${all[$p]}"); done
+}
+
 declare -A R
-for p in "${peers[@]}"; do R[$p.g]=$(tput "$p"); done
+tput_rounds g
 # The machine's congestion control is used above; with BBR, which keeps
 # about two bandwidth-delay products in flight, a path whose round trip is
 # tens of microseconds and bursty (any userspace switch) gets less than
 # the bridge's near-zero one. Cubic (the kernel's default) is measured too.
 cc=$(sysctl -n net.ipv4.tcp_congestion_control)
 if [ "$cc" != cubic ]; then
-	for p in "${peers[@]}"; do R[$p.gc]=$(tput "$p" -C cubic); done
+	tput_rounds gc -C cubic
 fi
 for p in "${peers[@]}"; do offload "$p" off; done
-for p in "${peers[@]}"; do R[$p.m]=$(tput "$p"); done
+tput_rounds m
 for p in "${peers[@]}"; do offload "$p" on; done
 for p in "${peers[@]}"; do R[$p.r]=$(rtt "$p"); done
 for p in "${peers[@]}"; do R[$p.rf]=$(rtt_flood "$p"); done
@@ -414,7 +431,8 @@ row() {	# label key [noratio]
 		"${R[xtap.$2]}" "${R[ovs.$2]}" "${R[bridge.$2]}" "${r1:-}" \
 		"${r2:-}" "${r3:-}"
 }
-printf '\ndatapath: namespace A to namespace B through each switch, %ss per TCP and UDP run\n' "$T"
+printf '\ndatapath: namespace A to namespace B through each switch, %ss per TCP and UDP run,\n' "$T"
+printf 'TCP: the median of %s rounds, the switches in turn in each\n' "$TCP_ROUNDS"
 printf 'xend: the kernel fast path %s; xtap: the same xend, domains made with --fastpath off\n' \
 	"$([ "$fast" = True ] && echo on || echo "NOT available")"
 printf '%-40s %8s %8s %8s %8s %8s %8s %8s\n' "" xend xtap OVS bridge xend/OVS xend/br xtap/OVS
