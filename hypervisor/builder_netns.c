@@ -139,19 +139,27 @@ static void vif_delete(const struct xend_domain *d, const struct xend_vif *v)
 			 strerror(-tap));
 }
 
+/* Create @v's TAP in dom0, or open it if it is there (persistent), and
+ * attach it to the switch. */
+static int tap_attach(struct xend *x, const struct xend_domain *d,
+		      struct xend_vif *v, struct ctl_req *req)
+{
+	int fd = port_tap_open(v->ifname, true);
+
+	if (fd < 0) {
+		ctl_fail(req, "cannot open TAP %s: %s", v->ifname,
+			 strerror(-fd));
+		return fd;
+	}
+	return xend_vif_attach_tap(x, d, v, fd, req);
+}
+
 /* Create @v from scratch: TAP, port, move into the namespace, configure. */
 static int vif_build_tap(struct xend *x, const struct xend_domain *d,
 			 struct xend_vif *v, struct ctl_req *req)
 {
-	int fd, ret;
+	int ret = tap_attach(x, d, v, req);
 
-	fd = port_tap_open(v->ifname, true);
-	if (fd < 0) {
-		ctl_fail(req, "cannot create TAP %s: %s", v->ifname,
-			 strerror(-fd));
-		return fd;
-	}
-	ret = xend_vif_attach_tap(x, d, v, fd, req);
 	if (ret)
 		return ret;
 	ret = xend_netns_move_link(d->nsname, v->ifname, v->nsifname);
@@ -200,7 +208,7 @@ static int vif_build_fast(struct xend *x, const struct xend_domain *d,
 			  struct xend_vif *v, struct ctl_req *req)
 {
 	char veth[IFNAMSIZ], peer[IFNAMSIZ];
-	int fd, ret;
+	int ret;
 
 	if (veth_name(v, veth) ||
 	    (size_t)snprintf(peer, sizeof(peer), "%sp", v->ifname) >=
@@ -208,13 +216,7 @@ static int vif_build_fast(struct xend *x, const struct xend_domain *d,
 		ctl_fail(req, "vif name %s is too long", v->ifname);
 		return -ENAMETOOLONG;
 	}
-	fd = port_tap_open(v->ifname, true);
-	if (fd < 0) {
-		ctl_fail(req, "cannot create TAP %s: %s", v->ifname,
-			 strerror(-fd));
-		return fd;
-	}
-	ret = xend_vif_attach_tap(x, d, v, fd, req);
+	ret = tap_attach(x, d, v, req);
 	if (ret)
 		return ret;
 	ret = xend_netns_link_up_quiet(v->ifname);
@@ -293,14 +295,8 @@ static int vif_adopt_fast(struct xend *x, const struct xend_domain *d,
 			  struct xend_vif *v, const char *veth,
 			  struct ctl_req *req)
 {
-	int fd = port_tap_open(v->ifname, true), ret;
+	int ret = tap_attach(x, d, v, req);
 
-	if (fd < 0) {
-		ctl_fail(req, "cannot reopen TAP %s: %s", v->ifname,
-			 strerror(-fd));
-		return fd;
-	}
-	ret = xend_vif_attach_tap(x, d, v, fd, req);
 	return ret ? ret : fast_join(x, d, v, veth, req);
 }
 

@@ -88,8 +88,20 @@ CONTROL_SRCS	:= $(filter-out hypervisor/xend.c,$(wildcard hypervisor/*.c)) \
 $(B)/fuzz_control: $(patsubst %.c,$(B)/obj/%.o,$(CONTROL_SRCS))
 $(B)/fuzz_control: LDLIBS_FUZZ := $(shell pkg-config --libs json-c \
 				  libnl-3.0 libnl-route-3.0 liburing libsystemd \
-				  2>/dev/null) -pthread \
+				  libbpf 2>/dev/null) -pthread \
 				  $(NAT_FUZZ_LIBS)
+# ... among them the kernel fast path, which embeds its BPF object
+FP_BPF		:= $(B)/bpf/fastpath.bpf.o
+$(FP_BPF): vswitch/bpf/fastpath.bpf.c vswitch/bpf/fastpath.h
+	@printf '  %-6s %s\n' BPF $<
+	@mkdir -p $(dir $@)
+	$(Q)clang -O2 -g -target bpf -Wall \
+		-I/usr/include/$(shell cc -dumpmachine) -c -o $@ $<
+$(B)/obj/hypervisor/fastpath_obj.o: $(FP_BPF)
+$(B)/obj/hypervisor/fastpath_obj.o: FUZZ_CPPFLAGS += -DXEND_FP_OBJ='"$(FP_BPF)"'
+
+# fuzz_fastpath (the fast path's frame parser against the switch's
+# verdicts) needs the switch core only, as fuzz_parse and fuzz_switch.
 
 # fuzz_metrics: the metrics endpoint's request parser and the Prometheus
 # text writer (metrics.c logs through control.c).

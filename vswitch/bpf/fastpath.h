@@ -82,6 +82,24 @@ struct fpath_counts {
 #define FPATH_IPPROTO_UDP		17
 #define FPATH_IPPROTO_ICMPV6	58
 
+/* Header fields lie at any alignment in the frame: read them bytewise
+ * (one load where the target allows it). */
+static inline __u16 fpath_get16(const __u8 *p)
+{
+	__u16 v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline __u32 fpath_get32(const __u8 *p)
+{
+	__u32 v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 static inline int fpath_dhcp_port(__u16 port)
 {
 	return port == 67 || port == 68 || port == 546 || port == 547;
@@ -101,8 +119,8 @@ static inline int fpath_upper(const __u8 *l4, const __u8 *end, __u32 left,
 	case FPATH_IPPROTO_UDP:
 		if (left < 8 || l4 + 8 > end)
 			return -1;
-		if (fpath_dhcp_port(FPATH_NTOHS(*(const __u16 *)l4)) ||
-		    fpath_dhcp_port(FPATH_NTOHS(*(const __u16 *)(l4 + 2))))
+		if (fpath_dhcp_port(FPATH_NTOHS(fpath_get16(l4))) ||
+		    fpath_dhcp_port(FPATH_NTOHS(fpath_get16(l4 + 2))))
 			return -1;
 		return 0;
 	case FPATH_IPPROTO_ICMP:		/* echo reply, echo request */
@@ -133,30 +151,30 @@ static inline int fpath_parse(const void *data, const void *end, __u32 len,
 		k->dst[i] = eth[i];
 		k->src[i] = eth[6 + i];
 	}
-	k->ethertype = *(const __u16 *)(eth + 12);
+	k->ethertype = fpath_get16(eth + 12);
 	switch (FPATH_NTOHS(k->ethertype)) {
 	case FPATH_ETH_IP4:
 		if (ip + 20 > e || ip[0] != 0x45)	/* v4, no options */
 			return -1;
-		tot = FPATH_NTOHS(*(const __u16 *)(ip + 2));
+		tot = FPATH_NTOHS(fpath_get16(ip + 2));
 		if (tot < 20 || tot > len - 14)
 			return -1;
-		if (FPATH_NTOHS(*(const __u16 *)(ip + 6)) & 0x3fff)
+		if (FPATH_NTOHS(fpath_get16(ip + 6)) & 0x3fff)
 			return -1;			/* a fragment */
 		k->proto = ip[9];
-		k->saddr[0] = *(const __u32 *)(ip + 12);
-		k->daddr[0] = *(const __u32 *)(ip + 16);
+		k->saddr[0] = fpath_get32(ip + 12);
+		k->daddr[0] = fpath_get32(ip + 16);
 		return fpath_upper(ip + 20, e, tot - 20, k->proto);
 	case FPATH_ETH_IP6:
 		if (ip + 40 > e || ip[0] >> 4 != 6)
 			return -1;
-		tot = FPATH_NTOHS(*(const __u16 *)(ip + 4));
+		tot = FPATH_NTOHS(fpath_get16(ip + 4));
 		if (tot > len - 14 - 40)
 			return -1;
 		k->proto = ip[6];		/* no extension header */
 		for (i = 0; i < 4; i++) {
-			k->saddr[i] = *(const __u32 *)(ip + 8 + 4 * i);
-			k->daddr[i] = *(const __u32 *)(ip + 24 + 4 * i);
+			k->saddr[i] = fpath_get32(ip + 8 + 4 * i);
+			k->daddr[i] = fpath_get32(ip + 24 + 4 * i);
 		}
 		return fpath_upper(ip + 40, e, tot, k->proto);
 	default:
