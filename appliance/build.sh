@@ -49,12 +49,15 @@ HOST_PROGS="/usr/sbin/ip /usr/sbin/nft /usr/sbin/dropbear /usr/bin/dropbearkey
 HOST_DATA="/usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin
 /usr/share/qemu/kvmvapic.bin /usr/lib/ipxe/qemu/efi-virtio.rom"
 # Kernel modules (path prefixes under kernel/) and their dependencies: the
-# NICs, virtio, tun and veth, netfilter (NAT), what the console wants.
+# NICs, virtio, tun and veth, netfilter (NAT), what the console wants,
+# and the clsact qdisc and bpf classifier of xend's kernel fast path (the
+# kernel loads them when xend first asks for them).
 MODULE_DIRS="drivers/net/ethernet/ drivers/net/virtio_net drivers/net/tun
 drivers/net/veth drivers/net/vmxnet3 drivers/net/hyperv/ drivers/virtio/
 drivers/block/virtio_blk drivers/char/virtio_console drivers/char/hw_random/
 drivers/input/evdev drivers/acpi/button net/netfilter/ net/ipv4/netfilter/
-net/ipv6/netfilter/ net/packet/ net/bridge/ net/8021q/"
+net/ipv6/netfilter/ net/packet/ net/bridge/ net/8021q/ net/sched/sch_ingress
+net/sched/cls_bpf"
 
 say() { printf '  %-6s %s\n' "$1" "$2"; }
 die() { echo "appliance/build.sh: $*" >&2; exit 1; }

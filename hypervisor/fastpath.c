@@ -10,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "control.h"
 #include "fastpath.h"
+#include "netns.h"
 
 #define FPATH_NTOHS(x) ntohs(x)
 #include "bpf/fastpath.h"
@@ -95,6 +97,29 @@ static int find_fds(struct xend_fp *fp)
 	return 0;
 }
 
+static int tc_attach(int ifindex, int prog_fd);
+
+/* Can programs be attached here? A kernel may load BPF and still lack the
+ * clsact qdisc or the bpf classifier (modules not there): try on a veth
+ * pair of our own, made and deleted at once. 0 or -errno. */
+static int probe(struct xend_fp *fp)
+{
+	unsigned id = (unsigned)getpid() % 10000000u;
+	char a[IFNAMSIZ], b[IFNAMSIZ];
+	int ret;
+
+	snprintf(a, sizeof(a), "xfp%u", id);
+	snprintf(b, sizeof(b), "xfp%up", id);
+	xend_netns_link_del(NULL, a);		/* a stray of a crashed xend */
+	ret = xend_netns_veth_add(a, b);
+	if (ret)
+		return ret;
+	ret = (int)if_nametoindex(a);
+	ret = ret ? tc_attach(ret, fp->to_dom) : -ENODEV;
+	xend_netns_link_del(NULL, a);
+	return ret;
+}
+
 /* xend_fp_new() - see fastpath.h. */
 struct xend_fp *xend_fp_new(char *why, size_t whylen)
 {
@@ -132,6 +157,12 @@ struct xend_fp *xend_fp_new(char *why, size_t whylen)
 	ret = find_fds(fp);
 	if (ret) {
 		snprintf(why, whylen, "the BPF object lacks a program or map");
+		goto fail;
+	}
+	ret = probe(fp);
+	if (ret) {
+		snprintf(why, whylen, "cannot attach a tc program here: %s",
+			 strerror(-ret));
 		goto fail;
 	}
 	return fp;

@@ -7,6 +7,7 @@ xen_nat_enable). The main entry's checks share one boot; each other entry
 boots once. About three minutes under TCG.
 """
 
+import json
 import re
 import time
 
@@ -64,6 +65,9 @@ def test_main_domain_session(main):
           (time.monotonic() - t0))
     _, out = main.sh("xc_dom_control list")
     assert re.search(r"^1\s+xenolinux\s+\d+\s+\d+\s+r", out, re.M), out
+    # the CD's kernel loads the fast path's qdisc and classifier modules
+    _, out = main.sh("xc_dom_control --json vif_stats 1 0")
+    assert json.loads(out)["stats"]["fastpath"] is True, out
     # from the host: ssh -p2201 to dom0 lands in domain 1 (its eth0)
     r = main.ssh(main.dom1_port, "/usr/sbin/ip -4 -o addr show dev eth0")
     assert r.returncode == 0, r.stderr
