@@ -67,6 +67,9 @@ void cli_print_vif_stats(FILE *f, json_object *reply)
 	if (json_object_object_get_ex(st, "tap_tx_dropped", NULL))
 		fprintf(f, "tap_tx_dropped: %" PRId64 "\n",
 			cli_jint(st, "tap_tx_dropped"));
+	if (json_object_object_get_ex(st, "fastpath", NULL))
+		fprintf(f, "fastpath: %s\n",
+			cli_jbool(st, "fastpath") ? "yes" : "no");
 	if (json_object_object_get_ex(st, "captures", &caps) &&
 	    json_object_is_type(caps, json_type_array)) {
 		for (i = 0; i < json_object_array_length(caps); i++) {
@@ -122,6 +125,9 @@ void cli_print_switch_stats(FILE *f, json_object *reply)
 	if (json_object_object_get_ex(reply, "dp_threads", NULL))
 		fprintf(f, "dp_threads: %" PRId64 "\n",
 			cli_jint(reply, "dp_threads"));
+	if (json_object_object_get_ex(reply, "fastpath_flows", NULL))
+		fprintf(f, "fastpath_flows: %" PRId64 "\n",
+			cli_jint(reply, "fastpath_flows"));
 	if (!json_object_object_get_ex(reply, "ports", &ports) ||
 	    !json_object_is_type(ports, json_type_array))
 		return;
