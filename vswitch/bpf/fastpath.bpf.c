@@ -79,10 +79,10 @@ int fp_from_dom(struct __sk_buff *skb)
 		if (f) {
 			count(f->in_slot, skb->len, 1);
 			count(f->out_slot, skb->len, 0);
-			return bpf_redirect_peer(f->out_ifindex, 0);
+			return (int)bpf_redirect_peer(f->out_ifindex, 0);
 		}
 	}
-	return bpf_redirect(p->peer_ifindex, 0);	/* to xend */
+	return (int)bpf_redirect(p->peer_ifindex, 0);	/* to xend */
 }
 
 SEC("tc")
@@ -93,7 +93,7 @@ int fp_to_dom(struct __sk_buff *skb)
 
 	if (!p || p->role != FPATH_ROLE_TAP)
 		return TC_ACT_SHOT;
-	return bpf_redirect_peer(p->peer_ifindex, 0);
+	return (int)bpf_redirect_peer(p->peer_ifindex, 0);
 }
 
 char LICENSE[] SEC("license") = "GPL";
