@@ -35,10 +35,19 @@ extern const uint64_t xend_fp_obj_len;
 #define OFFER_CACHE		1024
 #define OFFER_AGAIN_NS		(50 * 1000000ull)
 
+/* Flows a vif may have installed per second: a domain that sends to ever
+ * new addresses (a scan, or on purpose) makes a flow of each frame; past
+ * this its frames just take the switch, and cost xend no system call and
+ * the other vifs none of their flows in the kernel's LRU table. */
+#define OFFER_BUDGET		1000
+#define OFFER_WINDOW_NS		1000000000ull
+
 struct fp_vif {
 	bool used;
 	int veth, tap;			/* ifindexes */
 	struct fpath_counts folded;	/* what xend_fp_fold() already added */
+	uint64_t window;		/* start of its OFFER_WINDOW_NS */
+	unsigned installs;		/* flows installed in that window */
 };
 
 struct offer_slot {
@@ -331,6 +340,19 @@ static unsigned key_hash(const struct fpath_key *k)
 	return h % OFFER_CACHE;
 }
 
+/* May vif @v install one more flow at @now? */
+static bool budget(struct fp_vif *v, uint64_t now)
+{
+	if (now - v->window >= OFFER_WINDOW_NS) {
+		v->window = now;
+		v->installs = 0;
+	}
+	if (v->installs >= OFFER_BUDGET)
+		return false;
+	v->installs++;
+	return true;
+}
+
 /* xend_fp_offer() - see fastpath.h: the flow of @f from @in goes to @out. */
 void xend_fp_offer(void *ctx, unsigned in, unsigned out,
 		   const struct vs_frame *f)
@@ -353,6 +375,8 @@ void xend_fp_offer(void *ctx, unsigned in, unsigned out,
 	now = coarse_now();
 	if (s->epoch == fp->epoch && now - s->at < OFFER_AGAIN_NS &&
 	    !memcmp(&s->k, &k, sizeof(k)))
+		goto out;
+	if (!budget(&fp->vifs[in], now))
 		goto out;
 	fl = (struct fpath_flow){ .out_ifindex = (__u32)fp->vifs[out].veth,
 			       .in_slot = (__u16)in, .out_slot = (__u16)out };

@@ -226,6 +226,39 @@ def test_changes_empty_the_flow_table():
             assert m in f.read()
 
 
+def test_flow_installs_are_bounded_per_vif():
+    """A domain that sends to ever new addresses makes a flow of every
+    frame: xend installs at most 1000 a second for it (fastpath.c,
+    OFFER_BUDGET); the rest take the switch, and still arrive."""
+    with _fx() as x:
+        a, b = x.doms
+        flow_up(x, a, b)
+        n = 4000
+        frames = [bytes(Ether(src=a["mac"], dst=b["mac"]) /
+                        IP(src=a["ip"], dst="10.%d.%d.%d" % (200 + i // 65536,
+                                                            i // 256 % 256,
+                                                            i % 256)) /
+                        UDP(sport=5000, dport=5001) / b"scan")
+                  for i in range(n)]
+        rx0 = x.vif_stats(b)["rx_packets"]
+        t0 = time.monotonic()
+        for i in range(0, n, 100):       # paced: no queue overflows
+            xn.sendp(a["ns"], "eth0", frames[i:i + 100])
+            time.sleep(0.01)
+        took = time.monotonic() - t0
+        time.sleep(0.3)
+        flows = x.json("switch_stats")["fastpath_flows"]
+        got = x.vif_stats(b)["rx_packets"] - rx0
+        print("\n%d new flows in %.2f s: %d installed, %d delivered"
+              % (n, took, flows, got))
+        assert got >= n                  # every frame still delivered
+        assert flows >= 500              # positive control: installs work
+        windows = int(took) + 2          # one-second windows it touched
+        assert flows <= min(n, 1000 * windows) + 10, flows
+        if took < 0.9:
+            assert flows <= 2010
+
+
 def test_restart_keeps_each_vifs_layout():
     """A restarted xend adopts fast-path vifs as they are, and a domain
     made without the fast path keeps its TAP; the two still talk."""
