@@ -383,11 +383,10 @@ static json_object *port_json(struct xend *x, const struct xend_port_snap *p)
 /* The kernel fast path, when started: its flows now. */
 static void fastpath_json(struct xend *x, json_object *o)
 {
-	struct xend_fp *fp = xend_dp_fastpath_get(x->dp);
-	int n = fp ? xend_fp_flows(fp) : 0;
+	int n = xend_fp_flows(xend_dp_fastpath_get(x->dp));
 
-	json_object_object_add(o, "fastpath", json_object_new_boolean(fp != NULL));
-	if (fp && n >= 0)
+	json_object_object_add(o, "fastpath", json_object_new_boolean(n >= 0));
+	if (n >= 0)
 		cmd_add_u64(o, "fastpath_flows", (uint64_t)n);
 }
 

@@ -106,7 +106,24 @@ static int find_fds(struct xend_fp *fp)
 	return 0;
 }
 
-static int tc_attach(int ifindex, int prog_fd);
+/* Run @prog_fd at tc ingress of @ifindex, in place of whatever ran there
+ * (a previous xend's program). */
+static int tc_attach(int ifindex, int prog_fd)
+{
+	struct bpf_tc_hook hook = {
+		.sz = sizeof(hook), .ifindex = ifindex,
+		.attach_point = BPF_TC_INGRESS,
+	};
+	struct bpf_tc_opts opts = {
+		.sz = sizeof(opts), .handle = 1, .priority = 1,
+		.prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE,
+	};
+	int ret = bpf_tc_hook_create(&hook);
+
+	if (ret && ret != -EEXIST)
+		return ret;
+	return bpf_tc_attach(&hook, &opts);
+}
 
 /* Can programs be attached here? A kernel may load BPF and still lack the
  * clsact qdisc or the bpf classifier (modules not there): try on a veth
@@ -139,9 +156,10 @@ struct xend_fp *xend_fp_new(char *why, size_t whylen)
 	int ret, ncpus = libbpf_num_possible_cpus();
 
 	if (!fp || ncpus <= 0) {
-		snprintf(why, whylen, "out of memory");
+		snprintf(why, whylen, "%s", fp ? "cannot count the CPUs" :
+			 "out of memory");
 		free(fp);
-		errno = ENOMEM;
+		errno = fp ? -ncpus : ENOMEM;
 		return NULL;
 	}
 	libbpf_set_print(libbpf_log);
@@ -190,25 +208,6 @@ void xend_fp_free(struct xend_fp *fp)
 	free(fp->percpu);
 	pthread_mutex_destroy(&fp->lock);
 	free(fp);
-}
-
-/* Run @prog_fd at tc ingress of @ifindex, in place of whatever ran there
- * (a previous xend's program). */
-static int tc_attach(int ifindex, int prog_fd)
-{
-	struct bpf_tc_hook hook = {
-		.sz = sizeof(hook), .ifindex = ifindex,
-		.attach_point = BPF_TC_INGRESS,
-	};
-	struct bpf_tc_opts opts = {
-		.sz = sizeof(opts), .handle = 1, .priority = 1,
-		.prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE,
-	};
-	int ret = bpf_tc_hook_create(&hook);
-
-	if (ret && ret != -EEXIST)
-		return ret;
-	return bpf_tc_attach(&hook, &opts);
 }
 
 /* Zero port @port's counters on every CPU. */
@@ -447,20 +446,18 @@ void xend_fp_sync(struct xend_fp *fp, const struct vs_switch *sw)
 	pthread_mutex_unlock(&fp->lock);
 }
 
-/* xend_fp_flows() - see fastpath.h. */
+/* xend_fp_flows() - see fastpath.h. No lock: the walk may take a while
+ * and the kernel's map is consistent on its own. */
 int xend_fp_flows(struct xend_fp *fp)
 {
 	struct fpath_key k, next;
 	int n = 0;
 
-	pthread_mutex_lock(&fp->lock);
-	if (!bpf_map_get_next_key(fp->flows, NULL, &k)) {
-		n = 1;
-		while (!bpf_map_get_next_key(fp->flows, &k, &next)) {
-			k = next;
-			n++;
-		}
-	}
-	pthread_mutex_unlock(&fp->lock);
+	if (!fp)
+		return -ENODEV;
+	if (bpf_map_get_next_key(fp->flows, NULL, &k))
+		return 0;
+	for (n = 1; !bpf_map_get_next_key(fp->flows, &k, &next); n++)
+		k = next;
 	return n;
 }

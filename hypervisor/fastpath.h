@@ -77,7 +77,8 @@ void xend_fp_fold(struct xend_fp *fp, struct vs_switch *sw);
  * changed since the last sync. Same context as fold. */
 void xend_fp_sync(struct xend_fp *fp, const struct vs_switch *sw);
 
-/* xend_fp_flows() - flows installed now (a walk of the table), or -errno. */
+/* xend_fp_flows() - flows installed now (a walk of the table); -ENODEV
+ * when @fp is NULL (no fast path). */
 int xend_fp_flows(struct xend_fp *fp);
 
 #endif /* XENO_FASTPATH_XEND_H */

@@ -64,8 +64,7 @@ void xend_stats_collect(struct xend *x, struct xend_stats *s)
 {
 	xend_sw_switch_snap(x->dp, &s->sw);
 	s->dp_threads = xend_dp_threads(x->dp);
-	s->fastpath_flows = xend_dp_fastpath_get(x->dp) ?
-			    xend_fp_flows(xend_dp_fastpath_get(x->dp)) : -1;
+	s->fastpath_flows = xend_fp_flows(xend_dp_fastpath_get(x->dp));
 	for (unsigned i = 0; i < s->sw.n; i++) {
 		struct xend_stats_port *o = &s->ports[i];
 

@@ -60,7 +60,7 @@ struct xend_stats {
 	struct xend_switch_snap sw;
 	struct xend_stats_port ports[VS_PORTS_MAX];	/* as sw.ports[] */
 	unsigned dp_threads;
-	int fastpath_flows;		/* -1: no kernel fast path */
+	int fastpath_flows;		/* < 0: no kernel fast path */
 };
 
 /* xend_stats_collect() - fill @s (large: allocate it): the switch's

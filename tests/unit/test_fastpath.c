@@ -230,7 +230,7 @@ static void test_verdict_is_the_keys(void **state)
 {
 	struct testbed *tb = *state;
 	uint8_t f[FP_FRAME_BUF], g[FP_FRAME_BUF];
-	unsigned accepted = 0, other = 0;
+	unsigned accepted = 0;
 	struct fpath_key k, k2;
 
 	srandom(20261202);
@@ -257,11 +257,9 @@ static void test_verdict_is_the_keys(void **state)
 		if (verdict(tb, VIF(1), f, len) != verdict(tb, VIF(1), g, glen))
 			fail_msg("mutant %u: the switch judged it unlike its key",
 				 i);
-		other += memcmp(f, g, 14) != 0;
 	}
 	/* The test means something only if many mutants passed the parser */
 	assert_true(accepted > 8000);
-	(void)other;
 }
 
 /* Offers ---------------------------------------------------------------*/
